@@ -1,0 +1,41 @@
+"""The envelope every message on every topic wears.
+
+Attribute names follow CloudEvents 1.0 (`specversion`, `id`, `source`, `type`,
+`time`, `datacontenttype`) plus three extension attributes the platform needs
+on every fact: `accountid`, `correlationid` and `dataschemaversion`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Envelope(BaseModel):
+    """Common attributes; each topic's message subclasses this with a typed `data`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    specversion: Literal["1.0"] = Field("1.0", description="CloudEvents spec version.")
+    id: UUID = Field(
+        default_factory=uuid4,
+        description="Unique message id; consumers record it so a redelivery changes nothing twice.",
+    )
+    source: str = Field(
+        description="The service that stated the fact, e.g. `segment-api`.",
+        examples=["segment-api"],
+    )
+    time: datetime = Field(default_factory=utcnow, description="When the fact happened (UTC).")
+    datacontenttype: Literal["application/json"] = "application/json"
+    dataschemaversion: int = Field(1, ge=1, description="Version of this message's `data` schema.")
+    accountid: UUID = Field(description="The account (tenant) the fact belongs to.")
+    correlationid: UUID = Field(
+        description="Id shared by every message caused by one user action or schedule tick.",
+    )

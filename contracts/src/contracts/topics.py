@@ -1,0 +1,60 @@
+"""Topic names, keys and the message each topic carries, defined once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from contracts.messages import (
+    AnyMessage,
+    BuildRequested,
+    CascadeRequested,
+    JobCompleted,
+    JobSubmitted,
+    SegmentChanged,
+)
+
+SEGMENT_CHANGED = "segment.changed"
+BUILD_REQUESTED = "build.requested"
+JOB_SUBMITTED = "job.submitted"
+JOB_COMPLETED = "job.completed"
+CASCADE_REQUESTED = "cascade.requested"
+# Poison messages land here with the original topic, partition, offset and error in headers.
+DEAD_LETTER = "dead-letter"
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    message: type[AnyMessage]
+    key: Callable[[AnyMessage], str]
+    partitions: int = 3
+
+
+def _segment_key(message: AnyMessage) -> str:
+    segment_id = getattr(message.data, "segment_id", None)
+    return str(segment_id) if segment_id is not None else str(message.accountid)
+
+
+def _account_key(message: AnyMessage) -> str:
+    return str(message.accountid)
+
+
+TOPICS: dict[str, Topic] = {
+    t.name: t
+    for t in (
+        Topic(SEGMENT_CHANGED, SegmentChanged, _segment_key),
+        Topic(BUILD_REQUESTED, BuildRequested, _segment_key),
+        Topic(JOB_SUBMITTED, JobSubmitted, _segment_key),
+        Topic(JOB_COMPLETED, JobCompleted, _segment_key),
+        Topic(CASCADE_REQUESTED, CascadeRequested, _account_key),
+    )
+}
+ALL_TOPIC_NAMES: tuple[str, ...] = (*TOPICS, DEAD_LETTER)
+
+_BY_TYPE: dict[str, Topic] = {t.name: t for t in TOPICS.values()}
+
+
+def topic_for(message: AnyMessage) -> Topic:
+    """The topic a message belongs on (its `type` is its topic name)."""
+    return _BY_TYPE[message.type]

@@ -1,0 +1,1 @@
+"""Runtime plumbing shared by the platform's services (several need each piece)."""

@@ -1,0 +1,104 @@
+"""Bearer tokens: who is calling, for which account, with which permissions.
+
+Claims: `sub` (user id), `account_id`, and `permissions`, a map of the four
+segment scopes to `all`, `owned` or `disabled`. HS256 with a shared secret in
+development; RS256 with keys from a JWKS URL in production.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+import jwt
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from segment_runtime.settings import AuthSettings
+
+
+class Scope(StrEnum):
+    VIEW = "customers_segment_view"
+    ADD = "customers_segment_add"
+    MANAGE = "customers_segment_manage"
+    ARCHIVED = "customers_segment_archived"
+
+
+class Access(StrEnum):
+    ALL = "all"
+    OWNED = "owned"
+    DISABLED = "disabled"
+
+
+class Principal(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    account_id: UUID
+    user_id: str
+    permissions: dict[Scope, Access]
+
+    def access(self, scope: Scope) -> Access:
+        return self.permissions.get(scope, Access.DISABLED)
+
+
+class InvalidTokenError(Exception):
+    pass
+
+
+class TokenVerifier:
+    def __init__(self, settings: AuthSettings) -> None:
+        self._settings = settings
+        self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
+        if self._jwks is None and settings.jwt_secret is None:
+            raise ValueError("set JWT_SECRET (development) or JWT_JWKS_URL (production)")
+
+    def verify(self, token: str) -> Principal:
+        try:
+            if self._jwks is not None:
+                key: Any = self._jwks.get_signing_key_from_jwt(token).key
+                algorithms = ["RS256"]
+            else:
+                assert self._settings.jwt_secret is not None
+                key = self._settings.jwt_secret.get_secret_value()
+                algorithms = ["HS256"]
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                audience=self._settings.jwt_audience,
+                issuer=self._settings.jwt_issuer,
+                options={"require": ["exp", "sub"]},
+            )
+            return Principal(
+                account_id=claims["account_id"],
+                user_id=claims["sub"],
+                permissions=claims.get("permissions", {}),
+            )
+        except (jwt.PyJWTError, KeyError, ValidationError) as exc:
+            raise InvalidTokenError(str(exc)) from exc
+
+
+ALL_ACCESS = dict.fromkeys(Scope, Access.ALL)
+
+
+def issue_token(
+    secret: str,
+    *,
+    account_id: UUID,
+    user_id: str,
+    permissions: dict[Scope, Access] | None = None,
+    audience: str = "segment-platform",
+    ttl: timedelta = timedelta(days=30),
+) -> str:
+    """An HS256 token, for development and tests only."""
+    now = datetime.now(UTC)
+    claims = {
+        "sub": user_id,
+        "account_id": str(account_id),
+        "aud": audience,
+        "iat": now,
+        "exp": now + ttl,
+        "permissions": {str(k): str(v) for k, v in (permissions or ALL_ACCESS).items()},
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")

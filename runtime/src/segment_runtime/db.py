@@ -1,0 +1,28 @@
+"""Postgres connection pool with JSON codecs and start-up retries."""
+
+from __future__ import annotations
+
+import json
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+from tenacity import retry, stop_after_delay, wait_exponential
+
+Pool = asyncpg.Pool
+# What repositories take: a pooled connection or a plain one.
+Connection = asyncpg.Connection | PoolConnectionProxy
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for type_name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+@retry(wait=wait_exponential(multiplier=0.2, max=3), stop=stop_after_delay(60), reraise=True)
+async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> Pool:
+    pool: Pool = await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, init=_init_connection
+    )
+    return pool

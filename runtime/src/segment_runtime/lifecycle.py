@@ -1,0 +1,63 @@
+"""Start-up and shutdown every Kafka service repeats: topics, pool, outbox relay."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from contextlib import suppress
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from faststream.kafka import KafkaBroker
+
+from segment_runtime.db import Pool, create_pool
+from segment_runtime.kafka import ensure_topics
+from segment_runtime.outbox import OutboxRelay
+
+T = TypeVar("T")
+
+
+@dataclass
+class Resources:
+    pool: Pool
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run a background loop for the life of the process."""
+        self.tasks.append(asyncio.create_task(coro))
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with suppress(asyncio.CancelledError):
+                await task
+        await self.pool.close()
+
+
+async def open_resources(
+    database_url: str, bootstrap: str, broker: KafkaBroker, *, relay: bool = True
+) -> Resources:
+    await ensure_topics(bootstrap)
+    resources = Resources(await create_pool(database_url))
+    if relay:
+        outbox = OutboxRelay(
+            resources.pool, lambda t, v, k, h: broker.publish(v, t, key=k, headers=h)
+        )
+        resources.spawn(outbox.run())
+    return resources
+
+
+class Slot(Generic[T]):
+    """Holds what start-up creates, for handlers declared before start-up runs."""
+
+    def __init__(self) -> None:
+        self._value: T | None = None
+
+    def set(self, value: T) -> None:
+        self._value = value
+
+    def get(self) -> T:
+        if self._value is None:
+            raise RuntimeError("used before start-up")
+        return self._value

@@ -1,0 +1,102 @@
+"""Transactional outbox: a message is written with the change that caused it.
+
+`enqueue` runs inside the caller's transaction, so the message exists exactly
+when the change does. The relay publishes unpublished rows in order and marks
+them; a crash between publish and mark republishes, which consumers absorb by
+message id. Several relays may run (one per service): rows are claimed with
+SKIP LOCKED.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import structlog
+from asyncpg.pool import PoolConnectionProxy
+from contracts.messages import AnyMessage
+from contracts.topics import topic_for
+
+from segment_runtime.db import Connection, Pool
+
+log = structlog.get_logger(__name__)
+
+NOTIFY_CHANNEL = "outbox"
+Publish = Callable[[str, bytes, bytes, dict[str, str]], Awaitable[Any]]
+
+
+async def enqueue(conn: Connection, message: AnyMessage) -> None:
+    topic = topic_for(message)
+    await conn.execute(
+        "INSERT INTO outbox (id, topic, key, message_type, payload) VALUES ($1, $2, $3, $4, $5)",
+        message.id,
+        topic.name,
+        topic.key(message),
+        message.type,
+        message.model_dump(mode="json"),
+    )
+    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+
+
+class OutboxRelay:
+    def __init__(
+        self, pool: Pool, publish: Publish, *, batch: int = 100, poll_interval_s: float = 1.0
+    ) -> None:
+        self._pool = pool
+        self._publish = publish
+        self._batch = batch
+        self._poll = poll_interval_s
+        self._wake = asyncio.Event()
+
+    async def run(self) -> None:
+        listener: PoolConnectionProxy | None = None
+        try:
+            listener = await self._pool.acquire()
+            await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
+            while True:
+                try:
+                    while await self.drain_once():
+                        pass
+                except (TimeoutError, OSError, asyncpg.PostgresError):
+                    log.exception("outbox_relay_failed")
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll)
+                self._wake.clear()
+        finally:
+            if listener is not None:
+                with contextlib.suppress(Exception):
+                    await listener.remove_listener(NOTIFY_CHANNEL, self._on_notify)
+                await self._pool.release(listener)
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def drain_once(self) -> int:
+        """Publish one batch; returns how many rows were published."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                "SELECT seq, id, topic, key, message_type, payload FROM outbox"
+                " WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+                self._batch,
+            )
+            for row in rows:
+                await self._publish(
+                    row["topic"],
+                    json.dumps(row["payload"]).encode(),
+                    row["key"].encode(),
+                    {
+                        "content-type": "application/json",
+                        "ce_type": row["message_type"],
+                        "ce_id": str(row["id"]),
+                    },
+                )
+            if rows:
+                await conn.execute(
+                    "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])",
+                    [r["seq"] for r in rows],
+                )
+            return len(rows)

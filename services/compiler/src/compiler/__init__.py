@@ -1,0 +1,2 @@
+"""Rule compiler: a pure library (validate, compile) and, under `service`, the
+process that submits build jobs to BigQuery."""

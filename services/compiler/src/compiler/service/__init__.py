@@ -1,0 +1,1 @@
+"""The compiler service: turns segment changes and build requests into BigQuery jobs."""

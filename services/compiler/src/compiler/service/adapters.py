@@ -1,0 +1,54 @@
+"""Real implementations of the build service's ports."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from google.api_core.exceptions import Conflict
+from google.cloud import bigquery
+from segment_runtime.bigquery import REQUEST_TIMEOUT_S, SUBMIT_RETRY, to_query_parameters
+
+
+class BigQuerySubmitter:
+    def __init__(self, client: bigquery.Client) -> None:
+        self._client = client
+
+    def project(self) -> str:
+        return str(self._client.project)
+
+    async def submit(
+        self, job_id: str, sql: str, params: dict[str, Any], labels: dict[str, str]
+    ) -> None:
+        config = bigquery.QueryJobConfig(
+            query_parameters=to_query_parameters(params),
+            labels=labels,
+            use_legacy_sql=False,
+        )
+
+        def _submit() -> None:
+            # Conflict: this very job was submitted before (a redelivered message).
+            with contextlib.suppress(Conflict):
+                self._client.query(
+                    sql,
+                    job_config=config,
+                    job_id=job_id,
+                    retry=SUBMIT_RETRY,
+                    job_retry=None,
+                    timeout=REQUEST_TIMEOUT_S,
+                )
+
+        await asyncio.to_thread(_submit)
+
+    async def drop_table(self, table: str) -> None:
+        await asyncio.to_thread(
+            self._client.delete_table, table, not_found_ok=True, timeout=REQUEST_TIMEOUT_S
+        )
+
+
+class SystemClock:
+    def today(self, time_zone: str) -> date:
+        return datetime.now(UTC).astimezone(ZoneInfo(time_zone)).date()

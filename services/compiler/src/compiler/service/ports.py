@@ -1,0 +1,36 @@
+"""What the build service needs from the outside world, as small interfaces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+from uuid import UUID
+
+from contracts.rules import RuleSet
+
+
+@dataclass(frozen=True)
+class SegmentRecord:
+    id: UUID
+    account_id: UUID
+    object_type: str
+    rules: RuleSet | None  # None for the default "All Data" segment
+    rules_version: int
+    status: str
+    time_zone: str
+
+
+class JobSubmitter(Protocol):
+    async def submit(
+        self, job_id: str, sql: str, params: dict[str, Any], labels: dict[str, str]
+    ) -> None:
+        """Submit a query job; submitting an id that already exists is not an error."""
+
+    async def drop_table(self, table: str) -> None: ...
+
+    def project(self) -> str: ...
+
+
+class Clock(Protocol):
+    def today(self, time_zone: str) -> date: ...

@@ -1,0 +1,1 @@
+"""Job monitor: follows every submitted BigQuery job until it ends."""

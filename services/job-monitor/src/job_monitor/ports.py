@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+
+@dataclass(frozen=True)
+class JobState:
+    state: Literal["running", "done", "failed"]
+    error: str | None = None
+    started: datetime | None = None
+    ended: datetime | None = None
+    bytes_billed: int | None = None
+
+
+class JobInspector(Protocol):
+    async def state(self, job_id: str) -> JobState: ...
+
+    async def cancel(self, job_id: str) -> None: ...
+
+    async def row_count(self, table: str) -> int: ...

@@ -1,0 +1,87 @@
+"""Bootstrap: the notifier's Kafka consumers and its websocket endpoint in one process."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+from contracts.messages import JobCompleted, SegmentChanged
+from contracts.topics import JOB_COMPLETED, SEGMENT_CHANGED
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect, status
+from redis.asyncio import Redis
+from segment_runtime.auth import Access, InvalidTokenError, Scope, TokenVerifier
+from segment_runtime.kafka import ensure_topics, make_broker, subscribe
+from segment_runtime.logs import configure_logging
+
+from notifier.adapters import PusherChannel, RedisFanout, RedisSeen
+from notifier.notifications import Notifier
+from notifier.settings import Settings
+from notifier.websockets import Hub
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level, "notifier")
+    broker = make_broker(settings.kafka_bootstrap, "notifier")
+    redis = Redis.from_url(settings.redis_url)
+    hub = Hub(redis, settings.redis_prefix)
+    verifier = TokenVerifier(settings)
+    notifier = Notifier(
+        [PusherChannel(settings), RedisFanout(redis, settings.redis_prefix)],
+        RedisSeen(redis, settings.redis_prefix, settings.dedup_ttl_s),
+    )
+
+    @subscribe(broker, JOB_COMPLETED, settings.consumer_group)
+    async def on_job_completed(event: JobCompleted) -> None:
+        await notifier.on_job_completed(event)
+
+    @subscribe(broker, SEGMENT_CHANGED, settings.consumer_group)
+    async def on_segment_changed(event: SegmentChanged) -> None:
+        await notifier.on_segment_changed(event)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await ensure_topics(settings.kafka_bootstrap)
+        hub_task = asyncio.create_task(hub.run())
+        await asyncio.wait_for(hub.ready.wait(), 10)
+        await broker.start()
+        try:
+            yield
+        finally:
+            await broker.stop()
+            hub_task.cancel()
+            with suppress(asyncio.CancelledError):
+                await hub_task
+            await redis.aclose()
+
+    app = FastAPI(title="segment notifier", lifespan=lifespan)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.websocket("/v1/ws")
+    async def segment_status(socket: WebSocket, access_token: str) -> None:
+        """Status pushes for the token's account. Browsers cannot set headers on a
+        websocket, so the bearer token travels as the `access_token` query parameter."""
+        try:
+            principal = verifier.verify(access_token)
+        except InvalidTokenError:
+            await socket.close(code=status.WS_1008_POLICY_VIOLATION, reason="invalid token")
+            return
+        if principal.access(Scope.VIEW) is Access.DISABLED:
+            await socket.close(code=status.WS_1008_POLICY_VIOLATION, reason="permission denied")
+            return
+        await socket.accept()
+        account = principal.account_id.hex
+        hub.join(account, socket)
+        try:
+            while True:
+                await socket.receive_text()  # clients say nothing; this notices the close
+        except WebSocketDisconnect:
+            pass
+        finally:
+            hub.leave(account, socket)
+
+    return app

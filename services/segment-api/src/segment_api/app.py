@@ -1,0 +1,61 @@
+"""Bootstrap: wires the gateway's process (HTTP, Postgres, outbox relay to Kafka)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pusher
+from fastapi import FastAPI
+from segment_runtime.auth import TokenVerifier
+from segment_runtime.kafka import make_broker
+from segment_runtime.lifecycle import open_resources
+from segment_runtime.logs import configure_logging
+
+from segment_api import problems
+from segment_api.routes import realtime, segments
+from segment_api.segments import SegmentService
+from segment_api.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level, "segment-api")
+    broker = make_broker(settings.kafka_bootstrap, "segment-api")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await broker.connect()
+        resources = await open_resources(settings.database_url, settings.kafka_bootstrap, broker)
+        app.state.segments = SegmentService(resources.pool)
+        app.state.pool = resources.pool
+        try:
+            yield
+        finally:
+            await resources.close()
+            await broker.stop()
+
+    app = FastAPI(
+        title="Segment platform API",
+        version="1.0.0",
+        description="Rule-based segments: define, preview, build and follow them.",
+        lifespan=lifespan,
+    )
+    app.state.verifier = TokenVerifier(settings)
+    app.state.pusher = pusher.Pusher(
+        app_id=settings.pusher_app_id,
+        key=settings.pusher_key,
+        secret=settings.pusher_secret.get_secret_value(),
+        host=settings.pusher_host,
+        port=settings.pusher_port,
+        ssl=settings.pusher_ssl,
+    )
+    problems.install(app)
+    app.include_router(segments.router)
+    app.include_router(realtime.router)
+
+    @app.get("/health", tags=["health"])
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

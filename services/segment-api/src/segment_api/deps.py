@@ -1,0 +1,46 @@
+"""Request dependencies: the caller, the pool, the services; as Annotated aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from segment_runtime.auth import InvalidTokenError, Principal, TokenVerifier
+
+from segment_api.problems import ProblemError
+from segment_api.segments import SegmentService
+
+_bearer = HTTPBearer(auto_error=False, description="JWT issued for one account")
+
+
+def _unauthorized(detail: str) -> ProblemError:
+    return ProblemError(
+        401,
+        "unauthorized",
+        "Authentication required",
+        detail,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise _unauthorized("missing bearer token")
+    verifier: TokenVerifier = request.app.state.verifier
+    try:
+        return verifier.verify(credentials.credentials)
+    except InvalidTokenError as exc:
+        raise _unauthorized("invalid token") from exc
+
+
+def segment_service(request: Request) -> SegmentService:
+    service: SegmentService = request.app.state.segments
+    return service
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+Segments = Annotated[SegmentService, Depends(segment_service)]

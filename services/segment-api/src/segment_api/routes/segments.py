@@ -1,0 +1,55 @@
+"""Segment routes: parse, call the service, answer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, status
+
+from segment_api.deps import CurrentPrincipal, Segments
+from segment_api.problems import Problem
+from segment_api.schemas import SegmentCreate, SegmentOut, SegmentPage
+
+router = APIRouter(
+    prefix="/v1/segments",
+    tags=["segments"],
+    responses={
+        401: {"model": Problem},
+        403: {"model": Problem},
+    },
+)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        409: {"model": Problem},
+        422: {"model": Problem},
+    },
+)
+async def create_segment(
+    body: SegmentCreate, principal: CurrentPrincipal, segments: Segments
+) -> SegmentOut:
+    """Create a segment; its member table is built in the background (watch the status push)."""
+    return await segments.create(principal, body)
+
+
+@router.get("")
+async def list_segments(
+    principal: CurrentPrincipal,
+    segments: Segments,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> SegmentPage:
+    items, total = await segments.list(principal, page, per_page)
+    return SegmentPage(items=items, page=page, per_page=per_page, total=total)
+
+
+@router.get("/{segment_id}", responses={404: {"model": Problem}})
+async def get_segment(
+    segment_id: UUID, principal: CurrentPrincipal, segments: Segments
+) -> SegmentOut:
+    """A segment with its build status, last build time and size."""
+    return await segments.get(principal, segment_id)

@@ -1,0 +1,65 @@
+"""Request and response bodies of the segment routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from contracts.messages import BuildStatus
+from contracts.rules import RULES_EXAMPLE, RuleSet
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+NAME_MAX = 60  # the frontend RFC's limit
+DESCRIPTION_MAX = 250
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_MAX)]
+
+
+class SegmentCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Adults in Jakarta",
+                    "description": "Customers over 30 living in Jakarta",
+                    "rules": RULES_EXAMPLE,
+                }
+            ]
+        },
+    )
+
+    name: Name
+    description: Description | None = None
+    rules: RuleSet
+
+
+class SegmentOut(BaseModel):
+    id: UUID
+    name: str
+    description: str | None
+    object: str
+    rules: RuleSet | None
+    rules_version: int
+    is_custom: bool
+    status: str = Field(description="active or archived")
+    build_status: BuildStatus
+    built_at: datetime | None = Field(description="When the member table was last built.")
+    member_count: int | None = Field(description="Members in the last built table.")
+    last_error: str | None
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class SegmentPage(BaseModel):
+    items: list[SegmentOut]
+    page: int
+    per_page: int
+    total: int
+
+
+class PusherAuth(BaseModel):
+    auth: str = Field(description="`key:signature` for the private channel subscription.")

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from pydantic import Field
+from segment_runtime.settings import (
+    AuthSettings,
+    BigQuerySettings,
+    KafkaSettings,
+    PostgresSettings,
+    PusherSettings,
+)
+
+
+class Settings(PostgresSettings, KafkaSettings, AuthSettings, PusherSettings, BigQuerySettings):
+    host: str = Field("127.0.0.1", alias="API_HOST")
+    port: int = Field(8400, alias="API_PORT")

@@ -12,11 +12,23 @@ branch_labels = None
 depends_on = None
 
 
+UPGRADE = """
+"""
+
+DOWNGRADE = """
+"""
+
+
+def _run(script: str) -> None:
+    # asyncpg prepares each statement, and a prepared statement holds only one.
+    for statement in script.split(";"):
+        if statement.strip():
+            op.execute(statement)
+
+
 def upgrade() -> None:
-    op.execute("""
-    """)
+    _run(UPGRADE)
 
 
 def downgrade() -> None:
-    op.execute("""
-    """)
+    _run(DOWNGRADE)

@@ -72,6 +72,15 @@ OPERATORS_BY_TYPE: dict[FieldType, tuple[Operator, ...]] = {
 }
 
 
+# How each field type is stored in the warehouse unless a field says otherwise.
+WAREHOUSE_TYPES: dict[FieldType, str] = {
+    FieldType.SINGLE_LINE_TEXT: "STRING",
+    FieldType.NUMBER: "FLOAT64",
+    FieldType.DATE: "DATE",
+    FieldType.BOOLEAN: "BOOL",
+}
+
+
 class FieldDef(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -80,6 +89,11 @@ class FieldDef(BaseModel):
     type: FieldType
     label: str
     category: FieldCategory = FieldCategory.DEFAULT
+    warehouse_type: str | None = Field(None, description="Column type, if not the type's default.")
+
+    @property
+    def column_type(self) -> str:
+        return self.warehouse_type or WAREHOUSE_TYPES[self.type]
 
 
 class ObjectType(BaseModel):
@@ -101,9 +115,16 @@ def _f(
     type_: FieldType,
     label: str,
     category: FieldCategory = FieldCategory.DEFAULT,
-    column: str | None = None,
+    warehouse_type: str | None = None,
 ) -> FieldDef:
-    return FieldDef(name=name, column=column or name, type=type_, label=label, category=category)
+    return FieldDef(
+        name=name,
+        column=name,
+        type=type_,
+        label=label,
+        category=category,
+        warehouse_type=warehouse_type,
+    )
 
 
 CUSTOMER = ObjectType(
@@ -117,7 +138,7 @@ CUSTOMER = ObjectType(
         _f("city", FieldType.SINGLE_LINE_TEXT, "City"),
         _f("source", FieldType.SINGLE_LINE_TEXT, "Source"),
         _f("gender", FieldType.SINGLE_LINE_TEXT, "Gender"),
-        _f("age", FieldType.NUMBER, "Age"),
+        _f("age", FieldType.NUMBER, "Age", warehouse_type="INT64"),
         _f("lifetime_value", FieldType.NUMBER, "Lifetime value"),
         _f("signed_up_on", FieldType.DATE, "Signed up on"),
         _f("is_vip", FieldType.BOOLEAN, "VIP", FieldCategory.LOYALTY),

@@ -12,8 +12,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
-    op.execute("""
+UPGRADE = """
     CREATE TABLE accounts (
         id            uuid PRIMARY KEY,
         name          text NOT NULL,
@@ -50,7 +49,7 @@ def upgrade() -> None:
     CREATE UNIQUE INDEX segments_active_name_uq ON segments (account_id, lower(name))
         WHERE status = 'active';
 
-    -- Parent embeds child; kept in the same transaction as the parent's rules.
+    -- Parent embeds child, kept in the same transaction as the parent's rules.
     CREATE TABLE segment_embeddings (
         parent_id  uuid NOT NULL REFERENCES segments (id) ON DELETE CASCADE,
         child_id   uuid NOT NULL REFERENCES segments (id) ON DELETE RESTRICT,
@@ -123,11 +122,24 @@ def upgrade() -> None:
         segment_count  integer NOT NULL,
         UNIQUE (account_id, scheduled_for, trigger)
     );
-    """)
+"""
+
+DOWNGRADE = """
+DROP TABLE refresh_runs, build_history, jobs, processed_messages, outbox,
+    segment_embeddings, segments, accounts;
+"""
+
+
+def _run(script: str) -> None:
+    # asyncpg prepares each statement, and a prepared statement holds only one.
+    for statement in script.split(";"):
+        if statement.strip():
+            op.execute(statement)
+
+
+def upgrade() -> None:
+    _run(UPGRADE)
 
 
 def downgrade() -> None:
-    op.execute("""
-    DROP TABLE refresh_runs, build_history, jobs, processed_messages, outbox,
-        segment_embeddings, segments, accounts;
-    """)
+    _run(DOWNGRADE)

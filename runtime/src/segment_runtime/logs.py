@@ -9,6 +9,10 @@ import structlog
 
 def configure_logging(level: str, service: str) -> structlog.stdlib.BoundLogger:
     logging.basicConfig(level=level.upper(), format="%(message)s")
+    # The Kafka client narrates every rebalance at INFO; its warnings are what matter.
+    logging.getLogger("aiokafka").setLevel(
+        max(logging.WARNING, logging.getLevelName(level.upper()))
+    )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

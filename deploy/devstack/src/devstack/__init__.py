@@ -1,0 +1,1 @@
+"""`segctl`: runs the platform on the local stack, seeds demo data, tails topics."""

@@ -29,7 +29,8 @@ async def track(conn: Connection, event: JobSubmitted, timeout_s: float) -> None
     await conn.execute(
         "INSERT INTO jobs (id, account_id, segment_id, mode, rules_version, target_table,"
         " correlation_id, run_id, submitted_at, deadline_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9 + make_interval(secs => $10))"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+        " $9::timestamptz + make_interval(secs => $10::float8))"
         " ON CONFLICT (id) DO NOTHING",
         d.job_id,
         event.accountid,
@@ -58,8 +59,8 @@ async def claim_due(conn: Connection, limit: int) -> list[TrackedJob]:
 
 async def reschedule(conn: Connection, job_id: str, delay_s: float) -> None:
     await conn.execute(
-        "UPDATE jobs SET polls = polls + 1, next_poll_at = now() + make_interval(secs => $2)"
-        " WHERE id = $1",
+        "UPDATE jobs SET polls = polls + 1,"
+        " next_poll_at = now() + make_interval(secs => $2::float8) WHERE id = $1",
         job_id,
         delay_s,
     )

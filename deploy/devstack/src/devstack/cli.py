@@ -1,0 +1,186 @@
+"""segctl: the local stack's command line."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shlex
+import subprocess
+import sys
+import threading
+from typing import Annotated
+from uuid import UUID
+
+import typer
+from honcho.manager import Manager
+from honcho.printer import Printer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from segment_runtime.auth import ALL_ACCESS, issue_token
+from segment_runtime.bigquery import make_client
+from segment_runtime.settings import BigQuerySettings
+
+from devstack import database, processes, seeding
+from devstack.config import DEMO_ACCOUNT_ID, DEMO_TIME_ZONE, StackConfig
+from devstack.topics import tail as tail_topic
+from devstack.warehouse import ensure_spatial_extension
+
+app = typer.Typer(
+    help="Run and inspect the segment platform on the local stack.", no_args_is_help=True
+)
+console = Console()
+
+
+def _bigquery(cfg: StackConfig) -> BigQuerySettings:
+    return BigQuerySettings.model_validate(
+        {
+            "BIGQUERY_PROJECT": cfg.bigquery_project,
+            "BIGQUERY_ENDPOINT": cfg.bigquery_endpoint,
+        }
+    )
+
+
+def _seed(cfg: StackConfig, count: int, *, force: bool) -> None:
+    """Seeds through a short-lived emulator (the supervisor starts the long-lived one)."""
+    proc = processes.emulator(cfg)
+    emulator = subprocess.Popen(  # noqa: S603 - argv built from our own configuration
+        proc.argv, env=proc.full_env(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+    )
+    try:
+        processes.wait_for_port(cfg.bigquery_port)
+        client = make_client(_bigquery(cfg))
+        have = seeding.customers_loaded(client, DEMO_ACCOUNT_ID)
+        if have >= count and not force:
+            console.print(f"[green]✓[/] demo warehouse already holds {have:,} customers")
+            return
+        columns = (
+            TextColumn("seeding demo customers"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("customers", total=count)
+            seeding.seed_customers(
+                client, DEMO_ACCOUNT_ID, count, progress=lambda n: progress.advance(task, n)
+            )
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=30)
+
+
+def _prepare(cfg: StackConfig, *, seed: bool, force_seed: bool = False) -> None:
+    ensure_spatial_extension()
+    asyncio.run(database.ensure_database(cfg.database_url))
+    database.migrate(cfg.database_url)
+    console.print("[green]✓[/] database migrated")
+    asyncio.run(seeding.ensure_account(cfg.database_url, DEMO_ACCOUNT_ID, "Demo", DEMO_TIME_ZONE))
+    if seed:
+        _seed(cfg, cfg.demo_customers, force=force_seed)
+
+
+def _demo_token(cfg: StackConfig) -> str:
+    return issue_token(
+        cfg.secrets["jwt_secret"],
+        account_id=DEMO_ACCOUNT_ID,
+        user_id="demo-user",
+        permissions=ALL_ACCESS,
+    )
+
+
+def _announce(cfg: StackConfig) -> None:
+    with contextlib.suppress(TimeoutError):
+        processes.wait_for_port(cfg.api_port, 120)
+        processes.wait_for_port(cfg.notifier_port, 120)
+        token = _demo_token(cfg)
+        api = f"http://127.0.0.1:{cfg.api_port}"
+        body = (
+            '{"name": "Adults in Jakarta '
+            "'"
+            '"$(date +%s)"'
+            "'"
+            '", "rules": {"object": '
+            '"customer", "root": {"type": "group", "combinator": "and", "rules": ['
+            '{"type": "property", "field": "age", "operator": "gt", "value": 30}, '
+            '{"type": "property", "field": "city", "operator": "equals", '
+            '"value": "Jakarta"}]}}}'
+        )
+        console.print(
+            f"\n[bold green]Segment platform is up[/]\n"
+            f"  API          {api}   (docs: {api}/docs)\n"
+            f"  websocket    ws://127.0.0.1:{cfg.notifier_port}/v1/ws?access_token=$TOKEN\n"
+            f"  Pusher       127.0.0.1:{cfg.pusher_port} key {cfg.pusher_key}\n\n"
+            f"  export TOKEN={token}\n\n"
+            f'  curl -s -X POST {api}/v1/segments -H "Authorization: Bearer $TOKEN" '
+            f"-H 'Content-Type: application/json' -d '{body}'\n\n"
+            f'  then: curl -s {api}/v1/segments/<id> -H "Authorization: Bearer $TOKEN"\n'
+            f"  watch topics: uv run segctl tail job.completed\n",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@app.command()
+def up(
+    seed: Annotated[bool, typer.Option(help="Seed the demo warehouse if empty.")] = True,
+) -> None:
+    """Migrate, seed demo data, and run broker, emulator, soketi and all five services.
+
+    Ctrl-C stops everything it started.
+    """
+    cfg = StackConfig()
+    _prepare(cfg, seed=seed)
+    manager = Manager(Printer(sys.stdout))
+    for proc in [*processes.infrastructure(cfg), *processes.platform(cfg)]:
+        manager.add_process(proc.name, shlex.join(proc.argv), env=proc.full_env())
+    threading.Thread(target=_announce, args=(cfg,), daemon=True).start()
+    manager.loop()
+    sys.exit(manager.returncode)
+
+
+@app.command()
+def seed(
+    customers: Annotated[int, typer.Option(min=1, help="How many demo customers.")] = 10_000,
+    force: Annotated[bool, typer.Option(help="Reseed even if the data is there.")] = False,
+) -> None:
+    """Seed (or reseed) the demo account's warehouse. Run while the stack is stopped."""
+    cfg = StackConfig(demo_customers=customers)
+    _prepare(cfg, seed=True, force_seed=force)
+
+
+@app.command()
+def migrate() -> None:
+    """Create the database if missing and apply migrations."""
+    _prepare(StackConfig(), seed=False)
+
+
+@app.command()
+def token(
+    account: Annotated[UUID, typer.Option(help="Account id.")] = DEMO_ACCOUNT_ID,
+    user: Annotated[str, typer.Option(help="User id (the `sub` claim).")] = "demo-user",
+) -> None:
+    """Print a development token with every segment permission."""
+    cfg = StackConfig()
+    typer.echo(issue_token(cfg.secrets["jwt_secret"], account_id=account, user_id=user))
+
+
+@app.command()
+def tail(
+    topic: Annotated[str, typer.Argument(help="Topic name, e.g. segment.changed.")],
+    from_beginning: Annotated[bool, typer.Option("--from-beginning")] = False,
+    limit: Annotated[int | None, typer.Option(min=1)] = None,
+    idle_timeout: Annotated[
+        float | None, typer.Option(help="Stop after this many idle seconds.")
+    ] = None,
+) -> None:
+    """Print a topic's records as JSON lines (no consumer group; commits nothing)."""
+    cfg = StackConfig()
+    asyncio.run(
+        tail_topic(
+            cfg.kafka_bootstrap,
+            topic,
+            from_beginning=from_beginning,
+            limit=limit,
+            idle_timeout_s=idle_timeout,
+        )
+    )

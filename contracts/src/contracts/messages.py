@@ -63,8 +63,8 @@ class SegmentChanged(Envelope):
 
 
 class BuildRequestedData(_Data):
-    segment_id: UUID = Field(examples=[_EXAMPLE_SEGMENT])
-    mode: BuildMode = Field(BuildMode.REFRESH)
+    segment_id: UUID = Field(description="The segment to build.", examples=[_EXAMPLE_SEGMENT])
+    mode: BuildMode = Field(BuildMode.REFRESH, description="Replace the table, or refresh it.")
     reason: Literal["schedule", "cascade", "manual"] = Field(
         description="Why the build was asked for."
     )
@@ -79,15 +79,15 @@ class BuildRequested(Envelope):
 
 
 class JobSubmittedData(_Data):
-    segment_id: UUID = Field(examples=[_EXAMPLE_SEGMENT])
+    segment_id: UUID = Field(description="The segment being built.", examples=[_EXAMPLE_SEGMENT])
     job_id: str = Field(description="BigQuery job id.", examples=["seg_6f1c2a5e_v1_0a1b2c3d"])
-    mode: BuildMode
-    rules_version: int = Field(ge=1)
+    mode: BuildMode = Field(description="Replace the table, or refresh it.")
+    rules_version: int = Field(ge=1, description="The rule set version the job builds.")
     table: str = Field(
         description="Fully qualified member table the job writes.",
         examples=["demo.acct_d0000000000040008000000000000001.segment_6f1c2a5e"],
     )
-    run_id: UUID | None = None
+    run_id: UUID | None = Field(None, description="The refresh run or cascade it belongs to.")
 
 
 class JobSubmitted(Envelope):
@@ -98,16 +98,16 @@ class JobSubmitted(Envelope):
 
 
 class JobCompletedData(_Data):
-    segment_id: UUID = Field(examples=[_EXAMPLE_SEGMENT])
-    job_id: str
+    segment_id: UUID = Field(description="The segment built.", examples=[_EXAMPLE_SEGMENT])
+    job_id: str = Field(description="BigQuery job id.")
     status: BuildStatus = Field(description="done, failed or canceled.")
-    rules_version: int = Field(ge=1)
+    rules_version: int = Field(ge=1, description="The rule set version the job built.")
     member_count: int | None = Field(None, ge=0, description="Rows in the member table.")
-    built_at: datetime | None = None
-    duration_ms: int | None = Field(None, ge=0)
-    bytes_billed: int | None = Field(None, ge=0)
+    built_at: datetime | None = Field(None, description="When the job ended.")
+    duration_ms: int | None = Field(None, ge=0, description="How long BigQuery ran the job.")
+    bytes_billed: int | None = Field(None, ge=0, description="Bytes billed, where reported.")
     error: str | None = Field(None, description="Why the job failed, as BigQuery said it.")
-    run_id: UUID | None = None
+    run_id: UUID | None = Field(None, description="The refresh run or cascade it belongs to.")
 
 
 class JobCompleted(Envelope):

@@ -66,6 +66,8 @@ def dead_letter_middleware(broker: Callable[[], KafkaBroker]) -> type[BaseMiddle
                 }
                 # An expected outcome, not a crash: no traceback.
                 log.error("poison_message", error=str(exc)[:500], **where)  # noqa: TRY400
+                if where["topic"] == DEAD_LETTER:
+                    return None  # never feed the dead-letter topic to itself
                 await broker().publish(
                     msg.body,
                     DEAD_LETTER,

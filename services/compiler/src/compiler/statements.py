@@ -88,6 +88,12 @@ def build_all(object_type: str, target: Target, table: str) -> CompiledQuery:
     return _compiled(create, Params())
 
 
+def predicate(rule_set: RuleSet) -> CompiledQuery:
+    """Only the membership condition over the object's row alias `t` (golden tests show it)."""
+    params = Params()
+    return _compiled(predicates.group(type_rule_set(rule_set).root, params), params)
+
+
 def count(rule_set: RuleSet, target: Target) -> CompiledQuery:
     """How many objects match (the preview count and the built table agree by construction)."""
     select, params = members_select(type_rule_set(rule_set), target)

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+from contracts.messages import (
+    BuildMode,
+    BuildStatus,
+    CascadeRequested,
+    CascadeRequestedData,
+    ChangeKind,
+    JobCompleted,
+    JobCompletedData,
+    SegmentChanged,
+    SegmentChangedData,
+)
+from contracts.topics import CASCADE_REQUESTED, JOB_COMPLETED, SEGMENT_CHANGED, TOPICS, topic_for
+from pydantic import BaseModel, ValidationError
+
+ACCOUNT, SEGMENT = uuid4(), uuid4()
+
+
+def changed() -> SegmentChanged:
+    return SegmentChanged(
+        source="test",
+        accountid=ACCOUNT,
+        correlationid=uuid4(),
+        data=SegmentChangedData(segment_id=SEGMENT, change=ChangeKind.CREATED, rules_version=1),
+    )
+
+
+def test_a_message_survives_the_wire_unchanged():
+    message = changed()
+    assert SegmentChanged.model_validate_json(message.model_dump_json()) == message
+
+
+def test_each_message_names_its_topic_and_is_keyed_as_documented():
+    message = changed()
+    assert topic_for(message).name == SEGMENT_CHANGED
+    assert topic_for(message).key(message) == str(SEGMENT)
+    cascade = CascadeRequested(
+        source="test",
+        accountid=ACCOUNT,
+        correlationid=uuid4(),
+        data=CascadeRequestedData(
+            origin_segment_id=SEGMENT, parent_segment_ids=[uuid4()], cascade_id=uuid4()
+        ),
+    )
+    assert topic_for(cascade).name == CASCADE_REQUESTED
+    assert topic_for(cascade).key(cascade) == str(ACCOUNT)
+
+
+def test_unknown_attributes_are_refused_rather_than_dropped():
+    raw = changed().model_dump(mode="json")
+    raw["data"]["surprise"] = 1
+    with pytest.raises(ValidationError):
+        SegmentChanged.model_validate(raw)
+
+
+def test_a_message_of_one_topic_does_not_parse_as_another():
+    with pytest.raises(ValidationError):
+        JobCompleted.model_validate(changed().model_dump(mode="json"))
+
+
+@pytest.mark.parametrize("topic", sorted(TOPICS))
+def test_every_data_field_is_described_for_operators(topic: str):
+    data_model = TOPICS[topic].message.model_fields["data"].annotation
+    assert isinstance(data_model, type) and issubclass(data_model, BaseModel)
+    undocumented = [name for name, f in data_model.model_fields.items() if not f.description]
+    assert undocumented == []
+
+
+def test_envelope_carries_cloudevents_attributes():
+    body = JobCompleted(
+        source="job-monitor",
+        accountid=ACCOUNT,
+        correlationid=uuid4(),
+        data=JobCompletedData(
+            segment_id=SEGMENT, job_id="j", status=BuildStatus.DONE, rules_version=1, member_count=3
+        ),
+    ).model_dump(mode="json")
+    assert {
+        "specversion",
+        "id",
+        "source",
+        "type",
+        "time",
+        "datacontenttype",
+        "dataschemaversion",
+        "accountid",
+        "correlationid",
+    } <= body.keys()
+    assert body["type"] == JOB_COMPLETED
+    assert BuildMode.BUILD.value == "build"

@@ -1,0 +1,87 @@
+"""Poison messages go to the dead-letter topic; other failures are redelivered."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+from contracts.messages import ChangeKind, SegmentChanged, SegmentChangedData
+from contracts.topics import DEAD_LETTER, SEGMENT_CHANGED
+from faststream.kafka import TestKafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from segment_runtime.kafka import PoisonMessageError, make_broker, publish_message, subscribe
+
+
+def valid_message() -> SegmentChanged:
+    return SegmentChanged(
+        source="test",
+        accountid=uuid4(),
+        correlationid=uuid4(),
+        data=SegmentChangedData(segment_id=uuid4(), change=ChangeKind.CREATED, rules_version=1),
+    )
+
+
+@pytest.fixture
+def wiring():
+    broker = make_broker("127.0.0.1:1", "test")
+    handled: list[SegmentChanged] = []
+    dead: list[tuple[bytes, dict[str, str]]] = []
+
+    @subscribe(broker, SEGMENT_CHANGED, "test-group")
+    async def handler(event: SegmentChanged) -> None:
+        if event.data.rules_version == 99:
+            raise PoisonMessageError("version 99 can never be built")
+        handled.append(event)
+
+    @broker.subscriber(DEAD_LETTER)
+    async def dead_letters(message: KafkaMessage) -> None:
+        dead.append((message.body, dict(message.headers)))
+
+    return broker, handled, dead
+
+
+async def test_a_message_that_does_not_parse_is_dead_lettered_and_the_next_one_handled(wiring):
+    broker, handled, dead = wiring
+    async with TestKafkaBroker(broker) as br:
+        await br.publish(
+            b"{not json", SEGMENT_CHANGED, headers={"content-type": "application/json"}
+        )
+        await br.publish({"type": "segment.changed", "data": {}}, SEGMENT_CHANGED)
+        good = valid_message()
+        await publish_message(br, good)
+    assert [m.id for m in handled] == [good.id]
+    assert len(dead) == 2
+    body, headers = dead[1]
+    assert b"segment.changed" in body
+    assert headers["dl_topic"] == SEGMENT_CHANGED
+    assert "ValidationError" in headers["dl_error"]
+    assert {"dl_partition", "dl_offset"} <= headers.keys()
+
+
+async def test_a_handler_can_declare_a_message_poison(wiring):
+    broker, handled, dead = wiring
+    bad = valid_message().model_copy(
+        update={
+            "data": SegmentChangedData(
+                segment_id=uuid4(), change=ChangeKind.CREATED, rules_version=99
+            )
+        }
+    )
+    async with TestKafkaBroker(broker) as br:
+        await publish_message(br, bad)
+    assert handled == []
+    assert len(dead) == 1
+    assert "PoisonMessageError" in dead[0][1]["dl_error"]
+
+
+async def test_the_dead_letter_topic_never_feeds_itself():
+    broker = make_broker("127.0.0.1:1", "test")
+    seen: list[bytes] = []
+
+    @subscribe(broker, DEAD_LETTER, "operator-tool")
+    async def strict(event: SegmentChanged) -> None:
+        seen.append(b"parsed")
+
+    async with TestKafkaBroker(broker) as br:
+        await br.publish(b"{broken", DEAD_LETTER)
+    assert seen == []  # refused once, not re-published into the topic it came from

@@ -1,0 +1,101 @@
+"""The outbox publishes exactly what committed, in order, and marks it."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from uuid import uuid4
+
+from contracts.messages import ChangeKind, SegmentChanged, SegmentChangedData
+from segment_runtime.idempotency import handle_once
+from segment_runtime.outbox import OutboxRelay, enqueue
+
+
+def message(version: int) -> SegmentChanged:
+    return SegmentChanged(
+        source="test",
+        accountid=uuid4(),
+        correlationid=uuid4(),
+        data=SegmentChangedData(
+            segment_id=uuid4(), change=ChangeKind.UPDATED, rules_version=version
+        ),
+    )
+
+
+class Recorder:
+    def __init__(self, fail: bool = False) -> None:
+        self.sent: list[tuple[str, dict, bytes, dict]] = []
+        self.fail = fail
+
+    async def __call__(self, topic: str, value: bytes, key: bytes, headers: dict) -> None:
+        if self.fail:
+            raise OSError("broker down")
+        self.sent.append((topic, json.loads(value), key, headers))
+
+
+async def test_only_committed_messages_are_published_in_order(db):
+    first, second, rolled_back = message(1), message(2), message(3)
+    async with db.acquire() as conn:
+        async with conn.transaction():
+            await enqueue(conn, first)
+            await enqueue(conn, second)
+        with contextlib.suppress(RuntimeError):
+            async with conn.transaction():
+                await enqueue(conn, rolled_back)
+                raise RuntimeError("the change failed")
+    recorder = Recorder()
+    relay = OutboxRelay(db, recorder)
+    assert await relay.drain_once() == 2
+    assert await relay.drain_once() == 0  # marked: not sent twice
+    assert [SegmentChanged.model_validate(v).id for _, v, _, _ in recorder.sent] == [
+        first.id,
+        second.id,
+    ]
+    topic, _, key, headers = recorder.sent[0]
+    assert topic == "segment.changed"
+    assert key == str(first.data.segment_id).encode()
+    assert headers["ce_id"] == str(first.id)
+
+
+async def test_a_failed_publish_leaves_the_row_for_the_next_attempt(db):
+    async with db.acquire() as conn, conn.transaction():
+        await enqueue(conn, message(1))
+    failing = OutboxRelay(db, Recorder(fail=True))
+    try:
+        await failing.drain_once()
+    except OSError:
+        pass
+    recorder = Recorder()
+    assert await OutboxRelay(db, recorder).drain_once() == 1
+
+
+async def test_handle_once_runs_an_effect_once_per_consumer(db):
+    calls: list[str] = []
+
+    async def effect(conn) -> None:
+        calls.append("x")
+
+    message_id = uuid4()
+    assert await handle_once(db, "a", message_id, effect)
+    assert not await handle_once(db, "a", message_id, effect)
+    assert await handle_once(db, "b", message_id, effect)  # another consumer is independent
+    assert calls == ["x", "x"]
+
+
+async def test_handle_once_forgets_a_message_whose_effect_failed(db):
+    message_id = uuid4()
+
+    async def boom(conn) -> None:
+        raise RuntimeError("dependency down")
+
+    try:
+        await handle_once(db, "a", message_id, boom)
+    except RuntimeError:
+        pass
+    ran: list[int] = []
+
+    async def ok(conn) -> None:
+        ran.append(1)
+
+    assert await handle_once(db, "a", message_id, ok)
+    assert ran == [1]

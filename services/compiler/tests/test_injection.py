@@ -1,0 +1,67 @@
+"""Hostile values never change the compiled syntax tree; hostile field names never compile."""
+
+from __future__ import annotations
+
+import pytest
+import sqlglot
+from compiler.statements import Target, build
+from compiler.typed import check
+from contracts.rules import RuleSet
+from sqlglot import exp
+
+HOSTILE = [
+    "x' OR '1'='1",
+    "x\\' OR 1=1 --",
+    "`; DROP TABLE customers; --",
+    "/* comment */",
+    "a\nb",
+    "ünïcødé ☃ \U0001d518",
+    "%_%",
+    "@p0",
+    "\\",
+    "'" * 50,
+    "x" * 1000,
+]
+
+
+def compiled_tree(field: str, operator: str, value: object) -> exp.Expr:
+    rs = RuleSet.model_validate(
+        {
+            "object": "customer",
+            "root": {
+                "type": "group",
+                "rules": [
+                    {"type": "property", "field": field, "operator": operator, "value": value}
+                ],
+            },
+        }
+    )
+    sql = build(rs, Target("proj", "acct"), "segment_1").sql
+    return sqlglot.parse_one(sql, read="bigquery")
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+@pytest.mark.parametrize("operator", ["equals", "contains", "starts_with", "not_equals"])
+def test_a_hostile_value_leaves_the_tree_as_a_benign_one_does(operator, value):
+    assert compiled_tree("city", operator, value) == compiled_tree("city", operator, "benign")
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_list_values_too(value):
+    assert compiled_tree("city", "in_list", [value, "b"]) == compiled_tree(
+        "city", "in_list", ["a", "b"]
+    )
+
+
+@pytest.mark.parametrize("field", ["age`; DROP TABLE x; --", "t.age", "age OR 1=1", "AGE", "`age`"])
+def test_field_names_outside_the_catalog_are_rejected(field):
+    rs = RuleSet.model_validate(
+        {
+            "object": "customer",
+            "root": {
+                "type": "group",
+                "rules": [{"type": "property", "field": field, "operator": "equals", "value": "x"}],
+            },
+        }
+    )
+    assert [e.code for e in check(rs)] == ["unknown_field"]

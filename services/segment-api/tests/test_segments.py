@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+import hashlib
+import hmac
+from uuid import uuid4
+
+import pytest
+from contracts.push import account_channel
+from segment_runtime.auth import Access, Scope
+
+PUSHER_SECRET = "pusher-test-secret"  # as the conftest configures the app
+
+RULES = {
+    "object": "customer",
+    "root": {
+        "type": "group",
+        "rules": [{"type": "property", "field": "age", "operator": "gt", "value": 30}],
+    },
+}
+
+
+def body(name: str = "Adults", rules: dict | None = None) -> dict:
+    return {"name": name, "description": "over thirty", "rules": rules or RULES}
+
+
+async def test_create_writes_the_segment_and_its_message_together(client, token, db):
+    response = await client.post("/v1/segments", json=body("  Adults  "), headers=token())
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert created["name"] == "Adults"  # trimmed
+    assert created["build_status"] == "in_progress" and created["rules_version"] == 1
+    async with db.acquire() as conn:
+        rows = await conn.fetch("SELECT topic, key, payload FROM outbox")
+    assert [(r["topic"], r["key"]) for r in rows] == [("segment.changed", created["id"])]
+    assert rows[0]["payload"]["data"]["change"] == "created"
+    got = await client.get(f"/v1/segments/{created['id']}", headers=token())
+    assert got.status_code == 200 and got.json()["rules"] == {
+        **RULES,
+        "version": 1,
+        "root": {**RULES["root"], "combinator": "and", "negate": False},
+    }
+
+
+async def test_an_unknown_field_is_a_problem_naming_its_path(client, token, db):
+    rules = {
+        "object": "customer",
+        "root": {
+            "type": "group",
+            "rules": [
+                {"type": "property", "field": "age", "operator": "gt", "value": 1},
+                {"type": "property", "field": "shoe_size", "operator": "gt", "value": 44},
+            ],
+        },
+    }
+    response = await client.post("/v1/segments", json=body(rules=rules), headers=token())
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["code"] == "invalid_condition"
+    assert [(e["path"], e["code"]) for e in problem["errors"]] == [
+        ("rules.root.rules[1].field", "unknown_field")
+    ]
+    async with db.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM segments") == 0  # nothing half-written
+
+
+@pytest.mark.parametrize(
+    ("payload", "path"),
+    [
+        ({"name": "", "rules": RULES}, "name"),
+        ({"name": "x" * 61, "rules": RULES}, "name"),
+        ({"name": "ok"}, "rules"),
+        (
+            {
+                "name": "ok",
+                "rules": {
+                    "object": "customer",
+                    "root": {
+                        "type": "group",
+                        "rules": [
+                            {"type": "property", "field": "age", "operator": "bigger", "value": 1}
+                        ],
+                    },
+                },
+            },
+            "rules.root.rules[0].operator",
+        ),
+        ({"name": "ok", "rules": RULES, "colour": "red"}, "colour"),
+    ],
+)
+async def test_a_malformed_body_is_a_problem_naming_its_path(client, token, payload, path):
+    response = await client.post("/v1/segments", json=payload, headers=token())
+    assert response.status_code == 422
+    assert path in [e["path"] for e in response.json()["errors"]]
+
+
+async def test_names_are_unique_among_an_accounts_active_segments(client, token):
+    assert (
+        await client.post("/v1/segments", json=body("Same"), headers=token())
+    ).status_code == 201
+    again = await client.post("/v1/segments", json=body("same"), headers=token())
+    assert again.status_code == 409 and again.json()["code"] == "name_taken"
+    other_account = await client.post(
+        "/v1/segments", json=body("Same"), headers=token(account=uuid4())
+    )
+    assert other_account.status_code == 201
+
+
+async def test_another_accounts_segment_does_not_exist_for_you(client, token):
+    created = (await client.post("/v1/segments", json=body(), headers=token())).json()
+    intruder = token(account=uuid4())
+    assert (await client.get(f"/v1/segments/{created['id']}", headers=intruder)).status_code == 404
+    listed = await client.get("/v1/segments", headers=intruder)
+    assert listed.json()["items"] == []
+
+
+async def test_without_a_valid_token_nothing_is_answered(client):
+    for headers in ({}, {"Authorization": "Bearer nonsense"}):
+        response = await client.get("/v1/segments", headers=headers)
+        assert response.status_code == 401
+        assert response.json()["code"] == "unauthorized"
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_permissions_gate_create_and_view(client, token):
+    no_add = token(permissions={Scope.VIEW: Access.ALL, Scope.ADD: Access.DISABLED})
+    assert (await client.post("/v1/segments", json=body(), headers=no_add)).status_code == 403
+    mine = (await client.post("/v1/segments", json=body("Mine"), headers=token(user="a"))).json()
+    own_only = token(user="b", permissions={Scope.VIEW: Access.OWNED})
+    assert (await client.get(f"/v1/segments/{mine['id']}", headers=own_only)).status_code == 404
+    assert (await client.get("/v1/segments", headers=own_only)).json()["total"] == 0
+    no_view = token(permissions={Scope.VIEW: Access.DISABLED})
+    assert (await client.get("/v1/segments", headers=no_view)).status_code == 403
+
+
+async def test_pusher_subscriptions_are_signed_for_the_own_account_only(client, token):
+    account = uuid4()
+    headers = token(account=account)
+    own = account_channel(account)
+    signed = await client.post(
+        "/v1/realtime/pusher/auth",
+        headers=headers,
+        data={"socket_id": "123.456", "channel_name": own},
+    )
+    assert signed.status_code == 200, signed.text
+    key, signature = signed.json()["auth"].split(":")
+    expected = hmac.new(
+        PUSHER_SECRET.encode(), f"123.456:{own}".encode(), hashlib.sha256
+    ).hexdigest()
+    assert (key, signature) == ("key", expected)
+    foreign = await client.post(
+        "/v1/realtime/pusher/auth",
+        headers=headers,
+        data={"socket_id": "123.456", "channel_name": account_channel(uuid4())},
+    )
+    assert foreign.status_code == 403
+    unsigned = await client.post(
+        "/v1/realtime/pusher/auth", data={"socket_id": "123.456", "channel_name": own}
+    )
+    assert unsigned.status_code == 401

@@ -1,0 +1,203 @@
+"""The real local stack for cross-service tests.
+
+The broker, the BigQuery emulator and soketi run as subprocesses on free
+loopback ports; with a Docker engine present, the broker and soketi come from
+testcontainers instead (the emulator has no image and always runs here). The
+five services run as subprocesses of their real entry points, against the test
+database from the root conftest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+import pytest
+from contracts.catalog import CUSTOMER
+from devstack import demo_data, processes, seeding
+from devstack.config import StackConfig
+from devstack.docker import docker_available
+from devstack.warehouse import ensure_spatial_extension
+from google.cloud import bigquery
+from segment_runtime.auth import ALL_ACCESS, issue_token
+from segment_runtime.bigquery import make_client
+from segment_runtime.settings import BigQuerySettings
+
+CUSTOMERS = 3000
+SEED = 11
+TIME_ZONE = "Asia/Jakarta"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    cfg: StackConfig
+    account_id: UUID
+    customers: list[dict[str, Any]]
+    logs: Path
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.cfg.api_port}"
+
+    def headers(self) -> dict[str, str]:
+        token = issue_token(
+            self.cfg.secrets["jwt_secret"],
+            account_id=self.account_id,
+            user_id="e2e",
+            permissions=ALL_ACCESS,
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+    def token(self) -> str:
+        return self.headers()["Authorization"].removeprefix("Bearer ")
+
+    def bigquery(self) -> bigquery.Client:
+        return make_client(
+            BigQuerySettings.model_validate(
+                {
+                    "BIGQUERY_PROJECT": self.cfg.bigquery_project,
+                    "BIGQUERY_ENDPOINT": self.cfg.bigquery_endpoint,
+                }
+            )
+        )
+
+    def start(self, proc: processes.Process) -> None:
+        log = (self.logs / f"{proc.name}.log").open("wb")
+        self.procs[proc.name] = subprocess.Popen(
+            proc.argv,
+            env=proc.full_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def stop(self) -> None:
+        for p in self.procs.values():
+            p.terminate()
+        for p in self.procs.values():
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+    def dump_logs(self, lines: int = 40) -> str:
+        out = []
+        for path in sorted(self.logs.glob("*.log")):
+            tail = path.read_text(errors="replace").splitlines()[-lines:]
+            out.append(f"----- {path.name} -----\n" + "\n".join(tail))
+        return "\n".join(out)
+
+
+def _wait_http(url: str, timeout_s: float = 90) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {timeout_s:.0f} s")
+
+
+@contextlib.contextmanager
+def _containers(cfg: StackConfig) -> Iterator[dict[str, Any]]:
+    """Broker and soketi from testcontainers (only when a Docker engine answers)."""
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.kafka import KafkaContainer
+
+    with (
+        KafkaContainer("confluentinc/cp-kafka:7.6.1") as kafka,
+        DockerContainer("quay.io/soketi/soketi:1.6-16-debian")
+        .with_env("SOKETI_DEFAULT_APP_ID", cfg.pusher_app_id)
+        .with_env("SOKETI_DEFAULT_APP_KEY", cfg.pusher_key)
+        .with_env("SOKETI_DEFAULT_APP_SECRET", cfg.secrets["pusher_secret"])
+        .with_exposed_ports(6001) as soketi,
+    ):
+        yield {
+            "kafka": kafka.get_bootstrap_server(),
+            "pusher_port": int(soketi.get_exposed_port(6001)),
+        }
+
+
+@pytest.fixture(scope="session")
+def stack(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Stack]:
+    state = tmp_path_factory.mktemp("stack")
+    logs = state / "logs"
+    logs.mkdir()
+    ports = {
+        name: free_port()
+        for name in (
+            "kafka_port",
+            "bigquery_port",
+            "bigquery_grpc_port",
+            "pusher_port",
+            "pusher_metrics_port",
+            "pusher_cluster_port",
+            "api_port",
+            "notifier_port",
+        )
+    }
+    cfg = StackConfig(
+        state_dir=state, database_url=database_url, redis_prefix=f"e2e{uuid4().hex[:8]}", **ports
+    )
+    account_id = uuid4()
+    stack = Stack(cfg, account_id, list(demo_data.customers(CUSTOMERS, seed=SEED)), logs)
+    use_docker = docker_available() and not os.environ.get("SEGP_TEST_NO_DOCKER")
+    with contextlib.ExitStack() as exits:
+        exits.callback(stack.stop)
+        ensure_spatial_extension()
+        stack.start(processes.emulator(cfg, persistent=False))
+        if use_docker:
+            external = exits.enter_context(_containers(cfg))
+            cfg = cfg.model_copy(
+                update={
+                    "kafka_port": int(external["kafka"].rsplit(":", 1)[1]),
+                    "pusher_port": external["pusher_port"],
+                }
+            )
+            stack.cfg = cfg
+        else:
+            stack.start(processes.broker(cfg))
+            stack.start(processes.soketi(cfg))
+            processes.wait_for_port(cfg.kafka_port)
+            processes.wait_for_port(cfg.pusher_port)
+        processes.wait_for_port(cfg.bigquery_port)
+        client = stack.bigquery()
+        seeding.seed_customers(client, account_id, CUSTOMERS, seed=SEED)
+        asyncio.run(seeding.ensure_account(database_url, account_id, "e2e", TIME_ZONE))
+        for proc in processes.platform(cfg):
+            stack.start(proc)
+        try:
+            _wait_http(f"{stack.api}/health")
+            _wait_http(f"http://127.0.0.1:{cfg.notifier_port}/health")
+        except TimeoutError:
+            pytest.fail("the platform did not start:\n" + stack.dump_logs())
+        yield stack
+        if request.session.testsfailed:
+            print("\n" + stack.dump_logs())  # noqa: T201 - the logs are what a failure needs
+
+
+@pytest.fixture
+def expected_members(stack: Stack) -> Callable[[Callable[[dict[str, Any]], bool]], set[str]]:
+    def select(predicate: Callable[[dict[str, Any]], bool]) -> set[str]:
+        return {row[CUSTOMER.id_column] for row in stack.customers if predicate(row)}
+
+    return select

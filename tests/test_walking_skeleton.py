@@ -1,0 +1,204 @@
+"""End to end over the real stack: HTTP → Kafka → BigQuery → Postgres → Pusher/websocket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from contracts.push import STATUS_EVENT, account_channel
+from contracts.topics import DEAD_LETTER, SEGMENT_CHANGED
+from contracts.warehouse import dataset_id, segment_table
+from websockets.asyncio.client import ClientConnection, connect
+
+pytestmark = pytest.mark.stack
+DEADLINE_S = 120
+
+RULES = {
+    "object": "customer",
+    "root": {
+        "type": "group",
+        "combinator": "and",
+        "rules": [
+            {"type": "property", "field": "age", "operator": "gt", "value": 30},
+            {
+                "type": "group",
+                "combinator": "or",
+                "rules": [
+                    {"type": "property", "field": "city", "operator": "equals", "value": "Jakarta"},
+                    {
+                        "type": "property",
+                        "field": "source",
+                        "operator": "in_list",
+                        "value": ["whatsapp", "referral"],
+                    },
+                ],
+            },
+            {
+                "type": "group",
+                "negate": True,
+                "rules": [{"type": "property", "field": "is_vip", "operator": "is_true"}],
+            },
+        ],
+    },
+}
+
+
+def rule_in_plain_python(row: dict[str, Any]) -> bool:
+    """The same rule, written independently of the compiler (text compares ignore case)."""
+    adult = row["age"] is not None and row["age"] > 30
+    city = (row["city"] or "").lower() == "jakarta"
+    source = (row["source"] or "").lower() in {"whatsapp", "referral"}
+    return adult and (city or source) and row["is_vip"] is not True
+
+
+async def pusher_client(stack) -> AsyncIterator[ClientConnection]:
+    """A Pusher-protocol client: connect, get a socket id, sign through the API, subscribe."""
+    url = (
+        f"ws://127.0.0.1:{stack.cfg.pusher_port}/app/{stack.cfg.pusher_key}"
+        "?protocol=7&client=e2e&version=1.0"
+    )
+    async with connect(url) as ws:
+        hello = json.loads(await ws.recv())
+        assert hello["event"] == "pusher:connection_established"
+        socket_id = json.loads(hello["data"])["socket_id"]
+        channel = account_channel(stack.account_id)
+        async with httpx.AsyncClient() as http:
+            signed = await http.post(
+                f"{stack.api}/v1/realtime/pusher/auth",
+                headers=stack.headers(),
+                data={"socket_id": socket_id, "channel_name": channel},
+            )
+        assert signed.status_code == 200, signed.text
+        await ws.send(
+            json.dumps(
+                {
+                    "event": "pusher:subscribe",
+                    "data": {"channel": channel, "auth": signed.json()["auth"]},
+                }
+            )
+        )
+        ack = json.loads(await ws.recv())
+        assert ack["event"] == "pusher_internal:subscription_succeeded", ack
+        yield ws
+
+
+async def next_status(
+    ws: ClientConnection, segment_id: str, status: str, pusher: bool
+) -> dict[str, Any]:
+    while True:
+        frame = json.loads(await ws.recv())
+        if pusher:
+            if frame.get("event") != STATUS_EVENT:
+                continue
+            frame = json.loads(frame["data"]) if isinstance(frame["data"], str) else frame["data"]
+        if frame["segment_id"] == segment_id and frame["status"] == status:
+            return frame
+
+
+async def create(stack, name: str, rules: dict[str, Any]) -> dict[str, Any]:
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            f"{stack.api}/v1/segments", headers=stack.headers(), json={"name": name, "rules": rules}
+        )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_a_created_segment_is_built_exactly_and_announced(stack, expected_members):
+    ws_url = f"ws://127.0.0.1:{stack.cfg.notifier_port}/v1/ws?access_token={stack.token()}"
+    pushers = pusher_client(stack)
+    pusher = await anext(pushers)
+    async with connect(ws_url) as socket:
+        await asyncio.sleep(0.5)  # the notifier registers the socket after the handshake
+        segment = await create(stack, "Adults in Jakarta or chatty, not VIP", RULES)
+        via_pusher, via_socket = await asyncio.wait_for(
+            asyncio.gather(
+                next_status(pusher, segment["id"], "done", pusher=True),
+                next_status(socket, segment["id"], "done", pusher=False),
+            ),
+            DEADLINE_S,
+        )
+    await pushers.aclose()
+
+    expected = expected_members(rule_in_plain_python)
+    assert 0 < len(expected) < len(stack.customers)  # the rule really discriminates
+    table = (
+        f"{stack.cfg.bigquery_project}.{dataset_id(stack.account_id)}."
+        f"{segment_table(__import__('uuid').UUID(segment['id']))}"
+    )
+    members = {
+        row["object_id"]
+        for row in stack.bigquery().query(f"SELECT object_id FROM `{table}`").result()
+    }
+    assert members == expected
+    assert via_pusher["member_count"] == via_socket["member_count"] == len(expected)
+
+    async with httpx.AsyncClient() as http:
+        shown = (
+            await http.get(f"{stack.api}/v1/segments/{segment['id']}", headers=stack.headers())
+        ).json()
+    assert shown["build_status"] == "done"
+    assert shown["member_count"] == len(expected)
+    assert shown["built_at"] is not None
+
+
+async def test_a_poison_message_is_dead_lettered_and_consumers_carry_on(stack, expected_members):
+    producer = AIOKafkaProducer(bootstrap_servers=stack.cfg.kafka_bootstrap)
+    await producer.start()
+    try:
+        sent = await producer.send_and_wait(
+            SEGMENT_CHANGED,
+            b'{"type": "segment.changed"',
+            key=b"poison",
+            headers=[("content-type", b"application/json")],
+        )
+    finally:
+        await producer.stop()
+
+    segment = await create(
+        stack,
+        "Everyone over 60",
+        {
+            "object": "customer",
+            "root": {
+                "type": "group",
+                "rules": [{"type": "property", "field": "age", "operator": "gte", "value": 60}],
+            },
+        },
+    )
+    async with httpx.AsyncClient() as http:
+        for _ in range(DEADLINE_S * 2):
+            shown = (
+                await http.get(f"{stack.api}/v1/segments/{segment['id']}", headers=stack.headers())
+            ).json()
+            if shown["build_status"] == "done":
+                break
+            await asyncio.sleep(0.5)
+    assert shown["member_count"] == len(
+        expected_members(lambda r: r["age"] is not None and r["age"] >= 60)
+    )
+
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=stack.cfg.kafka_bootstrap, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        parts = [TopicPartition(DEAD_LETTER, 0)]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        records = await consumer.getmany(timeout_ms=5000)
+    finally:
+        await consumer.stop()
+    letters = [r for batch in records.values() for r in batch if r.key == b"poison"]
+    # compiler and notifier both consume segment.changed: each dead-letters it once
+    assert len(letters) == 2
+    for letter in letters:
+        headers = {k: v.decode() for k, v in letter.headers}
+        assert headers["dl_topic"] == SEGMENT_CHANGED
+        assert headers["dl_offset"] == str(sent.offset)
+        assert headers["dl_partition"] == str(sent.partition)

@@ -24,7 +24,7 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 from contracts.catalog import CUSTOMER
-from devstack import demo_data, processes, seeding
+from devstack import processes, seeding
 from devstack.config import StackConfig
 from devstack.docker import docker_available
 from devstack.warehouse import ensure_spatial_extension
@@ -159,7 +159,7 @@ def stack(
         state_dir=state, database_url=database_url, redis_prefix=f"e2e{uuid4().hex[:8]}", **ports
     )
     account_id = uuid4()
-    stack = Stack(cfg, account_id, list(demo_data.customers(CUSTOMERS, seed=SEED)), logs)
+    stack = Stack(cfg, account_id, [], logs)
     use_docker = docker_available() and not os.environ.get("SEGP_TEST_NO_DOCKER")
     with contextlib.ExitStack() as exits:
         exits.callback(stack.stop)
@@ -181,7 +181,8 @@ def stack(
             processes.wait_for_port(cfg.pusher_port)
         processes.wait_for_port(cfg.bigquery_port)
         client = stack.bigquery()
-        seeding.seed_customers(client, account_id, CUSTOMERS, seed=SEED)
+        tables = seeding.seed_warehouse(client, account_id, CUSTOMERS, seed=SEED)
+        stack.customers = tables[CUSTOMER.table]
         asyncio.run(seeding.ensure_account(database_url, account_id, "e2e", TIME_ZONE))
         for proc in processes.platform(cfg):
             stack.start(proc)

@@ -88,6 +88,9 @@ class JobSubmittedData(_Data):
         examples=["demo.acct_d0000000000040008000000000000001.segment_6f1c2a5e"],
     )
     run_id: UUID | None = Field(None, description="The refresh run or cascade it belongs to.")
+    build_time: datetime | None = Field(
+        None, description="The run's time; members who entered in it carry it as entered_at."
+    )
 
 
 class JobSubmitted(Envelope):
@@ -107,6 +110,8 @@ class JobCompletedData(_Data):
     duration_ms: int | None = Field(None, ge=0, description="How long BigQuery ran the job.")
     bytes_billed: int | None = Field(None, ge=0, description="Bytes billed, where reported.")
     error: str | None = Field(None, description="Why the job failed, as BigQuery said it.")
+    entered: int | None = Field(None, ge=0, description="Members who entered in this run.")
+    exited: int | None = Field(None, ge=0, description="Members who left in this run (refresh).")
     run_id: UUID | None = Field(None, description="The refresh run or cascade it belongs to.")
 
 

@@ -1,22 +1,43 @@
 """The canonical rule language, version 1.
 
-A segment is a tree: a root group whose children are conditions or further
-groups. Every group combines its children with AND or OR and may be negated
-(an "exclude" group). Conditions are a tagged union on `type`; this version
-knows property conditions, and the union is where metric, event, relationship
-and membership conditions join without changing the tree.
+A segment is a tree: a root group whose children are conditions or groups.
+Every group combines its children with AND or OR, may be negated (an "exclude"
+group) and may carry a window. Conditions are a tagged union on `type`:
 
-Values stay JSON scalars here: what a value must be depends on the field's type,
-which only the catalog knows, so the compiler's validator checks that (with the
-JSON path of each error).
+- `property`: one field of the object against a value;
+- `metric`: a catalog metric (count, sum, avg, min, max, distinct count, recency)
+  over the object's related rows, compared as a number;
+- `event`: how many times the object performed events of a source (web
+  conversion, ecommerce, sales conversion, custom), optionally one event name,
+  with property filters; `did_not_perform` is exactly "zero times";
+- `relationship`: how many related objects match filters;
+- `segment`: membership of another segment (embedding).
+
+Windows: `lifetime`, `previous_days` (the N whole days before the build date in
+the account's time zone) or a fixed `range` of dates. A condition's own window
+wins over its group's, and an inner group's over an outer one's.
+
+Values stay JSON scalars here; what a value must be depends on the field's type,
+which only the catalog knows, so the compiler's validator checks it.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
+from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
 
 JsonScalar = StrictBool | StrictInt | StrictFloat | StrictStr
 RuleValue = JsonScalar | list[JsonScalar] | None
@@ -50,31 +71,108 @@ class Operator(StrEnum):
     MORE_THAN_DAYS_AGO = "more_than_days_ago"
     IS_TRUE = "is_true"
     IS_FALSE = "is_false"
+    CONTAINS_ANY = "contains_any"
+    CONTAINS_ALL = "contains_all"
+    CONTAINS_NONE = "contains_none"
+    DID_NOT_PERFORM = "did_not_perform"
 
 
 class _Node(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class LifetimeWindow(_Node):
+    kind: Literal["lifetime"] = "lifetime"
+
+
+class PreviousDaysWindow(_Node):
+    kind: Literal["previous_days"] = "previous_days"
+    days: int = Field(ge=1, le=3650, description="Whole days before the build date.")
+
+
+class RangeWindow(_Node):
+    kind: Literal["range"] = "range"
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.start > self.end:
+            raise ValueError("start must not be after end")
+        return self
+
+
+Window = Annotated[LifetimeWindow | PreviousDaysWindow | RangeWindow, Field(discriminator="kind")]
+
+
 class PropertyCondition(_Node):
-    """Compare one field of the segment's object with a value."""
+    """Compare one field of the segment's object (or of related rows) with a value."""
 
     type: Literal["property"] = "property"
     field: str = Field(
-        min_length=1,
-        max_length=200,
-        description="Field name from the object catalog.",
-        examples=["age"],
+        min_length=1, max_length=200, description="Field name from the catalog.", examples=["age"]
     )
     operator: Operator = Field(examples=["gt"])
     value: RuleValue = Field(
-        None,
-        description="Scalar, list (in_list, between) or null (is_empty, is_true).",
-        examples=[30],
+        None, description="Scalar, list (in_list, between, contains_*) or null.", examples=[30]
     )
 
 
-Condition = Annotated[PropertyCondition, Field(discriminator="type")]
+class MetricCondition(_Node):
+    """A catalog metric over the object's related rows, compared as a number."""
+
+    type: Literal["metric"] = "metric"
+    metric: str = Field(min_length=1, max_length=200, examples=["total_spent"])
+    operator: Operator = Field(examples=["gte"])
+    value: RuleValue = Field(None, examples=[100])
+    window: Window | None = None
+
+
+class EventCondition(_Node):
+    """Performed events of a source N times (or not at all) in a window."""
+
+    type: Literal["event"] = "event"
+    event: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Event source of the object.",
+        examples=["web_conversion"],
+    )
+    name: str | None = Field(
+        None, max_length=200, description="One event name, or any.", examples=["signup"]
+    )
+    filters: list[PropertyCondition] = Field(
+        default_factory=list, max_length=20, description="Conditions on the events' fields."
+    )
+    operator: Operator = Field(Operator.GTE, examples=["gte"])
+    value: RuleValue = Field(
+        None, description="A count, [low, high], or null for did_not_perform.", examples=[2]
+    )
+    window: Window | None = None
+
+
+class RelationshipCondition(_Node):
+    """How many related objects (deals, tickets, sessions, ...) match the filters."""
+
+    type: Literal["relationship"] = "relationship"
+    relation: str = Field(min_length=1, max_length=200, examples=["deals"])
+    filters: list[PropertyCondition] = Field(default_factory=list, max_length=20)
+    operator: Operator = Field(Operator.GTE, examples=["gte"])
+    value: RuleValue = Field(None, description="A count or [low, high].", examples=[1])
+    window: Window | None = None
+
+
+class SegmentCondition(_Node):
+    """Membership of another segment of the same object type (embedding)."""
+
+    type: Literal["segment"] = "segment"
+    segment_id: UUID
+    operator: Literal["in", "not_in"] = "in"
+
+
+Condition = (
+    PropertyCondition | MetricCondition | EventCondition | RelationshipCondition | SegmentCondition
+)
 
 
 class Group(_Node):
@@ -83,10 +181,19 @@ class Group(_Node):
     type: Literal["group"] = "group"
     combinator: Combinator = Combinator.AND
     negate: bool = Field(False, description="Exclude the objects the group matches.")
+    window: Window | None = Field(None, description="Applies to the conditions inside.")
     rules: list[Rule] = Field(min_length=1, description="Conditions and nested groups.")
 
 
-Rule = Annotated[PropertyCondition | Group, Field(discriminator="type")]
+Rule = Annotated[
+    PropertyCondition
+    | MetricCondition
+    | EventCondition
+    | RelationshipCondition
+    | SegmentCondition
+    | Group,
+    Field(discriminator="type"),
+]
 
 
 RULES_EXAMPLE: dict[str, Any] = {
@@ -111,10 +218,22 @@ class RuleSet(_Node):
     root: Group
 
     model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        json_schema_extra={"examples": [RULES_EXAMPLE]},
+        frozen=True, extra="forbid", json_schema_extra={"examples": [RULES_EXAMPLE]}
     )
+
+    def embedded_segment_ids(self) -> list[UUID]:
+        """Segments this one embeds, in tree order, each once."""
+        found: list[UUID] = []
+
+        def walk(group: Group) -> None:
+            for rule in group.rules:
+                if isinstance(rule, Group):
+                    walk(rule)
+                elif isinstance(rule, SegmentCondition) and rule.segment_id not in found:
+                    found.append(rule.segment_id)
+
+        walk(self.root)
+        return found
 
 
 Group.model_rebuild()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -22,7 +22,7 @@ RULES = {
     "root": {
         "type": "group",
         "rules": [
-            {"type": "property", "field": "signed_up_on", "operator": "in_last_days", "value": 7}
+            {"type": "property", "field": "created_on", "operator": "in_last_days", "value": 7}
         ],
     },
 }
@@ -46,6 +46,9 @@ class FakeSubmitter:
 
 
 class FixedClock:
+    def now(self) -> datetime:
+        return datetime(2026, 1, 31, 1, 0, tzinfo=UTC)
+
     def today(self, time_zone: str) -> date:
         return date(2026, 1, 31) if time_zone == "Asia/Jakarta" else date(2026, 1, 30)
 
@@ -109,7 +112,11 @@ async def test_a_created_segment_is_submitted_once_even_if_redelivered(
         f"CREATE OR REPLACE TABLE `proj`.`acct_{account.hex}`.`segment_{segment.hex}`"
     )
     # the relative window is measured from today in the account's zone
-    assert params == {"p0": 7, "build_date": date(2026, 1, 31)}
+    assert params == {
+        "p0": 7,
+        "build_date": date(2026, 1, 31),
+        "build_time": datetime(2026, 1, 31, 1, 0, tzinfo=UTC),
+    }
     assert labels["segment_id"] == segment.hex
     messages = await outbox(db)
     assert [m["topic"] for m in messages] == ["job.submitted"]
@@ -182,4 +189,5 @@ async def test_a_segment_without_rules_selects_every_object(db, account, service
         )
     )
     ((sql, params, _),) = submitter.jobs.values()
-    assert "WHERE" not in sql and params == {}
+    assert sql.endswith("FROM `proj`.`acct_" + account.hex + "`.`customers` AS t WHERE TRUE")
+    assert set(params) == {"build_time"}

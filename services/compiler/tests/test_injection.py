@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlglot
-from compiler.statements import Target, build
+from compiler.statements import Target, build, membership
 from compiler.typed import check
 from contracts.rules import RuleSet
 from sqlglot import exp
@@ -36,7 +36,7 @@ def compiled_tree(field: str, operator: str, value: object) -> exp.Expr:
             },
         }
     )
-    sql = build(rs, Target("proj", "acct"), "segment_1").sql
+    sql = build(membership(rs, Target("proj", "acct")), "segment_1").sql
     return sqlglot.parse_one(sql, read="bigquery")
 
 

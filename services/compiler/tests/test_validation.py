@@ -36,7 +36,7 @@ CASES = [
         ("rules.root.rules[0].value", "invalid_value"),
     ),
     (
-        {"type": "property", "field": "signed_up_on", "operator": "on", "value": "2024-13-01"},
+        {"type": "property", "field": "created_on", "operator": "on", "value": "2024-13-01"},
         ("rules.root.rules[0].value", "invalid_value"),
     ),
     (
@@ -52,7 +52,7 @@ CASES = [
         ("rules.root.rules[0].value", "invalid_value"),
     ),
     (
-        {"type": "property", "field": "signed_up_on", "operator": "in_last_days", "value": 0},
+        {"type": "property", "field": "created_on", "operator": "in_last_days", "value": 0},
         ("rules.root.rules[0].value", "invalid_value"),
     ),
     (

@@ -17,6 +17,7 @@ class ScriptedInspector:
     def __init__(self) -> None:
         self.script: dict[str, list[JobState]] = {}
         self.rows: dict[str, int] = {}
+        self.entered: dict[str, int] = {}
         self.canceled: list[str] = []
         self.polls: dict[str, int] = {}
 
@@ -28,8 +29,8 @@ class ScriptedInspector:
     async def cancel(self, job_id: str) -> None:
         self.canceled.append(job_id)
 
-    async def row_count(self, table: str) -> int:
-        return self.rows[table]
+    async def counts(self, table: str, build_time) -> tuple[int, int]:
+        return self.rows[table], self.entered.get(table, self.rows[table])
 
 
 T0 = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
@@ -178,3 +179,21 @@ async def test_tracking_resumes_after_a_restart(db, account, inspector):
     restarted = JobTracker(db, inspector, timeout_s=600, max_interval_s=30)
     await drive(restarted, db)
     assert (await segment_row(db, segment))["member_count"] == 7
+
+
+async def test_a_refresh_reports_who_entered_and_who_left(db, account, tracker, inspector):
+    segment = await add_segment(db, account)  # 5 members before
+    inspector.script["r1"] = [JobState("done", started=T0, ended=T0, affected_rows=4)]
+    inspector.rows["p.d.r1"] = 6
+    inspector.entered["p.d.r1"] = 3
+    event = submitted(account, segment, "r1")
+    event = event.model_copy(
+        update={"data": event.data.model_copy(update={"mode": BuildMode.REFRESH})}
+    )
+    await tracker.on_job_submitted(event)
+    await drive(tracker, db)
+    async with db.acquire() as conn:
+        payload = await conn.fetchval("SELECT payload FROM outbox")
+        history = await conn.fetchrow("SELECT entered, exited FROM build_history")
+    assert (payload["data"]["entered"], payload["data"]["exited"]) == (3, 1)
+    assert tuple(history) == (3, 1)

@@ -22,6 +22,7 @@ from segment_runtime.settings import BigQuerySettings
 
 from devstack import database, processes, seeding
 from devstack.config import DEMO_ACCOUNT_ID, DEMO_TIME_ZONE, StackConfig
+from devstack.demo_data import Scale
 from devstack.topics import tail as tail_topic
 from devstack.warehouse import ensure_spatial_extension
 
@@ -51,18 +52,27 @@ def _seed(cfg: StackConfig, count: int, *, force: bool) -> None:
         client = make_client(_bigquery(cfg))
         have = seeding.customers_loaded(client, DEMO_ACCOUNT_ID)
         if have >= count and not force:
-            console.print(f"[green]✓[/] demo warehouse already holds {have:,} customers")
+            console.print(
+                f"[green]✓[/] demo warehouse already holds {have:,} customers"
+                " and their related rows"
+            )
             return
+        catalog = seeding.demo_catalog()
         columns = (
-            TextColumn("seeding demo customers"),
+            TextColumn("seeding the demo warehouse"),
             BarColumn(),
             MofNCompleteColumn(),
+            TextColumn("rows"),
             TimeElapsedColumn(),
         )
         with Progress(*columns, console=console) as progress:
-            task = progress.add_task("customers", total=count)
-            seeding.seed_customers(
-                client, DEMO_ACCOUNT_ID, count, progress=lambda n: progress.advance(task, n)
+            task = progress.add_task("rows", total=seeding.total_rows(catalog, Scale(count)))
+            seeding.seed_warehouse(
+                client,
+                DEMO_ACCOUNT_ID,
+                count,
+                catalog=catalog,
+                progress=lambda n: progress.advance(task, n),
             )
     finally:
         emulator.terminate()

@@ -1,10 +1,12 @@
-"""Creates an account's dataset and object tables and loads demo rows into them."""
+"""Creates an account's dataset and object tables (schema from the catalog) and
+loads rows into them."""
 
 from __future__ import annotations
 
+import json
 import shutil
-from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
+from collections.abc import Callable, Iterable
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -36,7 +38,8 @@ def ensure_spatial_extension() -> Path:
 
 def schema(obj: ObjectType) -> list[bigquery.SchemaField]:
     return [bigquery.SchemaField(obj.id_column, "STRING", mode="REQUIRED")] + [
-        bigquery.SchemaField(f.column, f.column_type) for f in obj.fields
+        bigquery.SchemaField(f.column, f.column_type, mode="REPEATED" if f.repeated else "NULLABLE")
+        for f in obj.fields
     ]
 
 
@@ -45,14 +48,12 @@ def create_object_table(client: bigquery.Client, account_id: UUID, obj: ObjectTy
     client.create_dataset(dataset, exists_ok=True)
     table_id = f"{dataset}.{obj.table}"
     client.delete_table(table_id, not_found_ok=True)
-    client.create_table(bigquery.Table(table_id, schema=schema(obj)))
+    table = bigquery.Table(table_id, schema=schema(obj))
+    if obj.time_field:
+        # Event-like tables are partitioned by their date: windows prune partitions.
+        table.time_partitioning = bigquery.TimePartitioning(field=obj.time_field)
+    client.create_table(table)
     return table_id
-
-
-def _batches(items: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    it = iter(items)
-    while batch := list(islice(it, size)):
-        yield batch
 
 
 def load_rows(
@@ -60,15 +61,31 @@ def load_rows(
     table_id: str,
     rows: Iterable[dict[str, Any]],
     *,
-    batch: int = 5000,
+    batch: int = 50_000,
     progress: Callable[[int], None] | None = None,
 ) -> int:
+    """Load jobs of newline-delimited JSON (much faster than streaming inserts)."""
     loaded = 0
-    for chunk in _batches(rows, batch):
-        errors = client.insert_rows_json(table_id, chunk)
-        if errors:
-            raise RuntimeError(f"loading {table_id} failed: {errors[:3]}")
+    chunk: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        nonlocal loaded
+        if not chunk:
+            return
+        data = BytesIO("\n".join(json.dumps(r) for r in chunk).encode())
+        config = bigquery.LoadJobConfig(
+            source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
+            write_disposition="WRITE_APPEND",
+        )
+        client.load_table_from_file(data, table_id, job_config=config).result()
         loaded += len(chunk)
         if progress:
             progress(len(chunk))
+        chunk.clear()
+
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= batch:
+            flush()
+    flush()
     return loaded

@@ -1,69 +1,96 @@
-"""SQL pass: a typed rule tree becomes one sqlglot boolean expression.
+"""SQL pass: a typed rule tree becomes joins plus one boolean expression.
 
-A dispatch on node type, one function per operator family. Every leaf is made
-two-valued (`COALESCE(pred, FALSE)`) so that NOT and exclusion groups are exact:
-an object with a NULL field never falls through both a rule and its negation.
-User values never enter the tree as literals; each becomes a named parameter.
+A dispatch on node type. Property conditions are expressions over the object's
+row `t`. An aggregate (metric, event, relationship) becomes a CTE grouped by the
+relation key, LEFT JOINed to `t`, so an object without related rows is still
+there, with a count of 0: "did not perform" is exact. Membership of another
+segment is a LEFT JOIN to that segment's table.
+
+Every leaf is two-valued (`COALESCE(pred, FALSE)`), so NOT and exclusion groups
+are exact: an object with a NULL field never falls through both a rule and its
+negation. User values never enter the tree as literals; each is a parameter.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from contracts.catalog import FieldType
-from contracts.rules import Combinator, Operator
+from contracts.catalog import Aggregate, FieldType
+from contracts.catalog.model import PRESENCE_ONLY, TEXT_TYPES
+from contracts.rules import Combinator, Operator, PreviousDaysWindow, RangeWindow
+from contracts.warehouse import MEMBER_ID_COLUMN, segment_table
 from sqlglot import exp
 
-from compiler.typed import TypedCondition, TypedGroup
+from compiler.typed import TypedAggregate, TypedGroup, TypedMembership, TypedNode, TypedProperty
 
 # The day relative windows are measured from, bound at submit time (the build
 # date in the account's time zone), so one compiled query serves every run.
 BUILD_DATE_PARAM = "build_date"
 ROW_ALIAS = "t"
-
-
-class Params:
-    """Collects parameter values and hands out their names in tree order."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
-
-    def add(self, value: Any) -> exp.Expr:
-        name = f"p{len(self.values)}"
-        self.values[name] = list(value) if isinstance(value, tuple) else value
-        return param(name)
+RELATED_ALIAS = "r"
 
 
 def param(name: str) -> exp.Expr:
     return exp.Parameter(this=exp.Var(this=name))
 
 
-def column(name: str) -> exp.Column:
-    return exp.column(name, table=ROW_ALIAS, quoted=True)
+def column(name: str, alias: str = ROW_ALIAS) -> exp.Column:
+    return exp.column(name, table=alias, quoted=True)
 
 
-def _lower(e: exp.Expr) -> exp.Expr:
-    return exp.Lower(this=e)
+def table(project: str, dataset: str, name: str, alias: str | None = None) -> exp.Table:
+    return exp.Table(
+        this=exp.to_identifier(name, quoted=True),
+        db=exp.to_identifier(dataset, quoted=True),
+        catalog=exp.to_identifier(project, quoted=True),
+        alias=exp.TableAlias(this=exp.to_identifier(alias)) if alias else None,
+    )
 
 
-def _text(cond: TypedCondition, col: exp.Expr, params: Params) -> exp.Expr:
+@dataclass
+class Context:
+    """What compiling one rule set collects besides its predicate."""
+
+    project: str
+    dataset: str
+    params: dict[str, Any] = field(default_factory=dict)
+    ctes: list[tuple[str, exp.Select]] = field(default_factory=list)
+    joins: list[tuple[exp.Expr, exp.Expr]] = field(default_factory=list)  # (source, on)
+    nodes: list[tuple[str, exp.Expr]] = field(default_factory=list)  # (JSON path, predicate)
+    uses_build_date: bool = False
+
+    def add(self, value: Any) -> exp.Expr:
+        name = f"p{len(self.params)}"
+        self.params[name] = list(value) if isinstance(value, tuple) else value
+        return param(name)
+
+    def build_date(self) -> exp.Expr:
+        self.uses_build_date = True
+        return param(BUILD_DATE_PARAM)
+
+
+def _false_if_null(e: exp.Expr) -> exp.Expr:
+    return exp.Coalesce(this=e, expressions=[exp.false()])
+
+
+def _is_null(e: exp.Expr) -> exp.Expr:
+    return exp.Is(this=e, expression=exp.Null())
+
+
+def _text(cond: TypedProperty, col: exp.Expr, ctx: Context) -> exp.Expr:
     """Text comparisons ignore case: values are lowered here, columns in SQL."""
     op, value = cond.operator, cond.value
-    low = _lower(col)
     if op in (Operator.IS_EMPTY, Operator.IS_NOT_EMPTY):
-        empty = exp.or_(
-            exp.Is(this=col, expression=exp.Null()),
-            exp.EQ(this=col, expression=exp.Literal.string("")),
-        )
-        return empty if op is Operator.IS_EMPTY else exp.Not(this=exp.Paren(this=empty))
+        return _empty_text(col)
+    low = exp.Lower(this=col)
     if op in (Operator.IN_LIST, Operator.NOT_IN_LIST):
-        assert isinstance(value, tuple)
-        p = params.add(tuple(str(v).lower() for v in value))
-        return exp.In(this=low, field=exp.Unnest(expressions=[p]))
-    assert isinstance(value, str)
-    p = params.add(value.lower())
+        return exp.In(
+            this=low, field=exp.Unnest(expressions=[ctx.add(tuple(str(v).lower() for v in value))])
+        )
+    p = ctx.add(str(value).lower())
     if op in (Operator.EQUALS, Operator.NOT_EQUALS):
         return exp.EQ(this=low, expression=p)
     if op in (Operator.CONTAINS, Operator.NOT_CONTAINS):
@@ -72,78 +99,256 @@ def _text(cond: TypedCondition, col: exp.Expr, params: Params) -> exp.Expr:
     return exp.func("STARTS_WITH" if op is Operator.STARTS_WITH else "ENDS_WITH", low, p)
 
 
-def _ordered(cond: TypedCondition, col: exp.Expr, params: Params) -> exp.Expr:
-    """Numbers and dates share comparison semantics; dates add relative windows."""
-    op, value = cond.operator, cond.value
+def _empty_text(col: exp.Expr) -> exp.Expr:
+    return exp.Paren(
+        this=exp.or_(_is_null(col), exp.EQ(this=col, expression=exp.Literal.string("")))
+    )
+
+
+def _multi(cond: TypedProperty, col: exp.Expr, ctx: Context) -> exp.Expr:
+    op = cond.operator
     if op in (Operator.IS_EMPTY, Operator.IS_NOT_EMPTY):
-        is_null = exp.Is(this=col, expression=exp.Null())
-        return is_null if op is Operator.IS_EMPTY else exp.Not(this=is_null)
-    if op is Operator.BETWEEN:
-        assert isinstance(value, tuple)
-        return exp.Between(this=col, low=params.add(value[0]), high=params.add(value[1]))
-    if op is Operator.IN_LIST:
-        assert isinstance(value, tuple)
-        return exp.In(this=col, field=exp.Unnest(expressions=[params.add(value)]))
-    if op in (Operator.IN_LAST_DAYS, Operator.MORE_THAN_DAYS_AGO):
-        since = exp.DateSub(
-            this=param(BUILD_DATE_PARAM), expression=params.add(value), unit=exp.Var(this="DAY")
+        length = exp.func("IFNULL", exp.func("ARRAY_LENGTH", col), exp.Literal.number(0))
+        return exp.EQ(this=length, expression=exp.Literal.number(0))
+    wanted = tuple(dict.fromkeys(str(v).lower() for v in cond.value))
+    item = exp.to_identifier("x")
+    hits = (
+        exp.select(exp.Count(this=exp.Distinct(expressions=[exp.Lower(this=exp.column(item))])))
+        .from_(exp.Unnest(expressions=[col], alias=exp.TableAlias(columns=[item])))
+        .where(
+            exp.In(
+                this=exp.Lower(this=exp.column(item)),
+                field=exp.Unnest(expressions=[ctx.add(wanted)]),
+            )
         )
-        if op is Operator.IN_LAST_DAYS:
-            return exp.Between(this=col, low=since, high=param(BUILD_DATE_PARAM))
-        return exp.LT(this=col, expression=since)
-    comparisons: dict[Operator, type[exp.Binary]] = {
-        Operator.EQUALS: exp.EQ,
-        Operator.ON: exp.EQ,
-        Operator.NOT_EQUALS: exp.EQ,
-        Operator.GT: exp.GT,
-        Operator.AFTER: exp.GT,
-        Operator.GTE: exp.GTE,
-        Operator.LT: exp.LT,
-        Operator.BEFORE: exp.LT,
-        Operator.LTE: exp.LTE,
-    }
-    return comparisons[op](this=col, expression=params.add(value))
+    )
+    found = exp.Subquery(this=hits)
+    if op is Operator.CONTAINS_ALL:
+        return exp.EQ(this=found, expression=ctx.add(len(wanted)))
+    return exp.GT(this=found, expression=exp.Literal.number(0))  # any; none negates it
 
 
-def _boolean(cond: TypedCondition, col: exp.Expr, _params: Params) -> exp.Expr:
-    checks = {
-        Operator.IS_TRUE: exp.true(),
-        Operator.IS_FALSE: exp.false(),
-        Operator.IS_EMPTY: exp.Null(),
-    }
-    if cond.operator is Operator.IS_NOT_EMPTY:
-        return exp.Not(this=exp.Is(this=col, expression=exp.Null()))
-    return exp.Is(this=col, expression=checks[cond.operator])
+def _day_window(ctx: Context, days: Any, *, through_today: bool) -> tuple[exp.Expr, exp.Expr]:
+    start = exp.DateSub(this=ctx.build_date(), expression=ctx.add(days), unit=exp.Var(this="DAY"))
+    end = (
+        ctx.build_date()
+        if through_today
+        else exp.DateSub(
+            this=ctx.build_date(), expression=exp.Literal.number(1), unit=exp.Var(this="DAY")
+        )
+    )
+    return start, end
 
 
-_BY_TYPE: dict[FieldType, Callable[[TypedCondition, exp.Expr, Params], exp.Expr]] = {
-    FieldType.SINGLE_LINE_TEXT: _text,
-    FieldType.NUMBER: _ordered,
-    FieldType.DATE: _ordered,
-    FieldType.BOOLEAN: _boolean,
+def _in_days(op: Operator, value: Any, col: exp.Expr, ctx: Context) -> exp.Expr:
+    start, end = _day_window(ctx, value, through_today=True)
+    if op is Operator.IN_LAST_DAYS:
+        return exp.Between(this=col, low=start, high=end)
+    return exp.LT(this=col, expression=start)
+
+
+_COMPARISONS: dict[Operator, type[exp.Binary]] = {
+    Operator.EQUALS: exp.EQ,
+    Operator.ON: exp.EQ,
+    Operator.NOT_EQUALS: exp.EQ,
+    Operator.GT: exp.GT,
+    Operator.AFTER: exp.GT,
+    Operator.GTE: exp.GTE,
+    Operator.LT: exp.LT,
+    Operator.BEFORE: exp.LT,
+    Operator.LTE: exp.LTE,
 }
+_SPECIAL: dict[Operator, Callable[[Operator, Any, exp.Expr, Context], exp.Expr]] = {
+    Operator.IS_EMPTY: lambda _op, _v, col, _ctx: _is_null(col),
+    Operator.IS_NOT_EMPTY: lambda _op, _v, col, _ctx: _is_null(col),
+    Operator.BETWEEN: lambda _op, v, col, ctx: exp.Between(
+        this=col, low=ctx.add(v[0]), high=ctx.add(v[1])
+    ),
+    Operator.IN_LIST: lambda _op, v, col, ctx: exp.In(
+        this=col, field=exp.Unnest(expressions=[ctx.add(v)])
+    ),
+    Operator.NOT_IN_LIST: lambda _op, v, col, ctx: exp.In(
+        this=col, field=exp.Unnest(expressions=[ctx.add(v)])
+    ),
+    Operator.IN_LAST_DAYS: _in_days,
+    Operator.MORE_THAN_DAYS_AGO: _in_days,
+    Operator.DID_NOT_PERFORM: lambda _op, _v, col, _ctx: exp.EQ(
+        this=col, expression=exp.Literal.number(0)
+    ),
+}
+
+
+def _ordered(op: Operator, value: Any, col: exp.Expr, ctx: Context) -> exp.Expr:
+    """Numbers, dates and aggregates share comparison semantics."""
+    special = _SPECIAL.get(op)
+    if special is not None:
+        return special(op, value, col, ctx)
+    return _COMPARISONS[op](this=col, expression=ctx.add(value))
+
+
+def _boolean(cond: TypedProperty, col: exp.Expr, _ctx: Context) -> exp.Expr:
+    if cond.operator in (Operator.IS_EMPTY, Operator.IS_NOT_EMPTY):
+        return _is_null(col)
+    return exp.Is(
+        this=col, expression=exp.true() if cond.operator is Operator.IS_TRUE else exp.false()
+    )
+
 
 # Operators expressed as the negation of their positive twin, so that an object
 # with an empty field matches "not equals x" (it is not x).
-_NEGATED = {Operator.NOT_EQUALS, Operator.NOT_CONTAINS, Operator.NOT_IN_LIST}
+_NEGATED = {
+    Operator.NOT_EQUALS,
+    Operator.NOT_CONTAINS,
+    Operator.NOT_IN_LIST,
+    Operator.CONTAINS_NONE,
+    Operator.IS_NOT_EMPTY,
+}
 
 
-def condition(cond: TypedCondition, params: Params) -> exp.Expr:
-    positive = exp.Coalesce(
-        this=_BY_TYPE[cond.field.type](cond, column(cond.field.column), params),
-        expressions=[exp.false()],
+def _property_positive(cond: TypedProperty, ctx: Context, alias: str) -> exp.Expr:
+    col = column(cond.field.column, alias)
+    kind = cond.field.type
+    if kind in TEXT_TYPES:
+        return _text(cond, col, ctx)
+    if kind in PRESENCE_ONLY:
+        return _empty_text(col)
+    if kind is FieldType.MULTIPLE_SELECT:
+        return _multi(cond, col, ctx)
+    if kind is FieldType.BOOLEAN:
+        return _boolean(cond, col, ctx)
+    return _ordered(cond.operator, cond.value, col, ctx)
+
+
+def _two_valued(positive: exp.Expr, op: Operator) -> exp.Expr:
+    wrapped = _false_if_null(positive)
+    return exp.Not(this=wrapped) if op in _NEGATED else wrapped
+
+
+def property_condition(cond: TypedProperty, ctx: Context, alias: str = ROW_ALIAS) -> exp.Expr:
+    return _two_valued(_property_positive(cond, ctx, alias), cond.operator)
+
+
+def window_filter(window: Any, col: exp.Expr, ctx: Context) -> exp.Expr | None:
+    if isinstance(window, PreviousDaysWindow):
+        start, end = _day_window(ctx, window.days, through_today=False)
+        return exp.Between(this=col, low=start, high=end)
+    if isinstance(window, RangeWindow):
+        return exp.Between(this=col, low=ctx.add(window.start), high=ctx.add(window.end))
+    return None
+
+
+_ZERO_WHEN_EMPTY = {Aggregate.COUNT, Aggregate.SUM, Aggregate.DISTINCT_COUNT}
+
+
+def _aggregate_expr(node: TypedAggregate, ctx: Context) -> exp.Expr:
+    if node.aggregate is Aggregate.COUNT:
+        return exp.Count(this=exp.Star())
+    assert node.field is not None
+    col = column(node.field.column, RELATED_ALIAS)
+    simple: dict[Aggregate, Callable[[], exp.Expr]] = {
+        Aggregate.SUM: lambda: exp.Sum(this=col),
+        Aggregate.AVG: lambda: exp.Avg(this=col),
+        Aggregate.MIN: lambda: exp.Min(this=col),
+        Aggregate.MAX: lambda: exp.Max(this=col),
+        Aggregate.DISTINCT_COUNT: lambda: exp.Count(this=exp.Distinct(expressions=[col])),
+        Aggregate.DAYS_SINCE_LAST: lambda: exp.DateDiff(
+            this=ctx.build_date(), expression=exp.Max(this=col), unit=exp.Var(this="DAY")
+        ),
+    }
+    return simple[node.aggregate]()
+
+
+def aggregate_condition(node: TypedAggregate, ctx: Context) -> exp.Expr:
+    name = f"a{len(ctx.ctes)}"
+    key = column(node.relation.target_column, RELATED_ALIAS)
+    where: list[exp.Expr] = []
+    if node.window is not None and node.target.time_field:
+        # The target's date is its partition column: a real warehouse prunes here.
+        time_col = column(
+            node.target.field(node.target.time_field).column,  # type: ignore[union-attr]
+            RELATED_ALIAS,
+        )
+        bounded = window_filter(node.window, time_col, ctx)
+        if bounded is not None:
+            where.append(bounded)
+    where += [property_condition(f, ctx, RELATED_ALIAS) for f in node.filters]
+    select = (
+        exp.select(
+            exp.alias_(key, "k", quoted=True),
+            exp.alias_(_aggregate_expr(node, ctx), "v", quoted=True),
+        )
+        .from_(table(ctx.project, ctx.dataset, node.target.table, RELATED_ALIAS))
+        .group_by(key)
     )
-    return exp.Not(this=positive) if cond.operator in _NEGATED else positive
+    if where:
+        select = select.where(exp.and_(*where))
+    ctx.ctes.append((name, select))
+    ctx.joins.append(
+        (
+            exp.to_table(name),
+            exp.EQ(
+                this=exp.column("k", table=name, quoted=True),
+                expression=column(node.relation.object_column),
+            ),
+        )
+    )
+    value: exp.Expr = exp.column("v", table=name, quoted=True)
+    if node.aggregate in _ZERO_WHEN_EMPTY:
+        value = exp.Coalesce(this=value, expressions=[exp.Literal.number(0)])
+    return _two_valued(_ordered(node.operator, node.value, value, ctx), node.operator)
 
 
-def group(node: TypedGroup, params: Params) -> exp.Expr:
-    parts = [
-        group(rule, params) if isinstance(rule, TypedGroup) else condition(rule, params)
-        for rule in node.rules
-    ]
-    combine = exp.and_ if node.combinator is Combinator.AND else exp.or_
-    combined = exp.Paren(this=combine(*parts)) if len(parts) > 1 else parts[0]
-    return exp.Not(this=combined) if node.negate else combined
+def membership_condition(node: TypedMembership, ctx: Context, id_column: str) -> exp.Expr:
+    alias = f"s{len(ctx.joins)}"
+    members = (
+        exp.select(exp.column(MEMBER_ID_COLUMN, quoted=True))
+        .distinct()
+        .from_(table(ctx.project, ctx.dataset, segment_table(node.segment_id)))
+    )
+    ctx.joins.append(
+        (
+            exp.Subquery(this=members, alias=exp.TableAlias(this=exp.to_identifier(alias))),
+            exp.EQ(
+                this=exp.column(MEMBER_ID_COLUMN, table=alias, quoted=True),
+                expression=column(id_column),
+            ),
+        )
+    )
+    is_member = _is_null(exp.column(MEMBER_ID_COLUMN, table=alias, quoted=True))
+    return exp.Not(this=is_member) if node.member else is_member
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    id_column: str
+    time_column: str | None
+
+
+def node(n: TypedNode, ctx: Context, obj: ObjectInfo) -> exp.Expr:
+    if isinstance(n, TypedGroup):
+        built = group(n, ctx, obj)
+    elif isinstance(n, TypedProperty):
+        built = property_condition(n, ctx)
+    elif isinstance(n, TypedAggregate):
+        built = aggregate_condition(n, ctx)
+    else:
+        built = membership_condition(n, ctx, obj.id_column)
+    ctx.nodes.append((n.path, built))
+    return built
+
+
+def group(g: TypedGroup, ctx: Context, obj: ObjectInfo) -> exp.Expr:
+    parts = [node(rule, ctx, obj) for rule in g.rules]
+    combine = exp.and_ if g.combinator is Combinator.AND else exp.or_
+    combined = combine(*parts) if len(parts) > 1 else parts[0]
+    if g.window is not None and obj.time_column:
+        # A windowed group over a time-keyed object (sessions, events) looks at the
+        # object rows inside its window only.
+        bounded = window_filter(g.window, column(obj.time_column), ctx)
+        if bounded is not None:
+            combined = exp.and_(_false_if_null(bounded), combined)
+    combined = exp.Paren(this=combined) if len(parts) > 1 or g.window is not None else combined
+    return exp.Not(this=combined) if g.negate else combined
 
 
 def build_date_value(today: date) -> dict[str, date]:

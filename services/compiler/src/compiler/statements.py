@@ -1,20 +1,26 @@
-"""Statements built from one membership query, so build, count and preview agree."""
+"""Every statement is built from one membership query, so build, refresh,
+preview, count and edit diff can never disagree about who is a member."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.catalog import OBJECT_TYPES, ObjectType
+from contracts.catalog import Catalog, ObjectType, base_catalog
+from contracts.limits import UNLIMITED, PlanLimits
 from contracts.rules import RuleSet
 from contracts.warehouse import MEMBER_ID_COLUMN
 from sqlglot import exp
 
 from compiler import predicates
-from compiler.predicates import BUILD_DATE_PARAM, ROW_ALIAS, Params
-from compiler.typed import TypedRuleSet, type_rule_set
+from compiler.predicates import BUILD_DATE_PARAM, ROW_ALIAS, Context, ObjectInfo, column, table
+from compiler.typed import type_rule_set
 
 DIALECT = "bigquery"
+# When a build or refresh ran; members who enter get it as their `entered_at`.
+BUILD_TIME_PARAM = "build_time"
+SAMPLE_LIMIT_PARAM = "sample_limit"
+ENTERED_AT = "entered_at"
 
 
 @dataclass(frozen=True)
@@ -25,20 +31,20 @@ class Target:
     dataset: str
 
     def table(self, name: str, alias: str | None = None) -> exp.Table:
-        return exp.Table(
-            this=exp.to_identifier(name, quoted=True),
-            db=exp.to_identifier(self.dataset, quoted=True),
-            catalog=exp.to_identifier(self.project, quoted=True),
-            alias=exp.TableAlias(this=exp.to_identifier(alias)) if alias else None,
-        )
+        return table(self.project, self.dataset, name, alias)
+
+    def name(self, table_name: str) -> str:
+        return f"{self.project}.{self.dataset}.{table_name}"
 
 
 @dataclass(frozen=True)
 class CompiledQuery:
     sql: str
     params: dict[str, Any]
-    # Parameters bound at run time rather than compile time (the build date).
+    # Parameters bound at run time rather than compile time (the build date and time).
     runtime_params: frozenset[str] = field(default_factory=frozenset)
+    # JSON path of each rule node, in the order of the `n<i>` columns a node count returns.
+    node_paths: tuple[str, ...] = ()
 
     def bind(self, runtime: dict[str, Any]) -> dict[str, Any]:
         missing = self.runtime_params - runtime.keys()
@@ -47,57 +53,204 @@ class CompiledQuery:
         return {**self.params, **{k: runtime[k] for k in self.runtime_params}}
 
 
-def _all_members(obj: ObjectType, target: Target) -> exp.Select:
-    return (
-        exp.select(
-            exp.alias_(
-                exp.column(obj.id_column, table=ROW_ALIAS, quoted=True),
-                MEMBER_ID_COLUMN,
-                quoted=True,
-            )
+@dataclass(frozen=True)
+class Membership:
+    """The one membership query: the object rows, their joins and the predicate."""
+
+    object: ObjectType
+    ctx: Context
+    predicate: exp.Expr
+
+    def base(self, *columns: exp.Expr) -> exp.Select:
+        select = exp.select(*columns).from_(
+            table(self.ctx.project, self.ctx.dataset, self.object.table, ROW_ALIAS)
+        )
+        for source, on in self.ctx.joins:
+            select = select.join(source, on=on, join_type="LEFT")
+        for name, cte in self.ctx.ctes:
+            select = select.with_(name, as_=cte)
+        return select
+
+    def id(self) -> exp.Expr:
+        return column(self.object.id_column)
+
+    def members(self) -> exp.Select:
+        return (
+            self.base(exp.alias_(self.id(), MEMBER_ID_COLUMN, quoted=True))
+            .distinct()
+            .where(self.predicate)
+        )
+
+    def compiled(self, tree: exp.Expr, *runtime: str) -> CompiledQuery:
+        sql = tree.sql(dialect=DIALECT)
+        names = set(runtime)
+        if self.ctx.uses_build_date:
+            names.add(BUILD_DATE_PARAM)
+        return CompiledQuery(
+            sql, dict(self.ctx.params), frozenset(names), tuple(path for path, _ in self.ctx.nodes)
+        )
+
+
+def membership(
+    rule_set: RuleSet,
+    target: Target,
+    catalog: Catalog | None = None,
+    limits: PlanLimits = UNLIMITED,
+) -> Membership:
+    typed = type_rule_set(rule_set, catalog, limits)
+    ctx = Context(target.project, target.dataset)
+    obj = typed.object
+    info = ObjectInfo(obj.id_column, obj.time_field)
+    predicate = predicates.group(typed.root, ctx, info)
+    ctx.nodes.append((typed.root.path, predicate))
+    return Membership(obj, ctx, predicate)
+
+
+def everyone(object_type: str, target: Target, catalog: Catalog | None = None) -> Membership:
+    """A segment without rules (the default "All Data"): every object of the type."""
+    obj = (catalog or base_catalog()).objects[object_type]
+    return Membership(obj, Context(target.project, target.dataset), exp.true())
+
+
+def _build_time() -> exp.Expr:
+    return predicates.param(BUILD_TIME_PARAM)
+
+
+def build(m: Membership, table_name: str) -> CompiledQuery:
+    """CREATE OR REPLACE the member table (every member enters now)."""
+    select = (
+        m.base(
+            exp.alias_(m.id(), MEMBER_ID_COLUMN, quoted=True),
+            exp.alias_(_build_time(), ENTERED_AT, quoted=True),
         )
         .distinct()
-        .from_(target.table(obj.table, ROW_ALIAS))
+        .where(m.predicate)
     )
-
-
-def members_select(typed: TypedRuleSet, target: Target) -> tuple[exp.Select, Params]:
-    """SELECT DISTINCT the ids of the objects the rules match."""
-    params = Params()
-    where = predicates.group(typed.root, params)
-    return _all_members(typed.object, target).where(where), params
-
-
-def _compiled(tree: exp.Expr, params: Params) -> CompiledQuery:
-    sql = tree.sql(dialect=DIALECT)
-    runtime = frozenset({BUILD_DATE_PARAM}) if f"@{BUILD_DATE_PARAM}" in sql else frozenset()
-    return CompiledQuery(sql, params.values, runtime)
-
-
-def build(rule_set: RuleSet, target: Target, table: str) -> CompiledQuery:
-    """CREATE OR REPLACE the member table."""
-    select, params = members_select(type_rule_set(rule_set), target)
-    create = exp.Create(this=target.table(table), kind="TABLE", replace=True, expression=select)
-    return _compiled(create, params)
-
-
-def build_all(object_type: str, target: Target, table: str) -> CompiledQuery:
-    """The member table of a segment without rules: every object of the type."""
-    select = _all_members(OBJECT_TYPES[object_type], target)
-    create = exp.Create(this=target.table(table), kind="TABLE", replace=True, expression=select)
-    return _compiled(create, Params())
-
-
-def predicate(rule_set: RuleSet) -> CompiledQuery:
-    """Only the membership condition over the object's row alias `t` (golden tests show it)."""
-    params = Params()
-    return _compiled(predicates.group(type_rule_set(rule_set).root, params), params)
-
-
-def count(rule_set: RuleSet, target: Target) -> CompiledQuery:
-    """How many objects match (the preview count and the built table agree by construction)."""
-    select, params = members_select(type_rule_set(rule_set), target)
-    tree = exp.select(exp.alias_(exp.Count(this=exp.Star()), "matched")).from_(
-        exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier("m")))
+    create = exp.Create(
+        this=m_target(m).table(table_name), kind="TABLE", replace=True, expression=select
     )
-    return _compiled(tree, params)
+    return m.compiled(create, BUILD_TIME_PARAM)
+
+
+def m_target(m: Membership) -> Target:
+    return Target(m.ctx.project, m.ctx.dataset)
+
+
+def refresh(m: Membership, table_name: str) -> CompiledQuery:
+    """MERGE the member table with today's members: new ones enter (stamped with the
+    build time), ones who no longer match are deleted. Entered = rows stamped with
+    this build time; exited = rows the MERGE affected minus those."""
+    nxt = exp.Subquery(this=m.members(), alias=exp.TableAlias(this=exp.to_identifier("nxt")))
+    cur_id = exp.column(MEMBER_ID_COLUMN, table="cur", quoted=True)
+    nxt_id = exp.column(MEMBER_ID_COLUMN, table="nxt", quoted=True)
+    merge = exp.Merge(
+        this=m_target(m).table(table_name, "cur"),
+        using=nxt,
+        on=exp.EQ(this=cur_id, expression=nxt_id),
+        whens=exp.Whens(
+            expressions=[
+                exp.When(
+                    matched=False,
+                    source=False,
+                    then=exp.Insert(
+                        this=exp.Tuple(
+                            expressions=[
+                                exp.column(MEMBER_ID_COLUMN, quoted=True),
+                                exp.column(ENTERED_AT, quoted=True),
+                            ]
+                        ),
+                        expression=exp.Tuple(expressions=[nxt_id, _build_time()]),
+                    ),
+                ),
+                exp.When(matched=False, source=True, then=exp.var("DELETE")),
+            ]
+        ),
+    )
+    return m.compiled(merge, BUILD_TIME_PARAM)
+
+
+def refresh_counts(target: Target, table_name: str) -> CompiledQuery:
+    """After a build or refresh: members now, and how many entered in this run."""
+    entered = exp.func(
+        "COUNTIF", exp.EQ(this=exp.column(ENTERED_AT, quoted=True), expression=_build_time())
+    )
+    select = exp.select(
+        exp.alias_(exp.Count(this=exp.Star()), "members", quoted=True),
+        exp.alias_(entered, "entered", quoted=True),
+    ).from_(target.table(table_name))
+    return CompiledQuery(select.sql(dialect=DIALECT), {}, frozenset({BUILD_TIME_PARAM}))
+
+
+def preview(m: Membership) -> CompiledQuery:
+    """Matched count, the object base total, and how many objects each rule node
+    matches on its own (column `n<i>` for `node_paths[i]`): which rule narrows most."""
+    columns: list[exp.Expr] = [
+        exp.alias_(exp.func("COUNTIF", m.predicate), "matched", quoted=True),
+        exp.alias_(exp.Count(this=exp.Star()), "total", quoted=True),
+    ]
+    columns += [
+        exp.alias_(exp.func("COUNTIF", expr), f"n{i}", quoted=True)
+        for i, (_, expr) in enumerate(m.ctx.nodes)
+    ]
+    return m.compiled(m.base(*columns))
+
+
+def sample(m: Membership) -> CompiledQuery:
+    """A few members with the object's display columns, in a stable order."""
+    shown: list[exp.Expr] = [exp.alias_(m.id(), MEMBER_ID_COLUMN, quoted=True)]
+    shown += [column(fd.column) for c in m.object.display_columns if (fd := m.object.field(c))]
+    select = (
+        m.base(*shown)
+        .where(m.predicate)
+        .order_by(m.id())
+        .limit(predicates.param(SAMPLE_LIMIT_PARAM))
+    )
+    return m.compiled(select, SAMPLE_LIMIT_PARAM)
+
+
+def edit_diff(m: Membership, current_table: str) -> CompiledQuery:
+    """Against the current member table: how many would enter and exit if saved."""
+    cur_id = exp.column(MEMBER_ID_COLUMN, table="cur", quoted=True)
+    nxt_id = exp.column(MEMBER_ID_COLUMN, table="nxt", quoted=True)
+    select = (
+        exp.select(
+            exp.alias_(
+                exp.func("COUNTIF", exp.Is(this=cur_id, expression=exp.Null())),
+                "would_enter",
+                quoted=True,
+            ),
+            exp.alias_(
+                exp.func("COUNTIF", exp.Is(this=nxt_id, expression=exp.Null())),
+                "would_exit",
+                quoted=True,
+            ),
+        )
+        .from_(exp.Subquery(this=m.members(), alias=exp.TableAlias(this=exp.to_identifier("nxt"))))
+        .join(
+            m_target(m).table(current_table, "cur"),
+            on=exp.EQ(this=cur_id, expression=nxt_id),
+            join_type="FULL OUTER",
+        )
+    )
+    return m.compiled(select)
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    """A CTE naming the segment's members and a predicate a report query can AND in."""
+
+    cte_name: str
+    cte_sql: str
+    predicate_sql: str
+
+
+def report_filter(
+    target: Target, table_name: str, report_alias: str, report_id_column: str
+) -> ReportFilter:
+    name = f"{table_name}_members"
+    cte = exp.select(exp.column(MEMBER_ID_COLUMN, quoted=True)).from_(target.table(table_name))
+    predicate = exp.In(
+        this=exp.column(report_id_column, table=report_alias, quoted=True),
+        query=exp.Subquery(this=exp.select(exp.column(MEMBER_ID_COLUMN, quoted=True)).from_(name)),
+    )
+    return ReportFilter(name, cte.sql(dialect=DIALECT), predicate.sql(dialect=DIALECT))

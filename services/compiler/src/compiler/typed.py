@@ -1,8 +1,10 @@
-"""Validation pass: checks a rule set against the catalog and types its values.
+"""Validation pass: checks a rule set against an account's catalog and plan limits.
 
-Returns every error at once (the frontend marks each bad row), or a typed tree
-the SQL pass can trust: fields resolved to catalog entries, values coerced to
-the field's type.
+It reports every error at once, each with its JSON path, or returns a typed tree
+the SQL pass can trust. In that tree fields are resolved to catalog entries and
+values are coerced to their field's type. Metric, event and relationship
+conditions are all lowered to one node: an aggregate over a relation's rows.
+Windows are resolved to the one that applies.
 """
 
 from __future__ import annotations
@@ -10,33 +12,99 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from uuid import UUID
 
-from contracts.catalog import OBJECT_TYPES, OPERATORS_BY_TYPE, FieldDef, FieldType, ObjectType
-from contracts.rules import Combinator, Group, Operator, PropertyCondition, RuleSet
+from contracts.catalog import (
+    OPERATORS_BY_TYPE,
+    Aggregate,
+    Catalog,
+    FieldDef,
+    FieldType,
+    ObjectType,
+    Relation,
+    base_catalog,
+)
+from contracts.catalog.model import COUNT_OPERATORS, TEXT_TYPES, MetricFilter
+from contracts.limits import UNLIMITED, PlanLimits
+from contracts.rules import (
+    Combinator,
+    EventCondition,
+    Group,
+    LifetimeWindow,
+    MetricCondition,
+    Operator,
+    PreviousDaysWindow,
+    PropertyCondition,
+    RangeWindow,
+    RelationshipCondition,
+    RuleSet,
+    SegmentCondition,
+)
 
 from compiler.errors import RuleError, RuleSetInvalidError
 
-TypedValue = str | int | float | date | tuple[Any, ...] | None
+TypedValue = Any
+Window = LifetimeWindow | PreviousDaysWindow | RangeWindow
 
-_NO_VALUE = {Operator.IS_EMPTY, Operator.IS_NOT_EMPTY, Operator.IS_TRUE, Operator.IS_FALSE}
-_LIST_OPS = {Operator.IN_LIST, Operator.NOT_IN_LIST}
+_NO_VALUE = {
+    Operator.IS_EMPTY,
+    Operator.IS_NOT_EMPTY,
+    Operator.IS_TRUE,
+    Operator.IS_FALSE,
+    Operator.DID_NOT_PERFORM,
+}
+_LIST_OPS = {
+    Operator.IN_LIST,
+    Operator.NOT_IN_LIST,
+    Operator.CONTAINS_ANY,
+    Operator.CONTAINS_ALL,
+    Operator.CONTAINS_NONE,
+}
 _DAY_COUNT_OPS = {Operator.IN_LAST_DAYS, Operator.MORE_THAN_DAYS_AGO}
 MAX_LIST_VALUES = 1000
 MAX_TEXT_VALUE = 1000
 
 
 @dataclass(frozen=True)
-class TypedCondition:
+class TypedProperty:
     field: FieldDef
     operator: Operator
     value: TypedValue
+    path: str
+
+
+@dataclass(frozen=True)
+class TypedAggregate:
+    """An aggregate over a relation's rows, compared as a number."""
+
+    relation: Relation
+    target: ObjectType
+    aggregate: Aggregate
+    field: FieldDef | None
+    filters: tuple[TypedProperty, ...]
+    window: Window | None
+    operator: Operator
+    value: TypedValue
+    path: str
+
+
+@dataclass(frozen=True)
+class TypedMembership:
+    segment_id: UUID
+    member: bool
+    path: str
 
 
 @dataclass(frozen=True)
 class TypedGroup:
     combinator: Combinator
     negate: bool
-    rules: tuple[TypedCondition | TypedGroup, ...]
+    window: Window | None  # the group's own window, restricting a time-keyed object's rows
+    rules: tuple[TypedNode, ...]
+    path: str
+
+
+TypedNode = TypedProperty | TypedAggregate | TypedMembership | TypedGroup
 
 
 @dataclass(frozen=True)
@@ -45,112 +113,335 @@ class TypedRuleSet:
     root: TypedGroup
 
 
-class _ValueError(Exception):
+class _BadValueError(Exception):
     pass
 
 
 def _scalar(field: FieldDef, raw: object) -> str | int | float | date:
-    if field.type is FieldType.SINGLE_LINE_TEXT:
+    if field.type in TEXT_TYPES or field.type is FieldType.MULTIPLE_SELECT:
         if not isinstance(raw, str) or raw == "":
-            raise _ValueError("expected a non-empty string")
+            raise _BadValueError("expected a non-empty string")
         if len(raw) > MAX_TEXT_VALUE:
-            raise _ValueError(f"at most {MAX_TEXT_VALUE} characters")
+            raise _BadValueError(f"at most {MAX_TEXT_VALUE} characters")
         return raw
     if field.type is FieldType.NUMBER:
-        if isinstance(raw, bool) or not isinstance(raw, int | float):
-            raise _ValueError("expected a number")
-        return raw
+        return _number(raw)
     if field.type is FieldType.DATE:
         if not isinstance(raw, str):
-            raise _ValueError("expected a date as YYYY-MM-DD")
+            raise _BadValueError("expected a date as YYYY-MM-DD")
         try:
             return date.fromisoformat(raw)
         except ValueError as exc:
-            raise _ValueError("expected a date as YYYY-MM-DD") from exc
-    raise _ValueError(f"{field.type} fields take no value")
+            raise _BadValueError("expected a date as YYYY-MM-DD") from exc
+    raise _BadValueError(f"{field.type} fields take no value")
 
 
-def _value(field: FieldDef, op: Operator, raw: object) -> TypedValue:
+def _number(raw: object) -> int | float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise _BadValueError("expected a number")
+    return raw
+
+
+def _pair(items: object, convert: Any) -> tuple[Any, Any]:
+    if not isinstance(items, list) or len(items) != 2:
+        raise _BadValueError("expected [low, high]")
+    low, high = convert(items[0]), convert(items[1])
+    if low > high:
+        raise _BadValueError("low must not be greater than high")
+    return (low, high)
+
+
+def _property_value(field: FieldDef, op: Operator, raw: object) -> TypedValue:
     if op in _NO_VALUE:
         if raw is not None:
-            raise _ValueError(f"{op} takes no value")
+            raise _BadValueError(f"{op} takes no value")
         return None
     if op in _DAY_COUNT_OPS:
         if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw <= 36500:
-            raise _ValueError("expected a whole number of days between 1 and 36500")
+            raise _BadValueError("expected a whole number of days between 1 and 36500")
         return raw
     if op in _LIST_OPS:
         if not isinstance(raw, list) or not raw:
-            raise _ValueError("expected a non-empty list")
+            raise _BadValueError("expected a non-empty list")
         if len(raw) > MAX_LIST_VALUES:
-            raise _ValueError(f"at most {MAX_LIST_VALUES} values")
+            raise _BadValueError(f"at most {MAX_LIST_VALUES} values")
         return tuple(_scalar(field, v) for v in raw)
     if op is Operator.BETWEEN:
-        if not isinstance(raw, list) or len(raw) != 2:
-            raise _ValueError("expected [low, high]")
-        low, high = (_scalar(field, v) for v in raw)
-        if low > high:  # type: ignore[operator]
-            raise _ValueError("low must not be greater than high")
-        return (low, high)
+        return _pair(raw, lambda v: _scalar(field, v))
     return _scalar(field, raw)
 
 
+def _count_value(op: Operator, raw: object) -> TypedValue:
+    if op in (Operator.DID_NOT_PERFORM, Operator.IS_EMPTY, Operator.IS_NOT_EMPTY):
+        if raw is not None:
+            raise _BadValueError(f"{op} takes no value")
+        return None
+    if op is Operator.BETWEEN:
+        return _pair(raw, _number)
+    return _number(raw)
+
+
 class _Checker:
-    def __init__(self, obj: ObjectType) -> None:
+    def __init__(self, catalog: Catalog, obj: ObjectType, limits: PlanLimits) -> None:
+        self.catalog = catalog
         self.obj = obj
+        self.limits = limits
         self.errors: list[RuleError] = []
+        self.groups = 0
 
-    def group(self, group: Group, path: str) -> TypedGroup:
-        rules: list[TypedCondition | TypedGroup] = []
+    def fail(self, path: str, code: str, message: str) -> None:
+        self.errors.append(RuleError(path, code, message))
+
+    def group(self, group: Group, path: str, depth: int, inherited: Window | None) -> TypedGroup:
+        if depth > 1:
+            self.groups += 1
+        if depth > self.limits.max_depth:
+            self.fail(path, "limit_exceeded", f"groups nest at most {self.limits.max_depth} deep")
+        conditions = sum(1 for r in group.rules if not isinstance(r, Group))
+        if conditions > self.limits.max_conditions_per_group:
+            self.fail(
+                f"{path}.rules",
+                "limit_exceeded",
+                f"at most {self.limits.max_conditions_per_group} conditions per group",
+            )
+        if group.window is not None and not isinstance(group.window, LifetimeWindow):
+            self._window_fits(self.obj, f"{path}.window")
+        window = group.window or inherited
+        rules: list[TypedNode] = []
         for i, rule in enumerate(group.rules):
-            child_path = f"{path}.rules[{i}]"
-            if isinstance(rule, Group):
-                rules.append(self.group(rule, child_path))
-            else:
-                typed = self.condition(rule, child_path)
-                if typed is not None:
-                    rules.append(typed)
-        return TypedGroup(group.combinator, group.negate, tuple(rules))
+            typed = self.rule(rule, f"{path}.rules[{i}]", depth, window)
+            if typed is not None:
+                rules.append(typed)
+        return TypedGroup(group.combinator, group.negate, group.window, tuple(rules), path)
 
-    def condition(self, cond: PropertyCondition, path: str) -> TypedCondition | None:
-        field = self.obj.field(cond.field)
-        if field is None:
-            self.errors.append(
-                RuleError(
-                    f"{path}.field",
-                    "unknown_field",
-                    f"'{cond.field[:80]}' is not a field of {self.obj.name}",
-                )
+    def rule(self, rule: object, path: str, depth: int, window: Window | None) -> TypedNode | None:
+        if isinstance(rule, Group):
+            return self.group(rule, path, depth + 1, window)
+        if isinstance(rule, PropertyCondition):
+            return self.prop(self.obj, rule, path)
+        if isinstance(rule, SegmentCondition):
+            return TypedMembership(rule.segment_id, rule.operator == "in", path)
+        if isinstance(rule, MetricCondition):
+            return self.metric(rule, path, rule.window or window, own=rule.window is not None)
+        if isinstance(rule, EventCondition):
+            return self.event(rule, path, rule.window or window, own=rule.window is not None)
+        if isinstance(rule, RelationshipCondition):
+            return self.relationship(rule, path, rule.window or window, own=rule.window is not None)
+        raise AssertionError(rule)
+
+    def prop(self, obj: ObjectType, cond: PropertyCondition, path: str) -> TypedProperty | None:
+        field = obj.field(cond.field)
+        if field is None or field.references:
+            self.fail(
+                f"{path}.field",
+                "unknown_field",
+                f"'{cond.field[:80]}' is not a field of {obj.name}",
             )
             return None
         if cond.operator not in OPERATORS_BY_TYPE[field.type]:
-            self.errors.append(
-                RuleError(
-                    f"{path}.operator",
-                    "operator_not_allowed",
-                    f"{cond.operator} does not apply to {field.type} field '{field.name}'",
-                )
+            self.fail(
+                f"{path}.operator",
+                "operator_not_allowed",
+                f"{cond.operator} does not apply to {field.type} field '{field.name}'",
             )
             return None
         try:
-            value = _value(field, cond.operator, cond.value)
-        except _ValueError as exc:
-            self.errors.append(RuleError(f"{path}.value", "invalid_value", str(exc)))
+            value = _property_value(field, cond.operator, cond.value)
+        except _BadValueError as exc:
+            self.fail(f"{path}.value", "invalid_value", str(exc))
             return None
-        return TypedCondition(field, cond.operator, value)
+        return TypedProperty(field, cond.operator, value, path)
+
+    def _window_fits(self, target: ObjectType, path: str) -> None:
+        if target.time_field is None:
+            self.fail(
+                path,
+                "window_not_applicable",
+                f"{target.name} rows have no date a window could apply to",
+            )
+
+    def _relation(self, name: str, path: str) -> tuple[Relation, ObjectType] | None:
+        relation = self.obj.relation(name)
+        target = self.catalog.get(relation.target) if relation else None
+        if relation is None or target is None:
+            self.fail(
+                path, "unknown_relation", f"'{name[:80]}' is not a relation of {self.obj.name}"
+            )
+            return None
+        return relation, target
+
+    def _compare(self, op: Operator, raw: object, path: str, *, events: bool) -> TypedValue:
+        allowed = (
+            (*COUNT_OPERATORS, Operator.IS_EMPTY, Operator.IS_NOT_EMPTY)
+            if not events
+            else (*COUNT_OPERATORS, Operator.DID_NOT_PERFORM)
+        )
+        if op not in allowed:
+            self.fail(
+                f"{path}.operator",
+                "operator_not_allowed",
+                f"{op} does not apply to a {'count' if events else 'metric'}",
+            )
+            return _INVALID
+        try:
+            return _count_value(op, raw)
+        except _BadValueError as exc:
+            self.fail(f"{path}.value", "invalid_value", str(exc))
+            return _INVALID
+
+    def _filters(
+        self, target: ObjectType, filters: list[PropertyCondition], path: str
+    ) -> tuple[TypedProperty, ...]:
+        out = []
+        for i, cond in enumerate(filters):
+            typed = self.prop(target, cond, f"{path}.filters[{i}]")
+            if typed is not None:
+                out.append(typed)
+        return tuple(out)
+
+    def _fixed(
+        self, target: ObjectType, filters: tuple[MetricFilter, ...], path: str
+    ) -> tuple[TypedProperty, ...]:
+        out = []
+        for fixed in filters:
+            typed = self.prop(
+                target,
+                PropertyCondition(field=fixed.field, operator=fixed.operator, value=fixed.value),
+                path,
+            )
+            if typed is not None:
+                out.append(typed)
+        return tuple(out)
+
+    def _effective(
+        self, target: ObjectType, window: Window | None, own: bool, path: str
+    ) -> Window | None:
+        if window is None or isinstance(window, LifetimeWindow):
+            return None
+        if target.time_field is None:
+            if own:
+                self._window_fits(target, f"{path}.window")
+            return None  # an inherited group window does not concern dateless rows
+        return window
+
+    def metric(
+        self, cond: MetricCondition, path: str, window: Window | None, *, own: bool
+    ) -> TypedAggregate | None:
+        metric = self.obj.metric(cond.metric)
+        if metric is None:
+            self.fail(
+                f"{path}.metric",
+                "unknown_metric",
+                f"'{cond.metric[:80]}' is not a metric of {self.obj.name}",
+            )
+            return None
+        found = self._relation(metric.relation, f"{path}.metric")
+        value = self._compare(cond.operator, cond.value, path, events=False)
+        if found is None or value is _INVALID:
+            return None
+        relation, target = found
+        field = target.field(metric.field) if metric.field else None
+        return TypedAggregate(
+            relation,
+            target,
+            metric.aggregate,
+            field,
+            self._fixed(target, metric.filters, f"{path}.metric"),
+            self._effective(target, window, own, path),
+            cond.operator,
+            value,
+            path,
+        )
+
+    def event(
+        self, cond: EventCondition, path: str, window: Window | None, *, own: bool
+    ) -> TypedAggregate | None:
+        source = self.obj.event(cond.event)
+        if source is None:
+            self.fail(
+                f"{path}.event",
+                "unknown_event",
+                f"'{cond.event[:80]}' is not an event source of {self.obj.name}",
+            )
+            return None
+        found = self._relation(source.relation, f"{path}.event")
+        value = self._compare(cond.operator, cond.value, path, events=True)
+        if found is None or value is _INVALID:
+            return None
+        relation, target = found
+        fixed: list[PropertyCondition] = []
+        if source.kind_filter:
+            fixed.append(
+                PropertyCondition(field="kind", operator=Operator.EQUALS, value=source.kind_filter)
+            )
+        if cond.name is not None:
+            fixed.append(
+                PropertyCondition(
+                    field=source.name_field, operator=Operator.EQUALS, value=cond.name
+                )
+            )
+        typed_fixed = tuple(t for c in fixed if (t := self.prop(target, c, f"{path}.name")))
+        filters = typed_fixed + self._filters(target, cond.filters, path)
+        return TypedAggregate(
+            relation,
+            target,
+            Aggregate.COUNT,
+            None,
+            filters,
+            self._effective(target, window, own, path),
+            cond.operator,
+            value,
+            path,
+        )
+
+    def relationship(
+        self, cond: RelationshipCondition, path: str, window: Window | None, *, own: bool
+    ) -> TypedAggregate | None:
+        found = self._relation(cond.relation, f"{path}.relation")
+        value = self._compare(cond.operator, cond.value, path, events=True)
+        if found is None or value is _INVALID:
+            return None
+        relation, target = found
+        return TypedAggregate(
+            relation,
+            target,
+            Aggregate.COUNT,
+            None,
+            self._filters(target, cond.filters, path),
+            self._effective(target, window, own, path),
+            cond.operator,
+            value,
+            path,
+        )
 
 
-def check(rule_set: RuleSet, *, base_path: str = "rules") -> list[RuleError]:
+_INVALID = object()
+
+
+def check(
+    rule_set: RuleSet,
+    catalog: Catalog | None = None,
+    limits: PlanLimits = UNLIMITED,
+    *,
+    base_path: str = "rules",
+) -> list[RuleError]:
     """Every error of the rule set at once; empty when it compiles."""
     try:
-        type_rule_set(rule_set, base_path=base_path)
+        type_rule_set(rule_set, catalog, limits, base_path=base_path)
     except RuleSetInvalidError as exc:
         return exc.errors
     return []
 
 
-def type_rule_set(rule_set: RuleSet, *, base_path: str = "rules") -> TypedRuleSet:
-    obj = OBJECT_TYPES.get(rule_set.object)
+def type_rule_set(
+    rule_set: RuleSet,
+    catalog: Catalog | None = None,
+    limits: PlanLimits = UNLIMITED,
+    *,
+    base_path: str = "rules",
+) -> TypedRuleSet:
+    catalog = catalog or base_catalog()
+    obj = catalog.get(rule_set.object)
     if obj is None:
         raise RuleSetInvalidError(
             [
@@ -161,8 +452,10 @@ def type_rule_set(rule_set: RuleSet, *, base_path: str = "rules") -> TypedRuleSe
                 )
             ]
         )
-    checker = _Checker(obj)
-    root = checker.group(rule_set.root, f"{base_path}.root")
+    checker = _Checker(catalog, obj, limits)
+    root = checker.group(rule_set.root, f"{base_path}.root", 1, None)
+    if checker.groups > limits.max_groups:
+        checker.fail(f"{base_path}.root", "limit_exceeded", f"at most {limits.max_groups} groups")
     if checker.errors:
         raise RuleSetInvalidError(checker.errors)
     return TypedRuleSet(obj, root)

@@ -12,6 +12,7 @@ class JobState:
     started: datetime | None = None
     ended: datetime | None = None
     bytes_billed: int | None = None
+    affected_rows: int | None = None  # DML only: rows a MERGE inserted plus deleted
 
 
 class JobInspector(Protocol):
@@ -19,4 +20,5 @@ class JobInspector(Protocol):
 
     async def cancel(self, job_id: str) -> None: ...
 
-    async def row_count(self, table: str) -> int: ...
+    async def counts(self, table: str, build_time: datetime | None) -> tuple[int, int]:
+        """Members in the table now, and how many of them entered at `build_time`."""

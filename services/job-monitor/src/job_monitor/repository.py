@@ -22,15 +22,18 @@ class TrackedJob:
     polls: int
     submitted_at: datetime
     deadline_at: datetime
+    mode: str
+    build_time: datetime | None
+    previous_members: int | None
 
 
 async def track(conn: Connection, event: JobSubmitted, timeout_s: float) -> None:
     d = event.data
     await conn.execute(
         "INSERT INTO jobs (id, account_id, segment_id, mode, rules_version, target_table,"
-        " correlation_id, run_id, submitted_at, deadline_at)"
+        " correlation_id, run_id, submitted_at, deadline_at, build_time)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-        " $9::timestamptz + make_interval(secs => $10::float8))"
+        " $9::timestamptz + make_interval(secs => $10::float8), $11)"
         " ON CONFLICT (id) DO NOTHING",
         d.job_id,
         event.accountid,
@@ -42,16 +45,19 @@ async def track(conn: Connection, event: JobSubmitted, timeout_s: float) -> None
         d.run_id,
         event.time,
         timeout_s,
+        d.build_time,
     )
 
 
 async def claim_due(conn: Connection, limit: int) -> list[TrackedJob]:
     """Running jobs whose next poll is due, locked for this poller (others skip them)."""
     rows = await conn.fetch(
-        "SELECT id, account_id, segment_id, rules_version, target_table, correlation_id,"
-        " run_id, polls, submitted_at, deadline_at FROM jobs"
-        " WHERE status = 'running' AND next_poll_at <= now()"
-        " ORDER BY next_poll_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+        "SELECT j.id, j.account_id, j.segment_id, j.rules_version, j.target_table,"
+        " j.correlation_id, j.run_id, j.polls, j.submitted_at, j.deadline_at, j.mode,"
+        " j.build_time, s.member_count AS previous_members"
+        " FROM jobs j LEFT JOIN segments s ON s.id = j.segment_id"
+        " WHERE j.status = 'running' AND j.next_poll_at <= now()"
+        " ORDER BY j.next_poll_at LIMIT $1 FOR UPDATE OF j SKIP LOCKED",
         limit,
     )
     return [TrackedJob(**dict(r)) for r in rows]
@@ -74,24 +80,28 @@ class Outcome:
     duration_ms: int | None
     bytes_billed: int | None
     error: str | None
+    entered: int | None = None
+    exited: int | None = None
 
 
 async def record_outcome(conn: Connection, job: TrackedJob, outcome: Outcome) -> None:
     """Job row, build history and (if this job built the current rules) the segment."""
     await conn.execute(
         "UPDATE jobs SET status = $2, finished_at = $3, member_count = $4, bytes_billed = $5,"
-        " error = $6, polls = polls + 1 WHERE id = $1",
+        " error = $6, entered = $7, exited = $8, polls = polls + 1 WHERE id = $1",
         job.id,
         outcome.status,
         outcome.finished_at,
         outcome.member_count,
         outcome.bytes_billed,
         outcome.error,
+        outcome.entered,
+        outcome.exited,
     )
     await conn.execute(
         "INSERT INTO build_history (segment_id, account_id, job_id, status, rules_version,"
-        " member_count, duration_ms, error, finished_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (job_id) DO NOTHING",
+        " member_count, duration_ms, error, finished_at, entered, exited)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (job_id) DO NOTHING",
         job.segment_id,
         job.account_id,
         job.id,
@@ -101,6 +111,8 @@ async def record_outcome(conn: Connection, job: TrackedJob, outcome: Outcome) ->
         outcome.duration_ms,
         outcome.error,
         outcome.finished_at,
+        outcome.entered,
+        outcome.exited,
     )
     if outcome.status == "done":
         await conn.execute(

@@ -30,6 +30,18 @@ SOURCE = "job-monitor"
 FIRST_POLL_DELAY_S = 0.5
 
 
+def _exited(job: TrackedJob, state: JobState, members: int, entered: int) -> int | None:
+    """A MERGE's affected rows are its inserts plus its deletes; a full build replaces
+    the table, so who left is not known from the job alone."""
+    if job.mode != "refresh":
+        return None
+    if state.affected_rows is not None:
+        return max(state.affected_rows - entered, 0)
+    if job.previous_members is not None:
+        return max(job.previous_members + entered - members, 0)
+    return None
+
+
 def poll_delay(polls: int, max_interval_s: float) -> float:
     """Exponential backoff between polls of one job: 0.5 s, 1 s, 2 s, … up to the cap."""
     return float(min(max_interval_s, FIRST_POLL_DELAY_S * 2 ** min(polls, 20)))
@@ -107,8 +119,17 @@ class JobTracker:
             return Outcome(
                 "failed", state.ended or now, None, duration, state.bytes_billed, state.error
             )
-        members = await self._inspector.row_count(job.target_table)
-        return Outcome("done", state.ended or now, members, duration, state.bytes_billed, None)
+        members, entered = await self._inspector.counts(job.target_table, job.build_time)
+        return Outcome(
+            "done",
+            state.ended or now,
+            members,
+            duration,
+            state.bytes_billed,
+            None,
+            entered=entered,
+            exited=_exited(job, state, members, entered),
+        )
 
     async def _finish(self, conn: Connection, job: TrackedJob, outcome: Outcome) -> None:
         await repository.record_outcome(conn, job, outcome)
@@ -129,6 +150,8 @@ class JobTracker:
                     bytes_billed=outcome.bytes_billed,
                     error=outcome.error,
                     run_id=job.run_id,
+                    entered=outcome.entered,
+                    exited=outcome.exited,
                 ),
             ),
         )

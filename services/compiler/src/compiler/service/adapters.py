@@ -50,5 +50,8 @@ class BigQuerySubmitter:
 
 
 class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
     def today(self, time_zone: str) -> date:
         return datetime.now(UTC).astimezone(ZoneInfo(time_zone)).date()

@@ -17,6 +17,7 @@ from contracts.messages import (
     SegmentChanged,
 )
 from contracts.warehouse import dataset_id, segment_table
+from segment_runtime.catalogs import account_catalog
 from segment_runtime.db import Connection, Pool
 from segment_runtime.idempotency import handle_once
 from segment_runtime.outbox import enqueue
@@ -26,6 +27,7 @@ from compiler.errors import RuleSetInvalidError
 from compiler.predicates import build_date_value
 from compiler.service import repository
 from compiler.service.ports import Clock, JobSubmitter, SegmentRecord
+from compiler.statements import BUILD_TIME_PARAM
 
 log = structlog.get_logger(__name__)
 CONSUMER = "compiler"
@@ -107,19 +109,28 @@ class BuildService:
             return
         target = statements.Target(self._submitter.project(), dataset_id(account_id))
         table = segment_table(segment_id)
+        # MERGE keeps entered/exited counts, but needs the table; the first build creates it.
+        mode = mode if segment.built else BuildMode.BUILD
+        catalog = await account_catalog(conn, account_id)
         try:
-            compiled = (
-                statements.build(segment.rules, target, table)
+            membership = (
+                statements.membership(segment.rules, target, catalog)
                 if segment.rules is not None
                 # The default "All Data" segment has no rules: every object is a member.
-                else statements.build_all(segment.object_type, target, table)
+                else statements.everyone(segment.object_type, target, catalog)
             )
         except RuleSetInvalidError as exc:
             await self._fail(
                 conn, segment, str(exc), cause=cause, correlation=correlation, run_id=run_id
             )
             return
-        params = compiled.bind(build_date_value(self._clock.today(segment.time_zone)))
+        compiled = (statements.build if mode is BuildMode.BUILD else statements.refresh)(
+            membership, table
+        )
+        build_time = self._clock.now()
+        params = compiled.bind(
+            {**build_date_value(self._clock.today(segment.time_zone)), BUILD_TIME_PARAM: build_time}
+        )
         job_id = job_id_for(segment_id, segment.rules_version, cause)
         await self._submitter.submit(
             job_id,
@@ -144,7 +155,8 @@ class BuildService:
                     mode=mode,
                     rules_version=segment.rules_version,
                     run_id=run_id,
-                    table=f"{target.project}.{target.dataset}.{table}",
+                    table=target.name(table),
+                    build_time=build_time,
                 ),
             ),
         )

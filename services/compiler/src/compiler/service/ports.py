@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -19,6 +19,7 @@ class SegmentRecord:
     rules_version: int
     status: str
     time_zone: str
+    built: bool  # a member table exists, so a refresh can MERGE into it
 
 
 class JobSubmitter(Protocol):
@@ -33,4 +34,6 @@ class JobSubmitter(Protocol):
 
 
 class Clock(Protocol):
+    def now(self) -> datetime: ...
+
     def today(self, time_zone: str) -> date: ...

@@ -13,7 +13,8 @@ from compiler.service.ports import SegmentRecord
 
 async def load_segment(conn: Connection, segment_id: UUID) -> SegmentRecord | None:
     row = await conn.fetchrow(
-        "SELECT s.id, s.account_id, s.object_type, s.rules, s.rules_version, s.status, a.time_zone"
+        "SELECT s.id, s.account_id, s.object_type, s.rules, s.rules_version, s.status,"
+        " s.built_at IS NOT NULL AS built, a.time_zone"
         " FROM segments s JOIN accounts a ON a.id = s.account_id WHERE s.id = $1",
         segment_id,
     )
@@ -27,6 +28,7 @@ async def load_segment(conn: Connection, segment_id: UUID) -> SegmentRecord | No
         rules_version=row["rules_version"],
         status=row["status"],
         time_zone=row["time_zone"],
+        built=row["built"],
     )
 
 

@@ -1,0 +1,37 @@
+"""The object catalog: object types as data (tables, ids, typed fields, relations,
+metrics, event sources). The compiler emits identifiers only from here."""
+
+from contracts.catalog.model import (
+    OPERATORS_BY_TYPE,
+    WAREHOUSE_TYPES,
+    Aggregate,
+    EventKind,
+    EventSource,
+    FieldCategory,
+    FieldDef,
+    FieldType,
+    MetricDef,
+    MetricGroup,
+    ObjectType,
+    Relation,
+)
+from contracts.catalog.objects import CUSTOMER, OBJECT_TYPES, Catalog, base_catalog
+
+__all__ = [
+    "CUSTOMER",
+    "OBJECT_TYPES",
+    "OPERATORS_BY_TYPE",
+    "WAREHOUSE_TYPES",
+    "Aggregate",
+    "Catalog",
+    "EventKind",
+    "EventSource",
+    "FieldCategory",
+    "FieldDef",
+    "FieldType",
+    "MetricDef",
+    "MetricGroup",
+    "ObjectType",
+    "Relation",
+    "base_catalog",
+]

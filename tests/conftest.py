@@ -135,9 +135,57 @@ def _containers(cfg: StackConfig) -> Iterator[dict[str, Any]]:
         }
 
 
+@dataclass
+class Emulator:
+    port: int
+    grpc_port: int
+    project: str = "segment-test"
+
+    def client(self) -> bigquery.Client:
+        return make_client(
+            BigQuerySettings.model_validate(
+                {
+                    "BIGQUERY_PROJECT": self.project,
+                    "BIGQUERY_ENDPOINT": f"http://127.0.0.1:{self.port}",
+                }
+            )
+        )
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    """One BigQuery emulator for the session (in memory)."""
+    emu = Emulator(free_port(), free_port())
+    cfg = StackConfig(
+        state_dir=tmp_path_factory.mktemp("emulator"),
+        bigquery_port=emu.port,
+        bigquery_grpc_port=emu.grpc_port,
+        bigquery_project=emu.project,
+    )
+    ensure_spatial_extension()
+    proc = processes.emulator(cfg, persistent=False)
+    log = (cfg.state_dir / "bigquery.log").open("wb")
+    running = subprocess.Popen(
+        proc.argv,
+        env=proc.full_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        processes.wait_for_port(emu.port)
+        yield emu
+    finally:
+        running.terminate()
+        running.wait(timeout=15)
+
+
 @pytest.fixture(scope="session")
 def stack(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+    database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+    emulator: Emulator,
 ) -> Iterator[Stack]:
     state = tmp_path_factory.mktemp("stack")
     logs = state / "logs"
@@ -146,8 +194,6 @@ def stack(
         name: free_port()
         for name in (
             "kafka_port",
-            "bigquery_port",
-            "bigquery_grpc_port",
             "pusher_port",
             "pusher_metrics_port",
             "pusher_cluster_port",
@@ -156,15 +202,19 @@ def stack(
         )
     }
     cfg = StackConfig(
-        state_dir=state, database_url=database_url, redis_prefix=f"e2e{uuid4().hex[:8]}", **ports
+        state_dir=state,
+        database_url=database_url,
+        redis_prefix=f"e2e{uuid4().hex[:8]}",
+        bigquery_port=emulator.port,
+        bigquery_grpc_port=emulator.grpc_port,
+        bigquery_project=emulator.project,
+        **ports,
     )
     account_id = uuid4()
     stack = Stack(cfg, account_id, [], logs)
     use_docker = docker_available() and not os.environ.get("SEGP_TEST_NO_DOCKER")
     with contextlib.ExitStack() as exits:
         exits.callback(stack.stop)
-        ensure_spatial_extension()
-        stack.start(processes.emulator(cfg, persistent=False))
         if use_docker:
             external = exits.enter_context(_containers(cfg))
             cfg = cfg.model_copy(
@@ -179,7 +229,6 @@ def stack(
             stack.start(processes.soketi(cfg))
             processes.wait_for_port(cfg.kafka_port)
             processes.wait_for_port(cfg.pusher_port)
-        processes.wait_for_port(cfg.bigquery_port)
         client = stack.bigquery()
         tables = seeding.seed_warehouse(client, account_id, CUSTOMERS, seed=SEED)
         stack.customers = tables[CUSTOMER.table]

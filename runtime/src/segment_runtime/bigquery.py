@@ -43,6 +43,16 @@ _SCALAR_TYPES: dict[type, str] = {
 }
 
 
+def _element_type(values: list[Any] | tuple[Any, ...]) -> str:
+    """One type for a whole array: ints and floats together are FLOAT64."""
+    kinds = {_SCALAR_TYPES[type(v)] for v in values} or {"STRING"}
+    if kinds == {"INT64", "FLOAT64"}:
+        return "FLOAT64"
+    if len(kinds) > 1:
+        raise TypeError(f"an array parameter mixes {sorted(kinds)}")
+    return kinds.pop()
+
+
 def to_query_parameters(
     params: dict[str, Any],
 ) -> list[bigquery.ScalarQueryParameter | bigquery.ArrayQueryParameter]:
@@ -50,8 +60,9 @@ def to_query_parameters(
     out: list[bigquery.ScalarQueryParameter | bigquery.ArrayQueryParameter] = []
     for name, value in params.items():
         if isinstance(value, list | tuple):
-            elem = _SCALAR_TYPES[type(value[0])] if value else "STRING"
-            out.append(bigquery.ArrayQueryParameter(name, elem, list(value)))
+            elem = _element_type(value)
+            items = [float(v) for v in value] if elem == "FLOAT64" else list(value)
+            out.append(bigquery.ArrayQueryParameter(name, elem, items))
         else:
             out.append(bigquery.ScalarQueryParameter(name, _SCALAR_TYPES[type(value)], value))
     return out

@@ -150,6 +150,14 @@ _BY_NAME: dict[str, Callable[[random.Random, int], str]] = {
     "country": lambda rng, _: rng.choice(_WORDS),
     "company": lambda rng, _: rng.choice(_WORDS),
 }
+
+
+def _days_ago(rng: random.Random) -> int:
+    """A fifth of all dates fall in the last two weeks: recent activity is where
+    windows start and end, and where their edges matter."""
+    return rng.randint(0, 14) if rng.random() < 0.2 else rng.randint(0, HISTORY_DAYS)
+
+
 _BY_TYPE: dict[FieldType, Callable[[FieldDef, random.Random, int, date], Any]] = {
     FieldType.URL: lambda _, rng, i, __: (
         f"https://example.com/{rng.choice(['pricing', 'blog', 'docs', 'shop'])}/{i % 97}"
@@ -163,9 +171,7 @@ _BY_TYPE: dict[FieldType, Callable[[FieldDef, random.Random, int, date], Any]] =
     FieldType.NUMBER: lambda fd, rng, _, __: (
         rng.randint(0, 100) if fd.column_type == "INT64" else float(rng.randint(1, 500))
     ),
-    FieldType.DATE: lambda _, rng, __, today: (
-        today - timedelta(days=rng.randint(0, HISTORY_DAYS))
-    ).isoformat(),
+    FieldType.DATE: lambda _, rng, __, today: (today - timedelta(days=_days_ago(rng))).isoformat(),
     FieldType.BOOLEAN: lambda _, rng, __, ___: rng.random() < 0.35,
     FieldType.SINGLE_LINE_TEXT: lambda fd, rng, _, __: (
         f"{fd.name[:3].upper()}-{rng.randrange(1000):03d}"

@@ -204,8 +204,8 @@ class _Checker:
                 "limit_exceeded",
                 f"at most {self.limits.max_conditions_per_group} conditions per group",
             )
-        if group.window is not None and not isinstance(group.window, LifetimeWindow):
-            self._window_fits(self.obj, f"{path}.window")
+        # A group window applies to the aggregates inside and, where the object has a
+        # date of its own (sessions, events), to the object's rows too.
         window = group.window or inherited
         rules: list[TypedNode] = []
         for i, rule in enumerate(group.rules):

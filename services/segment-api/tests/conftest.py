@@ -6,6 +6,7 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 from segment_api.app import create_app
+from segment_api.ports import DryRunResult
 from segment_api.segments import SegmentService
 from segment_api.settings import Settings
 from segment_runtime.auth import ALL_ACCESS, Access, Scope, issue_token
@@ -14,8 +15,30 @@ JWT_SECRET = "api-test-secret-long-enough-for-hs256"
 PUSHER_SECRET = "pusher-test-secret"
 
 
+class FakeWarehouse:
+    """Records dry runs; says no when the SQL mentions a table it was told is missing."""
+
+    def __init__(self) -> None:
+        self.dry_runs: list[tuple[str, dict]] = []
+        self.missing: str | None = None
+
+    def project(self) -> str:
+        return "proj"
+
+    async def dry_run(self, sql: str, params: dict) -> DryRunResult:
+        self.dry_runs.append((sql, params))
+        if self.missing and self.missing in sql:
+            return DryRunResult(ok=False, error=f"Not found: Table {self.missing}")
+        return DryRunResult(ok=True, bytes_processed=0)
+
+
 @pytest.fixture
-async def client(db, database_url) -> AsyncIterator[httpx.AsyncClient]:
+def warehouse() -> FakeWarehouse:
+    return FakeWarehouse()
+
+
+@pytest.fixture
+async def client(db, database_url, warehouse) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings.model_validate(
         {
             "DATABASE_URL": database_url,
@@ -31,7 +54,7 @@ async def client(db, database_url) -> AsyncIterator[httpx.AsyncClient]:
     )
     app = create_app(settings)
     # No lifespan here: the outbox rows are what these tests look at, not Kafka.
-    app.state.segments = SegmentService(db)
+    app.state.segments = SegmentService(db, warehouse)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://api"
     ) as c:

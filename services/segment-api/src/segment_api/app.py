@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager
 import pusher
 from fastapi import FastAPI
 from segment_runtime.auth import TokenVerifier
+from segment_runtime.bigquery import make_client
 from segment_runtime.kafka import make_broker
 from segment_runtime.lifecycle import open_resources
 from segment_runtime.logs import configure_logging
 
 from segment_api import problems
+from segment_api.adapters import BigQueryWarehouse
 from segment_api.routes import realtime, segments
 from segment_api.segments import SegmentService
 from segment_api.settings import Settings
@@ -27,7 +29,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await broker.connect()
         resources = await open_resources(settings.database_url, settings.kafka_bootstrap, broker)
-        app.state.segments = SegmentService(resources.pool)
+        app.state.segments = SegmentService(
+            resources.pool, BigQueryWarehouse(make_client(settings))
+        )
         app.state.pool = resources.pool
         try:
             yield

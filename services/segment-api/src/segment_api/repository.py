@@ -76,3 +76,8 @@ async def list_segments(
     )
     total = rows[0]["total"] if rows else 0
     return [dict(r) for r in rows], int(total)
+
+
+async def account_plan(conn: Connection, account_id: UUID) -> str:
+    plan = await conn.fetchval("SELECT plan FROM accounts WHERE id = $1", account_id)
+    return str(plan) if plan else "standard"

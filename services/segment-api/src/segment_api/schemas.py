@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from contracts.messages import BuildStatus
 from contracts.rules import RULES_EXAMPLE, RuleSet
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from segment_api.problems import FieldError
 
 NAME_MAX = 60  # the frontend RFC's limit
 DESCRIPTION_MAX = 250
@@ -17,9 +19,23 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_MAX)]
 
 
-class SegmentCreate(BaseModel):
+class RulesInput(BaseModel):
+    """The canonical `rules`, or the first document's `ruleGroups` (with `conjunction`);
+    exactly one of the two."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    rules: RuleSet | None = None
+    rule_groups: list[dict[str, Any]] | None = Field(
+        None, alias="ruleGroups", description="The older shape; converted to `rules`."
+    )
+    conjunction: Literal["and", "or"] = Field("and", description="How ruleGroups combine.")
+
+
+class SegmentCreate(RulesInput):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
         json_schema_extra={
             "examples": [
                 {
@@ -33,7 +49,6 @@ class SegmentCreate(BaseModel):
 
     name: Name
     description: Description | None = None
-    rules: RuleSet
 
 
 class SegmentOut(BaseModel):
@@ -63,3 +78,22 @@ class SegmentPage(BaseModel):
 
 class PusherAuth(BaseModel):
     auth: str = Field(description="`key:signature` for the private channel subscription.")
+
+
+class ValidateRequest(RulesInput):
+    pass
+
+
+class DryRunOut(BaseModel):
+    ok: bool
+    error: str | None = None
+    bytes_processed: int | None = None
+
+
+class ValidationOut(BaseModel):
+    valid: bool
+    errors: list[FieldError] = Field(default_factory=list)
+    rules: RuleSet | None = Field(None, description="The canonical form (legacy input converted).")
+    sql: str | None = Field(None, description="The build statement, for operators.")
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    dry_run: DryRunOut | None = None

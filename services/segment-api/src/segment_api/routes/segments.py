@@ -9,7 +9,13 @@ from fastapi import APIRouter, Query, status
 
 from segment_api.deps import CurrentPrincipal, Segments
 from segment_api.problems import Problem
-from segment_api.schemas import SegmentCreate, SegmentOut, SegmentPage
+from segment_api.schemas import (
+    SegmentCreate,
+    SegmentOut,
+    SegmentPage,
+    ValidateRequest,
+    ValidationOut,
+)
 
 router = APIRouter(
     prefix="/v1/segments",
@@ -34,6 +40,15 @@ async def create_segment(
 ) -> SegmentOut:
     """Create a segment; its member table is built in the background (watch the status push)."""
     return await segments.create(principal, body)
+
+
+@router.post("/validate", responses={422: {"model": Problem}})
+async def validate_rules(
+    body: ValidateRequest, principal: CurrentPrincipal, segments: Segments
+) -> ValidationOut:
+    """Segment testing: every error with its JSON path, or the compiled build SQL and a
+    BigQuery dry run of it. Accepts `rules` or the older `ruleGroups`."""
+    return await segments.validate(principal, body)
 
 
 @router.get("")

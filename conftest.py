@@ -12,12 +12,12 @@ from collections.abc import AsyncIterator, Iterator
 from uuid import UUID, uuid4
 
 import pytest
-from devstack.docker import docker_available
-from segment_runtime.db import Pool, create_pool
 
 # The top-level folder `contracts/` has the same name as the package it holds;
 # importing the package first stops pytest from standing in an empty module for it.
 import contracts  # noqa: F401
+from devstack.docker import docker_available
+from segment_runtime.db import Pool, create_pool
 
 _TABLES = (
     "build_history",

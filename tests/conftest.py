@@ -23,12 +23,13 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
+from google.cloud import bigquery
+
 from contracts.catalog import CUSTOMER
 from devstack import processes, seeding
 from devstack.config import StackConfig
 from devstack.docker import docker_available
 from devstack.warehouse import ensure_spatial_extension
-from google.cloud import bigquery
 from segment_runtime.auth import ALL_ACCESS, issue_token
 from segment_runtime.bigquery import make_client
 from segment_runtime.settings import BigQuerySettings

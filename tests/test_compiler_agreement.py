@@ -8,15 +8,16 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from google.cloud import bigquery
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from compiler import statements
 from compiler.predicates import BUILD_DATE_PARAM
 from compiler.typed import check
 from contracts.rules import RuleSet
 from contracts.warehouse import MEMBER_ID_COLUMN, dataset_id, segment_table
 from devstack import seeding
-from google.cloud import bigquery
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from reference import Evaluator
 from rule_strategies import RuleSpace
 from segment_runtime.bigquery import to_query_parameters

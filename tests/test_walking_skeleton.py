@@ -10,10 +10,11 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from websockets.asyncio.client import ClientConnection, connect
+
 from contracts.push import STATUS_EVENT, account_channel
 from contracts.topics import DEAD_LETTER, SEGMENT_CHANGED
 from contracts.warehouse import dataset_id, segment_table
-from websockets.asyncio.client import ClientConnection, connect
 
 pytestmark = pytest.mark.stack
 DEADLINE_S = 120

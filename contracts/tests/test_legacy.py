@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from contracts.legacy import LegacyConversionError, from_legacy, operator
 from contracts.rules import Operator
 

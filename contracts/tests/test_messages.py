@@ -3,6 +3,8 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
+from pydantic import BaseModel, ValidationError
+
 from contracts.messages import (
     BuildMode,
     BuildStatus,
@@ -15,7 +17,6 @@ from contracts.messages import (
     SegmentChangedData,
 )
 from contracts.topics import CASCADE_REQUESTED, JOB_COMPLETED, SEGMENT_CHANGED, TOPICS, topic_for
-from pydantic import BaseModel, ValidationError
 
 ACCOUNT, SEGMENT = uuid4(), uuid4()
 

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from contracts.rules import RULES_EXAMPLE, Group, PropertyCondition, RuleSet
 from pydantic import ValidationError
+
+from contracts.rules import RULES_EXAMPLE, Group, PropertyCondition, RuleSet
 
 
 def test_the_documented_example_is_a_valid_rule_set():

@@ -6,6 +6,7 @@ from uuid import uuid4
 import jwt
 import pytest
 from pydantic import SecretStr
+
 from segment_runtime.auth import Access, InvalidTokenError, Scope, TokenVerifier, issue_token
 from segment_runtime.settings import AuthSettings
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+
 from segment_runtime.bigquery import to_query_parameters
 
 

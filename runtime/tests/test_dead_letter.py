@@ -5,10 +5,11 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
-from contracts.messages import ChangeKind, SegmentChanged, SegmentChangedData
-from contracts.topics import DEAD_LETTER, SEGMENT_CHANGED
 from faststream.kafka import TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+
+from contracts.messages import ChangeKind, SegmentChanged, SegmentChangedData
+from contracts.topics import DEAD_LETTER, SEGMENT_CHANGED
 from segment_runtime.kafka import PoisonMessageError, make_broker, publish_message, subscribe
 
 

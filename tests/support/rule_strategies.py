@@ -11,10 +11,11 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
+from hypothesis import strategies as st
+
 from contracts.catalog import OPERATORS_BY_TYPE, Catalog, FieldDef, FieldType, ObjectType
 from contracts.catalog.model import COUNT_OPERATORS
 from contracts.rules import Operator
-from hypothesis import strategies as st
 
 COUNTS = st.sampled_from([0, 1, 2, 3, 5])
 # Short windows most often: their edges fall among the many recent rows.

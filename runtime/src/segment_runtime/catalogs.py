@@ -6,7 +6,6 @@ from collections import defaultdict
 from uuid import UUID
 
 from contracts.catalog import Catalog, FieldCategory, FieldDef, FieldType, base_catalog
-
 from segment_runtime.db import Connection
 
 

@@ -19,14 +19,15 @@ from typing import Any, TypeVar
 import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
-from contracts.messages import AnyMessage
-from contracts.topics import DEAD_LETTER, TOPICS, topic_for
 from faststream import BaseMiddleware
 from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 from pydantic import ValidationError
 from tenacity import retry, stop_after_delay, wait_exponential
+
+from contracts.messages import AnyMessage
+from contracts.topics import DEAD_LETTER, TOPICS, topic_for
 
 log = structlog.get_logger(__name__)
 

@@ -18,9 +18,9 @@ from typing import Any
 import asyncpg
 import structlog
 from asyncpg.pool import PoolConnectionProxy
+
 from contracts.messages import AnyMessage
 from contracts.topics import topic_for
-
 from segment_runtime.db import Connection, Pool
 
 log = structlog.get_logger(__name__)

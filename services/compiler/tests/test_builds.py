@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+
 from compiler.service.builds import BuildService
 from contracts.messages import (
     BuildMode,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from compiler.statements import Target, build, membership
 from contracts.rules import RuleSet
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 import sqlglot
+from pydantic import ValidationError
+from sqlglot import exp
+
 from compiler.statements import Target, build, membership
 from compiler.typed import check
 from contracts.rules import RuleSet
-from sqlglot import exp
 
 HOSTILE = [
     "x' OR '1'='1",
@@ -65,3 +67,64 @@ def test_field_names_outside_the_catalog_are_rejected(field):
         }
     )
     assert [e.code for e in check(rs)] == ["unknown_field"]
+
+
+def event_tree(name: str, filter_value: str) -> exp.Expr:
+    rs = RuleSet.model_validate(
+        {
+            "object": "customer",
+            "root": {
+                "type": "group",
+                "rules": [
+                    {
+                        "type": "event",
+                        "event": "custom",
+                        "name": name,
+                        "operator": "gte",
+                        "value": 1,
+                        "filters": [
+                            {
+                                "type": "property",
+                                "field": "product",
+                                "operator": "contains",
+                                "value": filter_value,
+                            }
+                        ],
+                    }
+                ],
+            },
+        }
+    )
+    return sqlglot.parse_one(build(membership(rs, Target("p", "d")), "s").sql, read="bigquery")
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_event_names_and_filters_stay_values(value):
+    assert event_tree("signup", value) == event_tree("signup", "benign")
+    if len(value) > 200:  # names are bounded by the language itself
+        with pytest.raises(ValidationError):
+            event_tree(value, "benign")
+    else:
+        assert event_tree(value, "benign") == event_tree("signup", "benign")
+
+
+@pytest.mark.parametrize("value", HOSTILE[:4])
+@pytest.mark.parametrize(
+    ("kind", "key", "code"),
+    [
+        ("metric", "metric", "unknown_metric"),
+        ("relationship", "relation", "unknown_relation"),
+        ("event", "event", "unknown_event"),
+    ],
+)
+def test_hostile_catalog_names_are_rejected(value, kind, key, code):
+    rs = RuleSet.model_validate(
+        {
+            "object": "customer",
+            "root": {
+                "type": "group",
+                "rules": [{"type": kind, key: value, "operator": "gte", "value": 1}],
+            },
+        }
+    )
+    assert [e.code for e in check(rs)] == [code]

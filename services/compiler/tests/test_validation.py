@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from compiler.errors import RuleSetInvalidError
 from compiler.typed import check, type_rule_set
 from contracts.rules import RuleSet

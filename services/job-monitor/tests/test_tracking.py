@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
+
 from contracts.messages import BuildMode, JobSubmitted, JobSubmittedData
 from job_monitor.ports import JobState
 from job_monitor.tracking import JobTracker, poll_delay

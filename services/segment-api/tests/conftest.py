@@ -5,6 +5,7 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
+
 from segment_api.app import create_app
 from segment_api.ports import DryRunResult
 from segment_api.segments import SegmentService

@@ -5,6 +5,7 @@ import hmac
 from uuid import uuid4
 
 import pytest
+
 from contracts.push import account_channel
 from contracts.rules import RuleSet
 from segment_runtime.auth import Access, Scope

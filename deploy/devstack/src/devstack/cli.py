@@ -16,15 +16,15 @@ from honcho.manager import Manager
 from honcho.printer import Printer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from segment_runtime.auth import ALL_ACCESS, issue_token
-from segment_runtime.bigquery import make_client
-from segment_runtime.settings import BigQuerySettings
 
 from devstack import database, processes, seeding
-from devstack.config import DEMO_ACCOUNT_ID, DEMO_TIME_ZONE, StackConfig
+from devstack.config import DEMO_ACCOUNT_ID, DEMO_TIME_ZONE, REPO_ROOT, StackConfig
 from devstack.demo_data import Scale
 from devstack.topics import tail as tail_topic
 from devstack.warehouse import ensure_spatial_extension
+from segment_runtime.auth import ALL_ACCESS, issue_token
+from segment_runtime.bigquery import make_client
+from segment_runtime.settings import BigQuerySettings
 
 app = typer.Typer(
     help="Run and inspect the segment platform on the local stack.", no_args_is_help=True
@@ -172,6 +172,22 @@ def token(
     """Print a development token with every segment permission."""
     cfg = StackConfig()
     typer.echo(issue_token(cfg.secrets["jwt_secret"], account_id=account, user_id=user))
+
+
+@app.command()
+def docs() -> None:
+    """Regenerate the rule language's JSON Schema, the message schemas and reference page."""
+    from contracts import reference  # noqa: PLC0415
+
+    for path, text in (
+        (reference.SCHEMA_PATH, reference.rules_schema()),
+        (reference.MESSAGES_PATH, reference.messages_schema()),
+        (reference.REFERENCE_PATH, reference.reference_markdown()),
+    ):
+        target = REPO_ROOT / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        console.print(f"wrote {path}")
 
 
 @app.command()

@@ -10,11 +10,11 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from contracts.catalog import CUSTOMER, Catalog, FieldDef, base_catalog
-from contracts.warehouse import dataset_id
 from google.api_core.exceptions import NotFound
 from google.cloud import bigquery
 
+from contracts.catalog import CUSTOMER, Catalog, FieldDef, base_catalog
+from contracts.warehouse import dataset_id
 from devstack.demo_data import DEMO_CUSTOM_FIELDS, Scale, warehouse
 from devstack.warehouse import create_object_table, load_rows
 

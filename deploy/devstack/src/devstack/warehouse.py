@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from google.cloud import bigquery
+
 from contracts.catalog import ObjectType
 from contracts.warehouse import dataset_id
-from google.cloud import bigquery
 
 DUCKDB_VERSION = "v1.5.5"
 

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sqlglot import exp
+
+from compiler.typed import TypedAggregate, TypedGroup, TypedMembership, TypedNode, TypedProperty
 from contracts.catalog import Aggregate, FieldType
 from contracts.catalog.model import PRESENCE_ONLY, TEXT_TYPES
 from contracts.rules import Combinator, Operator, PreviousDaysWindow, RangeWindow
 from contracts.warehouse import MEMBER_ID_COLUMN, segment_table
-from sqlglot import exp
-
-from compiler.typed import TypedAggregate, TypedGroup, TypedMembership, TypedNode, TypedProperty
 
 # The day relative windows are measured from, bound at submit time (the build
 # date in the account's time zone), so one compiled query serves every run.

@@ -6,15 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.catalog import Catalog, ObjectType, base_catalog
-from contracts.limits import UNLIMITED, PlanLimits
-from contracts.rules import RuleSet
-from contracts.warehouse import MEMBER_ID_COLUMN
 from sqlglot import exp
 
 from compiler import predicates
 from compiler.predicates import BUILD_DATE_PARAM, ROW_ALIAS, Context, ObjectInfo, column, table
 from compiler.typed import type_rule_set
+from contracts.catalog import Catalog, ObjectType, base_catalog
+from contracts.limits import UNLIMITED, PlanLimits
+from contracts.rules import RuleSet
+from contracts.warehouse import MEMBER_ID_COLUMN
 
 DIALECT = "bigquery"
 # When a build or refresh ran; members who enter get it as their `entered_at`.

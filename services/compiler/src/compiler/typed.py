@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from compiler.errors import RuleError, RuleSetInvalidError
 from contracts.catalog import (
     OPERATORS_BY_TYPE,
     Aggregate,
@@ -40,8 +41,6 @@ from contracts.rules import (
     RuleSet,
     SegmentCondition,
 )
-
-from compiler.errors import RuleError, RuleSetInvalidError
 
 TypedValue = Any
 Window = LifetimeWindow | PreviousDaysWindow | RangeWindow

@@ -3,12 +3,12 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from compiler.statements import BUILD_TIME_PARAM, Target, refresh_counts
 from google.api_core.exceptions import NotFound
 from google.cloud import bigquery
-from segment_runtime.bigquery import REQUEST_TIMEOUT_S, to_query_parameters
 
+from compiler.statements import BUILD_TIME_PARAM, Target, refresh_counts
 from job_monitor.ports import JobState
+from segment_runtime.bigquery import REQUEST_TIMEOUT_S, to_query_parameters
 
 
 class BigQueryInspector:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from faststream import FastStream
+
 from contracts.messages import JobSubmitted
 from contracts.topics import JOB_SUBMITTED
-from faststream import FastStream
+from job_monitor.adapters import BigQueryInspector
+from job_monitor.settings import Settings
+from job_monitor.tracking import JobTracker
 from segment_runtime.bigquery import make_client
 from segment_runtime.kafka import make_broker, subscribe
 from segment_runtime.lifecycle import Resources, Slot, open_resources
 from segment_runtime.logs import configure_logging
-
-from job_monitor.adapters import BigQueryInspector
-from job_monitor.settings import Settings
-from job_monitor.tracking import JobTracker
 
 
 def create_app(settings: Settings | None = None) -> FastStream:

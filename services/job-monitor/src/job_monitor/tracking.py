@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 import structlog
+
 from contracts.messages import (
     BuildStatus,
     CascadeRequested,
@@ -16,13 +17,12 @@ from contracts.messages import (
     JobCompletedData,
     JobSubmitted,
 )
-from segment_runtime.db import Connection, Pool
-from segment_runtime.idempotency import handle_once
-from segment_runtime.outbox import enqueue
-
 from job_monitor import repository
 from job_monitor.ports import JobInspector, JobState
 from job_monitor.repository import Outcome, TrackedJob
+from segment_runtime.db import Connection, Pool
+from segment_runtime.idempotency import handle_once
+from segment_runtime.outbox import enqueue
 
 log = structlog.get_logger(__name__)
 CONSUMER = "job-monitor"

@@ -6,8 +6,9 @@ import asyncio
 from uuid import UUID
 
 import pusher
-from contracts.push import STATUS_EVENT, SegmentStatusPush, account_channel
 from redis.asyncio import Redis
+
+from contracts.push import STATUS_EVENT, SegmentStatusPush, account_channel
 from segment_runtime.settings import PusherSettings
 
 

@@ -6,18 +6,18 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
-from contracts.messages import JobCompleted, SegmentChanged
-from contracts.topics import JOB_COMPLETED, SEGMENT_CHANGED
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect, status
 from redis.asyncio import Redis
-from segment_runtime.auth import Access, InvalidTokenError, Scope, TokenVerifier
-from segment_runtime.kafka import ensure_topics, make_broker, subscribe
-from segment_runtime.logs import configure_logging
 
+from contracts.messages import JobCompleted, SegmentChanged
+from contracts.topics import JOB_COMPLETED, SEGMENT_CHANGED
 from notifier.adapters import PusherChannel, RedisFanout, RedisSeen
 from notifier.notifications import Notifier
 from notifier.settings import Settings
 from notifier.websockets import Hub
+from segment_runtime.auth import Access, InvalidTokenError, Scope, TokenVerifier
+from segment_runtime.kafka import ensure_topics, make_broker, subscribe
+from segment_runtime.logs import configure_logging
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

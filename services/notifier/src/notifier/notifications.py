@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from uuid import UUID
 
 import structlog
+
 from contracts.messages import BuildStatus, ChangeKind, JobCompleted, SegmentChanged
 from contracts.push import SegmentStatusPush
-
 from notifier.ports import Channel, SeenMessages
 
 log = structlog.get_logger(__name__)

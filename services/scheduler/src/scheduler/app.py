@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from faststream import FastStream
+
 from contracts.messages import CascadeRequested
 from contracts.topics import CASCADE_REQUESTED
-from faststream import FastStream
+from scheduler.refresh import RefreshScheduler
+from scheduler.settings import Settings
 from segment_runtime.kafka import make_broker, subscribe
 from segment_runtime.lifecycle import Resources, Slot, open_resources
 from segment_runtime.logs import configure_logging
-
-from scheduler.refresh import RefreshScheduler
-from scheduler.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> FastStream:

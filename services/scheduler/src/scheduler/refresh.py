@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import structlog
+
 from contracts.messages import BuildMode, BuildRequested, BuildRequestedData, CascadeRequested
+from scheduler import repository
+from scheduler.planning import due_tick, plan_refresh
 from segment_runtime.db import Connection, Pool
 from segment_runtime.idempotency import handle_once
 from segment_runtime.outbox import enqueue
-
-from scheduler import repository
-from scheduler.planning import due_tick, plan_refresh
 
 log = structlog.get_logger(__name__)
 SOURCE = "scheduler"

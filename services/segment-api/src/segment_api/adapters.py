@@ -5,9 +5,9 @@ from typing import Any
 
 from google.api_core.exceptions import GoogleAPICallError
 from google.cloud import bigquery
-from segment_runtime.bigquery import REQUEST_TIMEOUT_S, to_query_parameters
 
 from segment_api.ports import DryRunResult
+from segment_runtime.bigquery import REQUEST_TIMEOUT_S, to_query_parameters
 
 
 class BigQueryWarehouse:

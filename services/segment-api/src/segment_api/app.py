@@ -7,17 +7,17 @@ from contextlib import asynccontextmanager
 
 import pusher
 from fastapi import FastAPI
-from segment_runtime.auth import TokenVerifier
-from segment_runtime.bigquery import make_client
-from segment_runtime.kafka import make_broker
-from segment_runtime.lifecycle import open_resources
-from segment_runtime.logs import configure_logging
 
 from segment_api import problems
 from segment_api.adapters import BigQueryWarehouse
 from segment_api.routes import realtime, segments
 from segment_api.segments import SegmentService
 from segment_api.settings import Settings
+from segment_runtime.auth import TokenVerifier
+from segment_runtime.bigquery import make_client
+from segment_runtime.kafka import make_broker
+from segment_runtime.lifecycle import open_resources
+from segment_runtime.logs import configure_logging
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

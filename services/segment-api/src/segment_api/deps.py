@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from segment_runtime.auth import InvalidTokenError, Principal, TokenVerifier
 
 from segment_api.problems import ProblemError
 from segment_api.segments import SegmentService
+from segment_runtime.auth import InvalidTokenError, Principal, TokenVerifier
 
 _bearer = HTTPBearer(auto_error=False, description="JWT issued for one account")
 

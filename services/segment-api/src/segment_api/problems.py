@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler.errors import RuleError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from compiler.errors import RuleError
 
 PROBLEM_JSON = "application/problem+json"
 # Discriminator tags pydantic puts into error locations; a JSON path has no use for them.

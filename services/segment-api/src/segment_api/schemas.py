@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from contracts.messages import BuildStatus
-from contracts.rules import RULES_EXAMPLE, RuleSet
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from contracts.messages import BuildStatus
+from contracts.rules import RULES_EXAMPLE, RuleSet
 from segment_api.problems import FieldError
 
 NAME_MAX = 60  # the frontend RFC's limit

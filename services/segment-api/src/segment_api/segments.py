@@ -7,6 +7,8 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
+from fastapi.encoders import jsonable_encoder
+
 from compiler import statements
 from compiler.predicates import BUILD_DATE_PARAM
 from compiler.statements import BUILD_TIME_PARAM, Target
@@ -17,12 +19,6 @@ from contracts.limits import DEFAULT_PLAN, PLANS
 from contracts.messages import ChangeKind, SegmentChanged, SegmentChangedData
 from contracts.rules import RuleSet
 from contracts.warehouse import dataset_id
-from fastapi.encoders import jsonable_encoder
-from segment_runtime.auth import Access, Principal, Scope
-from segment_runtime.catalogs import account_catalog
-from segment_runtime.db import Connection, Pool
-from segment_runtime.outbox import enqueue
-
 from segment_api import repository
 from segment_api.ports import Warehouse
 from segment_api.problems import FieldError, ProblemError, forbidden, invalid_rules, not_found
@@ -34,6 +30,10 @@ from segment_api.schemas import (
     ValidateRequest,
     ValidationOut,
 )
+from segment_runtime.auth import Access, Principal, Scope
+from segment_runtime.catalogs import account_catalog
+from segment_runtime.db import Connection, Pool
+from segment_runtime.outbox import enqueue
 
 SOURCE = "segment-api"
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from google.api_core.exceptions import Conflict
 from google.cloud import bigquery
+
 from segment_runtime.bigquery import REQUEST_TIMEOUT_S, SUBMIT_RETRY, to_query_parameters
 
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from contracts.messages import BuildRequested, SegmentChanged
-from contracts.topics import BUILD_REQUESTED, SEGMENT_CHANGED
 from faststream import FastStream
-from segment_runtime.bigquery import make_client
-from segment_runtime.kafka import make_broker, subscribe
-from segment_runtime.lifecycle import Resources, Slot, open_resources
-from segment_runtime.logs import configure_logging
 
 from compiler.service.adapters import BigQuerySubmitter, SystemClock
 from compiler.service.builds import BuildService
 from compiler.service.settings import Settings
+from contracts.messages import BuildRequested, SegmentChanged
+from contracts.topics import BUILD_REQUESTED, SEGMENT_CHANGED
+from segment_runtime.bigquery import make_client
+from segment_runtime.kafka import make_broker, subscribe
+from segment_runtime.lifecycle import Resources, Slot, open_resources
+from segment_runtime.logs import configure_logging
 
 
 def create_app(settings: Settings | None = None) -> FastStream:

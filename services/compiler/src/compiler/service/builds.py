@@ -6,6 +6,13 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 import structlog
+
+from compiler import statements
+from compiler.errors import RuleSetInvalidError
+from compiler.predicates import build_date_value
+from compiler.service import repository
+from compiler.service.ports import Clock, JobSubmitter, SegmentRecord
+from compiler.statements import BUILD_TIME_PARAM
 from contracts.messages import (
     BuildMode,
     BuildRequested,
@@ -21,13 +28,6 @@ from segment_runtime.catalogs import account_catalog
 from segment_runtime.db import Connection, Pool
 from segment_runtime.idempotency import handle_once
 from segment_runtime.outbox import enqueue
-
-from compiler import statements
-from compiler.errors import RuleSetInvalidError
-from compiler.predicates import build_date_value
-from compiler.service import repository
-from compiler.service.ports import Clock, JobSubmitter, SegmentRecord
-from compiler.statements import BUILD_TIME_PARAM
 
 log = structlog.get_logger(__name__)
 CONSUMER = "compiler"

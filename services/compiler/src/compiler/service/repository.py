@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from compiler.service.ports import SegmentRecord
 from contracts.messages import BuildStatus
 from contracts.rules import RuleSet
 from segment_runtime.db import Connection
-
-from compiler.service.ports import SegmentRecord
 
 
 async def load_segment(conn: Connection, segment_id: UUID) -> SegmentRecord | None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from contracts.push import account_channel
 from fastapi import APIRouter, Form, Request
-from segment_runtime.auth import Access, Scope
 
+from contracts.push import account_channel
 from segment_api.deps import CurrentPrincipal
 from segment_api.problems import Problem, forbidden
 from segment_api.schemas import PusherAuth
+from segment_runtime.auth import Access, Scope
 
 router = APIRouter(prefix="/v1/realtime", tags=["realtime"])
 

@@ -62,14 +62,19 @@ class Membership:
     predicate: exp.Expr
 
     def base(self, *columns: exp.Expr) -> exp.Select:
-        select = exp.select(*columns).from_(
-            table(self.ctx.project, self.ctx.dataset, self.object.table, ROW_ALIAS)
+        # Builder calls copy the whole tree at every step unless told not to; the shared
+        # parts (joins, CTEs, the predicate) are copied once here instead.
+        select = exp.select(*columns, copy=False).from_(
+            table(self.ctx.project, self.ctx.dataset, self.object.table, ROW_ALIAS), copy=False
         )
         for source, on in self.ctx.joins:
-            select = select.join(source, on=on, join_type="LEFT")
+            select = select.join(source.copy(), on=on.copy(), join_type="LEFT", copy=False)
         for name, cte in self.ctx.ctes:
-            select = select.with_(name, as_=cte)
+            select = select.with_(name, as_=cte.copy(), copy=False)
         return select
+
+    def where(self) -> exp.Expr:
+        return self.predicate.copy()
 
     def id(self) -> exp.Expr:
         return column(self.object.id_column)
@@ -78,11 +83,11 @@ class Membership:
         return (
             self.base(exp.alias_(self.id(), MEMBER_ID_COLUMN, quoted=True))
             .distinct()
-            .where(self.predicate)
+            .where(self.where(), copy=False)
         )
 
     def compiled(self, tree: exp.Expr, *runtime: str) -> CompiledQuery:
-        sql = tree.sql(dialect=DIALECT)
+        sql = tree.sql(dialect=DIALECT, copy=False)  # each tree is private to its statement
         names = set(runtime)
         if self.ctx.uses_build_date:
             names.add(BUILD_DATE_PARAM)
@@ -124,7 +129,7 @@ def build(m: Membership, table_name: str) -> CompiledQuery:
             exp.alias_(_build_time(), ENTERED_AT, quoted=True),
         )
         .distinct()
-        .where(m.predicate)
+        .where(m.where(), copy=False)
     )
     create = exp.Create(
         this=m_target(m).table(table_name), kind="TABLE", replace=True, expression=select
@@ -185,11 +190,11 @@ def preview(m: Membership) -> CompiledQuery:
     """Matched count, the object base total, and how many objects each rule node
     matches on its own (column `n<i>` for `node_paths[i]`): which rule narrows most."""
     columns: list[exp.Expr] = [
-        exp.alias_(exp.func("COUNTIF", m.predicate), "matched", quoted=True),
+        exp.alias_(exp.func("COUNTIF", m.where()), "matched", quoted=True),
         exp.alias_(exp.Count(this=exp.Star()), "total", quoted=True),
     ]
     columns += [
-        exp.alias_(exp.func("COUNTIF", expr), f"n{i}", quoted=True)
+        exp.alias_(exp.func("COUNTIF", expr.copy()), f"n{i}", quoted=True)
         for i, (_, expr) in enumerate(m.ctx.nodes)
     ]
     return m.compiled(m.base(*columns))
@@ -201,7 +206,7 @@ def sample(m: Membership) -> CompiledQuery:
     shown += [column(fd.column) for c in m.object.display_columns if (fd := m.object.field(c))]
     select = (
         m.base(*shown)
-        .where(m.predicate)
+        .where(m.where(), copy=False)
         .order_by(m.id())
         .limit(predicates.param(SAMPLE_LIMIT_PARAM))
     )

@@ -129,3 +129,46 @@ def test_the_sample_shows_members_in_id_order(warehouse):
     expected = sorted(warehouse.evaluator().members(rs))[:5]
     assert [r[MEMBER_ID_COLUMN] for r in rows] == expected
     assert {"full_name", "email", "phone", "city"} <= rows[0].keys()
+
+
+def test_the_edit_diff_counts_who_would_enter_and_exit(warehouse):
+    current = RuleSet.model_validate(
+        {
+            "object": "customer",
+            "root": {
+                "type": "group",
+                "rules": [
+                    {"type": "property", "field": "age", "operator": "between", "value": [20, 50]}
+                ],
+            },
+        }
+    )
+    edited = RuleSet.model_validate(
+        {
+            "object": "customer",
+            "root": {
+                "type": "group",
+                "rules": [
+                    {"type": "property", "field": "age", "operator": "between", "value": [35, 70]}
+                ],
+            },
+        }
+    )
+    before = warehouse.build(current, "segment_edit")
+    after = warehouse.evaluator().members(edited)
+    m = statements.membership(edited, warehouse.target, warehouse.catalog)
+    (diff,) = warehouse.run(statements.edit_diff(m, "segment_edit"))
+    assert (diff["would_enter"], diff["would_exit"]) == (len(after - before), len(before - after))
+    assert diff["would_enter"] and diff["would_exit"]
+
+
+def test_a_report_filter_keeps_the_members_rows(warehouse):
+    segment_id, members = next(iter(warehouse.segments.items()))
+    f = statements.report_filter(warehouse.target, segment_table(segment_id), "o", "customer_id")
+    orders = warehouse.target.name("orders")
+    sql = (
+        f"WITH {f.cte_name} AS ({f.cte_sql}) SELECT COUNT(*) AS n "
+        f"FROM `{orders}` AS o WHERE {f.predicate_sql}"
+    )
+    (row,) = warehouse.run(statements.CompiledQuery(sql, {}))
+    assert row["n"] == sum(1 for o in warehouse.tables["orders"] if o["customer_id"] in members)

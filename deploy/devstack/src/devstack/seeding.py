@@ -76,11 +76,14 @@ def seed_warehouse(
     seed: int = 7,
     today: date | None = None,
     progress: Callable[[int], None] | None = None,
+    keep_rows: bool = True,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Creates and fills every object table; returns the rows by table (tests use them)."""
+    """Creates and fills every object table; returns the rows by table (tests use them;
+    `keep_rows=False` returns none, for scales whose rows would not fit in memory)."""
     tables: dict[str, list[dict[str, Any]]] = {}
     for obj, rows in warehouse(catalog or demo_catalog(), Scale(customers), seed=seed, today=today):
         table_id = create_object_table(client, account_id, obj)
         load_rows(client, table_id, rows, progress=progress)
-        tables[obj.table] = rows
+        if keep_rows:
+            tables[obj.table] = rows
     return tables

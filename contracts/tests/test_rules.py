@@ -56,3 +56,24 @@ def test_malformed_trees_are_rejected(root):
 def test_values_keep_their_json_type():
     cond = PropertyCondition.model_validate({"field": "a", "operator": "equals", "value": "30"})
     assert cond.value == "30"  # a string stays a string; the validator judges it by field type
+
+
+def test_every_catalog_reference_resolves():
+    from contracts.catalog import OBJECT_TYPES
+
+    for obj in OBJECT_TYPES.values():
+        for rel in obj.relations:
+            target = OBJECT_TYPES[rel.target]
+            assert obj.field(rel.object_column) or rel.object_column == obj.id_column
+            assert target.field(rel.target_column) or rel.target_column == target.id_column
+        for metric in obj.metrics:
+            rel = obj.relation(metric.relation)
+            assert rel is not None
+            assert metric.field is None or OBJECT_TYPES[rel.target].field(metric.field)
+        for source in obj.events:
+            rel = obj.relation(source.relation)
+            assert rel is not None and OBJECT_TYPES[rel.target].field(source.name_field)
+        for channel in obj.channels:
+            assert obj.field(channel.address_field) and obj.field(channel.consent_field)
+        if obj.time_field:
+            assert obj.field(obj.time_field).type == "date"

@@ -200,6 +200,14 @@ def reference_markdown() -> str:
             out.append(
                 "- relations: " + ", ".join(f"`{r.name}` → {r.target}" for r in obj.relations)
             )
+        if obj.channels:
+            out.append(
+                "- reachability: "
+                + ", ".join(
+                    f"`{c.name}` (`{c.address_field}` with consent `{c.consent_field}`)"
+                    for c in obj.channels
+                )
+            )
         if obj.events:
             out.append("- events: " + ", ".join(f"`{e.name}`" for e in obj.events))
         named = [m for m in obj.metrics if m.group is not MetricGroup.ACTIVITY]

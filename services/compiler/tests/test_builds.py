@@ -192,3 +192,25 @@ async def test_a_segment_without_rules_selects_every_object(db, account, service
     ((sql, params, _),) = submitter.jobs.values()
     assert sql.endswith("FROM `proj`.`acct_" + account.hex + "`.`customers` AS t WHERE TRUE")
     assert set(params) == {"build_time"}
+
+
+async def test_a_refresh_of_a_built_segment_merges(db, account, service, submitter):
+    segment = await add_segment(db, account)
+    async with db.acquire() as conn:
+        await conn.execute("UPDATE segments SET built_at = now() WHERE id = $1", segment)
+    await service.on_build_requested(
+        BuildRequested(
+            source="test",
+            accountid=account,
+            correlationid=uuid4(),
+            data=BuildRequestedData(segment_id=segment, mode=BuildMode.REFRESH, reason="schedule"),
+        )
+    )
+    ((sql, params, labels),) = submitter.jobs.values()
+    assert set(params) >= {"build_date", "build_time"}
+    assert sql.startswith(f"MERGE INTO `proj`.`acct_{account.hex}`.`segment_{segment.hex}`")
+    assert "WHEN NOT MATCHED BY SOURCE THEN DELETE" in sql
+    assert labels["mode"] == "refresh"
+    (message,) = await outbox(db)
+    assert message["data"]["mode"] == "refresh"
+    assert message["data"]["build_time"] == "2026-01-31T01:00:00Z"

@@ -218,6 +218,15 @@ class EventSource(_Frozen):
     kind_filter: str | None = Field(None, description="Value of the target's `kind` field.")
 
 
+class Channel(_Frozen):
+    """A way to reach an object: an address field and the consent that allows its use."""
+
+    name: str
+    label: str
+    address_field: str
+    consent_field: str
+
+
 class ObjectType(_Frozen):
     name: str
     label: str
@@ -232,6 +241,7 @@ class ObjectType(_Frozen):
         None, description="DATE field windows apply to the object's own rows (its partition)."
     )
     display_columns: tuple[str, ...] = ()
+    channels: tuple[Channel, ...] = Field((), description="Reachability channels.")
 
     def field(self, name: str) -> FieldDef | None:
         return next((f for f in self.fields if f.name == name), None)

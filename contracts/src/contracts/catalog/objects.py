@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from contracts.catalog.model import (
     Aggregate,
+    Channel,
     EventKind,
     EventSource,
     FieldCategory,
@@ -68,6 +69,7 @@ class _Spec:
     relation_names: Mapping[str, str] = field(default_factory=dict)
     events: tuple[EventSource, ...] = ()
     metrics: tuple[MetricDef, ...] = ()
+    channels: tuple[Channel, ...] = ()
 
 
 _DROPDOWN_USERS = ("ana", "budi", "chen", "dian", "system")
@@ -156,6 +158,17 @@ SPECS: tuple[_Spec, ...] = (
             f("is_vip", T.BOOLEAN, category=C.LOYALTY, label="VIP"),
         ),
         display=("full_name", "email", "phone", "city"),
+        channels=(
+            Channel(
+                name="whatsapp",
+                label="WhatsApp",
+                address_field="phone",
+                consent_field="whatsapp_opt_in",
+            ),
+            Channel(
+                name="email", label="Email", address_field="email", consent_field="email_opt_in"
+            ),
+        ),
         relation_names={
             "campaign_recipients": "campaigns",
             "customer_events": "events",
@@ -900,6 +913,7 @@ def _build(specs: tuple[_Spec, ...]) -> dict[str, ObjectType]:
             relations=relations,
             metrics=spec.metrics + _generic_metrics(relations, by_name),
             events=spec.events or _analytics_events(spec.name),
+            channels=spec.channels,
             time_field=spec.time_field,
             display_columns=spec.display,
         )

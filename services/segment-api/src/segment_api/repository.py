@@ -81,3 +81,120 @@ async def list_segments(
 async def account_plan(conn: Connection, account_id: UUID) -> str:
     plan = await conn.fetchval("SELECT plan FROM accounts WHERE id = $1", account_id)
     return str(plan) if plan else "standard"
+
+
+async def lock_embeddings(conn: Connection, account_id: UUID) -> None:
+    """Serializes the account's writes that change embeddings, so that two concurrent
+    edits cannot each pass the cycle check and together close a cycle."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 42))", str(account_id))
+
+
+async def embedding_graph(conn: Connection, account_id: UUID) -> dict[UUID, set[UUID]]:
+    rows = await conn.fetch(
+        "SELECT e.parent_id, e.child_id FROM segment_embeddings e"
+        " JOIN segments s ON s.id = e.parent_id WHERE s.account_id = $1",
+        account_id,
+    )
+    graph: dict[UUID, set[UUID]] = {}
+    for r in rows:
+        graph.setdefault(r["parent_id"], set()).add(r["child_id"])
+    return graph
+
+
+async def segment_kinds(
+    conn: Connection, account_id: UUID, ids: list[UUID]
+) -> dict[UUID, tuple[str, str]]:
+    rows = await conn.fetch(
+        "SELECT id, object_type, status FROM segments WHERE account_id = $1 AND id = ANY($2)",
+        account_id,
+        ids,
+    )
+    return {r["id"]: (r["object_type"], r["status"]) for r in rows}
+
+
+async def set_embeddings(conn: Connection, parent_id: UUID, children: list[UUID]) -> None:
+    await conn.execute("DELETE FROM segment_embeddings WHERE parent_id = $1", parent_id)
+    await conn.execute(
+        "INSERT INTO segment_embeddings (parent_id, child_id) SELECT $1, unnest($2::uuid[])",
+        parent_id,
+        children,
+    )
+
+
+async def embedding_parents(conn: Connection, child_id: UUID) -> list[str]:
+    rows = await conn.fetch(
+        "SELECT s.name FROM segment_embeddings e JOIN segments s ON s.id = e.parent_id"
+        " WHERE e.child_id = $1 ORDER BY s.name",
+        child_id,
+    )
+    return [r["name"] for r in rows]
+
+
+async def lock_segment(
+    conn: Connection, account_id: UUID, segment_id: UUID
+) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM segments WHERE id = $1 AND account_id = $2"  # noqa: S608
+        " FOR UPDATE",
+        segment_id,
+        account_id,
+    )
+    return dict(row) if row else None
+
+
+async def update_segment(
+    conn: Connection,
+    segment_id: UUID,
+    *,
+    name: str,
+    description: str | None,
+    rules: dict[str, Any] | None,
+    rules_changed: bool,
+) -> dict[str, Any]:
+    row = await conn.fetchrow(
+        "UPDATE segments SET name = $2, description = $3, rules = $4, updated_at = now(),"  # noqa: S608
+        " rules_version = rules_version + $5::int,"
+        " build_status = CASE WHEN $5::int = 1 THEN 'in_progress' ELSE build_status END"
+        f" WHERE id = $1 RETURNING {_COLUMNS}",
+        segment_id,
+        name,
+        description,
+        rules,
+        1 if rules_changed else 0,
+    )
+    assert row is not None
+    return dict(row)
+
+
+async def set_status(
+    conn: Connection, segment_id: UUID, status: str, build_status: str | None = None
+) -> dict[str, Any]:
+    row = await conn.fetchrow(
+        "UPDATE segments SET status = $2, build_status = COALESCE($3, build_status),"  # noqa: S608
+        f" updated_at = now() WHERE id = $1 RETURNING {_COLUMNS}",
+        segment_id,
+        status,
+        build_status,
+    )
+    assert row is not None
+    return dict(row)
+
+
+async def delete_segment(conn: Connection, segment_id: UUID) -> None:
+    await conn.execute("DELETE FROM segments WHERE id = $1", segment_id)
+
+
+async def free_copy_name(conn: Connection, account_id: UUID, name: str, limit: int) -> str:
+    """'Copy of X', then 'Copy of X (2)', ... within the name length limit."""
+    for n in range(1, 1000):
+        suffix = "" if n == 1 else f" ({n})"
+        candidate = f"Copy of {name}"[: limit - len(suffix)] + suffix
+        taken = await conn.fetchval(
+            "SELECT 1 FROM segments WHERE account_id = $1 AND lower(name) = lower($2)"
+            " AND status = 'active'",
+            account_id,
+            candidate,
+        )
+        if not taken:
+            return candidate
+    raise RuntimeError("no free copy name")

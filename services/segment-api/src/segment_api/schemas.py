@@ -80,6 +80,18 @@ class PusherAuth(BaseModel):
     auth: str = Field(description="`key:signature` for the private channel subscription.")
 
 
+class SegmentPatch(BaseModel):
+    """Only what is given changes; new rules rebuild the segment."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: Name | None = None
+    description: Description | None = None
+    rules: RuleSet | None = None
+    rule_groups: list[dict[str, Any]] | None = Field(None, alias="ruleGroups")
+    conjunction: Literal["and", "or"] = "and"
+
+
 class ValidateRequest(RulesInput):
     pass
 

@@ -16,17 +16,26 @@ from compiler.typed import check
 from contracts.catalog import Catalog
 from contracts.legacy import LegacyConversionError, from_legacy
 from contracts.limits import DEFAULT_PLAN, PLANS
-from contracts.messages import ChangeKind, SegmentChanged, SegmentChangedData
+from contracts.messages import (
+    BuildMode,
+    BuildRequested,
+    BuildRequestedData,
+    ChangeKind,
+    SegmentChanged,
+    SegmentChangedData,
+)
 from contracts.rules import RuleSet
 from contracts.warehouse import dataset_id
-from segment_api import repository
+from segment_api import embedding, repository
 from segment_api.ports import Warehouse
 from segment_api.problems import FieldError, ProblemError, forbidden, invalid_rules, not_found
 from segment_api.schemas import (
+    NAME_MAX,
     DryRunOut,
     RulesInput,
     SegmentCreate,
     SegmentOut,
+    SegmentPatch,
     ValidateRequest,
     ValidationOut,
 )
@@ -47,6 +56,37 @@ def _require(principal: Principal, scope: Scope) -> Access:
     if access is Access.DISABLED:
         raise forbidden(f"{scope} is disabled for this user")
     return access
+
+
+def _name_taken(name: str) -> ProblemError:
+    return ProblemError(
+        409, "name_taken", "Name already in use", f"an active segment is already named '{name}'"
+    )
+
+
+async def _announce(
+    conn: Connection,
+    principal: Principal,
+    row: dict[str, Any],
+    change: ChangeKind,
+    *,
+    rules_changed: bool = True,
+) -> None:
+    """The segment.changed message, in the transaction of the change."""
+    await enqueue(
+        conn,
+        SegmentChanged(
+            source=SOURCE,
+            accountid=principal.account_id,
+            correlationid=uuid4(),
+            data=SegmentChangedData(
+                segment_id=row["id"],
+                change=change,
+                rules_version=row["rules_version"],
+                rules_changed=rules_changed,
+            ),
+        ),
+    )
 
 
 def _canonical(body: RulesInput) -> RuleSet:
@@ -139,26 +179,190 @@ class SegmentService:
                     created_by=principal.user_id,
                 )
             except asyncpg.UniqueViolationError as exc:
+                raise _name_taken(body.name) from exc
+            await self._embed(conn, principal.account_id, segment_id, rules)
+            await _announce(conn, principal, row, ChangeKind.CREATED)
+        return _out(row)
+
+    async def _embed(
+        self, conn: Connection, account_id: UUID, segment_id: UUID, rules: RuleSet
+    ) -> None:
+        """Checks and records what the segment embeds, in the caller's transaction."""
+        await repository.lock_embeddings(conn, account_id)
+        named = list(dict.fromkeys(sid for _, sid in embedding.segment_conditions(rules)))
+        known = {
+            k: embedding.Known(*v)
+            for k, v in (await repository.segment_kinds(conn, account_id, named)).items()
+        }
+        graph = await repository.embedding_graph(conn, account_id)
+        graph.pop(segment_id, None)  # its own edges are the ones being replaced
+        errors = embedding.check(segment_id, rules.object, rules, known, graph)
+        if errors:
+            raise ProblemError(
+                422,
+                "invalid_condition",
+                "The embedded segments are invalid",
+                f"{len(errors)} error(s)",
+                errors=errors,
+            )
+        await repository.set_embeddings(conn, segment_id, named)
+
+    async def _locked(
+        self, conn: Connection, principal: Principal, segment_id: UUID, scope: Scope
+    ) -> dict[str, Any]:
+        """The segment, locked for change, if the caller may act on it with `scope`."""
+        view = principal.access(Scope.VIEW)
+        row = await repository.lock_segment(conn, principal.account_id, segment_id)
+        if (
+            row is None
+            or view is Access.DISABLED
+            or (view is Access.OWNED and row["created_by"] != principal.user_id)
+        ):
+            raise not_found()
+        access = _require(principal, scope)
+        if access is Access.OWNED and row["created_by"] != principal.user_id:
+            raise forbidden(f"{scope} is limited to segments you created")
+        return row
+
+    async def update(
+        self, principal: Principal, segment_id: UUID, body: SegmentPatch
+    ) -> SegmentOut:
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await self._locked(conn, principal, segment_id, Scope.MANAGE)
+            rules = None
+            if body.rules is not None or body.rule_groups is not None:
+                rules, _ = await self._checked(
+                    conn,
+                    principal.account_id,
+                    RulesInput.model_validate(
+                        {
+                            "rules": body.rules,
+                            "rule_groups": body.rule_groups,
+                            "conjunction": body.conjunction,
+                        }
+                    ),
+                )
+                if rules.object != row["object_type"]:
+                    raise ProblemError(
+                        422,
+                        "invalid_condition",
+                        "The object cannot change",
+                        errors=[
+                            FieldError(
+                                path="rules.object",
+                                code="object_changed",
+                                message="a segment keeps its object",
+                            )
+                        ],
+                    )
+                await self._embed(conn, principal.account_id, segment_id, rules)
+            changed = rules is not None and rules.model_dump(mode="json") != row["rules"]
+            try:
+                row = await repository.update_segment(
+                    conn,
+                    segment_id,
+                    name=body.name or row["name"],
+                    description=body.description
+                    if "description" in body.model_fields_set
+                    else row["description"],
+                    rules=rules.model_dump(mode="json") if rules else row["rules"],
+                    rules_changed=changed,
+                )
+            except asyncpg.UniqueViolationError as exc:
+                raise _name_taken(body.name or "") from exc
+            await _announce(conn, principal, row, ChangeKind.UPDATED, rules_changed=changed)
+        return _out(row)
+
+    async def archive(self, principal: Principal, segment_id: UUID) -> SegmentOut:
+        async with self._pool.acquire() as conn, conn.transaction():
+            await self._locked(conn, principal, segment_id, Scope.ARCHIVED)
+            await self._refuse_if_embedded(conn, principal.account_id, segment_id, "archived")
+            row = await repository.set_status(conn, segment_id, "archived")
+            await _announce(conn, principal, row, ChangeKind.ARCHIVED, rules_changed=False)
+        return _out(row)
+
+    async def unarchive(self, principal: Principal, segment_id: UUID) -> SegmentOut:
+        async with self._pool.acquire() as conn, conn.transaction():
+            await self._locked(conn, principal, segment_id, Scope.ARCHIVED)
+            try:
+                row = await repository.set_status(conn, segment_id, "active", "in_progress")
+            except asyncpg.UniqueViolationError as exc:
+                raise _name_taken("this name") from exc
+            await _announce(conn, principal, row, ChangeKind.UNARCHIVED)
+        return _out(row)
+
+    async def delete(self, principal: Principal, segment_id: UUID) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await self._locked(conn, principal, segment_id, Scope.MANAGE)
+            await self._refuse_if_embedded(conn, principal.account_id, segment_id, "deleted")
+            await repository.delete_segment(conn, segment_id)
+            await _announce(conn, principal, row, ChangeKind.DELETED, rules_changed=False)
+
+    async def duplicate(self, principal: Principal, segment_id: UUID) -> SegmentOut:
+        _require(principal, Scope.ADD)
+        async with self._pool.acquire() as conn, conn.transaction():
+            original = await repository.get_segment(conn, principal.account_id, segment_id)
+            view = principal.access(Scope.VIEW)
+            if (
+                original is None
+                or view is Access.DISABLED
+                or (view is Access.OWNED and original["created_by"] != principal.user_id)
+            ):
+                raise not_found()
+            copy_id = uuid4()
+            name = await repository.free_copy_name(
+                conn, principal.account_id, original["name"], NAME_MAX
+            )
+            row = await repository.insert_segment(
+                conn,
+                segment_id=copy_id,
+                account_id=principal.account_id,
+                name=name,
+                description=original["description"],
+                object_type=original["object_type"],
+                rules=original["rules"],
+                created_by=principal.user_id,
+            )
+            if original["rules"] is not None:
+                await self._embed(
+                    conn, principal.account_id, copy_id, RuleSet.model_validate(original["rules"])
+                )
+            await _announce(conn, principal, row, ChangeKind.CREATED)
+        return _out(row)
+
+    async def rebuild(self, principal: Principal, segment_id: UUID) -> SegmentOut:
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await self._locked(conn, principal, segment_id, Scope.MANAGE)
+            if row["status"] != "active":
                 raise ProblemError(
-                    409,
-                    "name_taken",
-                    "Name already in use",
-                    f"an active segment is already named '{body.name}'",
-                ) from exc
+                    409, "conflict", "An archived segment is not rebuilt", "unarchive it first"
+                )
+            row = await repository.set_status(conn, segment_id, "active", "in_progress")
             await enqueue(
                 conn,
-                SegmentChanged(
+                BuildRequested(
                     source=SOURCE,
                     accountid=principal.account_id,
                     correlationid=uuid4(),
-                    data=SegmentChangedData(
-                        segment_id=segment_id,
-                        change=ChangeKind.CREATED,
-                        rules_version=row["rules_version"],
+                    data=BuildRequestedData(
+                        segment_id=segment_id, mode=BuildMode.BUILD, reason="manual"
                     ),
                 ),
             )
         return _out(row)
+
+    async def _refuse_if_embedded(
+        self, conn: Connection, account_id: UUID, segment_id: UUID, action: str
+    ) -> None:
+        await repository.lock_embeddings(conn, account_id)
+        parents = await repository.embedding_parents(conn, segment_id)
+        if parents:
+            raise ProblemError(
+                409,
+                "embedded_by_others",
+                f"The segment cannot be {action}",
+                "it is embedded by: " + ", ".join(parents),
+            )
 
     async def get(self, principal: Principal, segment_id: UUID) -> SegmentOut:
         access = _require(principal, Scope.VIEW)

@@ -13,6 +13,7 @@ from segment_api.schemas import (
     SegmentCreate,
     SegmentOut,
     SegmentPage,
+    SegmentPatch,
     ValidateRequest,
     ValidationOut,
 )
@@ -68,3 +69,63 @@ async def get_segment(
 ) -> SegmentOut:
     """A segment with its build status, last build time and size."""
     return await segments.get(principal, segment_id)
+
+
+@router.patch(
+    "/{segment_id}",
+    responses={404: {"model": Problem}, 409: {"model": Problem}, 422: {"model": Problem}},
+)
+async def update_segment(
+    segment_id: UUID, body: SegmentPatch, principal: CurrentPrincipal, segments: Segments
+) -> SegmentOut:
+    """Rename, describe or change the rules (which rebuilds it and then its parents)."""
+    return await segments.update(principal, segment_id, body)
+
+
+@router.delete(
+    "/{segment_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={404: {"model": Problem}, 409: {"model": Problem}},
+)
+async def delete_segment(segment_id: UUID, principal: CurrentPrincipal, segments: Segments) -> None:
+    """Delete; refused (409, naming them) while other segments embed it."""
+    await segments.delete(principal, segment_id)
+
+
+@router.post("/{segment_id}/archive", responses={404: {"model": Problem}, 409: {"model": Problem}})
+async def archive_segment(
+    segment_id: UUID, principal: CurrentPrincipal, segments: Segments
+) -> SegmentOut:
+    return await segments.archive(principal, segment_id)
+
+
+@router.post(
+    "/{segment_id}/unarchive", responses={404: {"model": Problem}, 409: {"model": Problem}}
+)
+async def unarchive_segment(
+    segment_id: UUID, principal: CurrentPrincipal, segments: Segments
+) -> SegmentOut:
+    return await segments.unarchive(principal, segment_id)
+
+
+@router.post(
+    "/{segment_id}/duplicate",
+    status_code=status.HTTP_201_CREATED,
+    responses={404: {"model": Problem}},
+)
+async def duplicate_segment(
+    segment_id: UUID, principal: CurrentPrincipal, segments: Segments
+) -> SegmentOut:
+    """A copy named 'Copy of …', with the same rules, built afresh."""
+    return await segments.duplicate(principal, segment_id)
+
+
+@router.post(
+    "/{segment_id}/rebuild",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={404: {"model": Problem}, 409: {"model": Problem}},
+)
+async def rebuild_segment(
+    segment_id: UUID, principal: CurrentPrincipal, segments: Segments
+) -> SegmentOut:
+    return await segments.rebuild(principal, segment_id)

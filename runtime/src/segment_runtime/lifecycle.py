@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
 from segment_runtime.db import Pool, create_pool
-from segment_runtime.kafka import ensure_topics
+from segment_runtime.kafka import ensure_topics, make_broker
+from segment_runtime.logs import configure_logging
 from segment_runtime.outbox import OutboxRelay
 
 T = TypeVar("T")
@@ -61,3 +63,36 @@ class Slot(Generic[T]):
         if self._value is None:
             raise RuntimeError("used before start-up")
         return self._value
+
+
+@dataclass
+class ServiceProcess:
+    """One Kafka service process: its broker, its app and what start-up opens."""
+
+    name: str
+    database_url: str
+    bootstrap: str
+    broker: KafkaBroker
+    app: FastStream
+    resources: Slot[Resources] = field(default_factory=Slot)
+
+    def on_start(self, wire: Callable[[Resources], None]) -> None:
+        """Open topics, pool and outbox relay, then let the service wire its parts."""
+
+        @self.app.on_startup
+        async def start() -> None:
+            opened = await open_resources(self.database_url, self.bootstrap, self.broker)
+            self.resources.set(opened)
+            wire(opened)
+
+        @self.app.on_shutdown
+        async def stop() -> None:
+            await self.resources.get().close()
+
+
+def service_process(
+    name: str, *, log_level: str, bootstrap: str, database_url: str
+) -> ServiceProcess:
+    configure_logging(log_level, name)
+    broker = make_broker(bootstrap, name)
+    return ServiceProcess(name, database_url, bootstrap, broker, FastStream(broker))

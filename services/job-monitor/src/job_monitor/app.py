@@ -10,39 +10,34 @@ from job_monitor.adapters import BigQueryInspector
 from job_monitor.settings import Settings
 from job_monitor.tracking import JobTracker
 from segment_runtime.bigquery import make_client
-from segment_runtime.kafka import make_broker, subscribe
-from segment_runtime.lifecycle import Resources, Slot, open_resources
-from segment_runtime.logs import configure_logging
+from segment_runtime.kafka import subscribe
+from segment_runtime.lifecycle import Resources, Slot, service_process
 
 
 def create_app(settings: Settings | None = None) -> FastStream:
     settings = settings or Settings()
-    configure_logging(settings.log_level, "job-monitor")
-    broker = make_broker(settings.kafka_bootstrap, "job-monitor")
-    app = FastStream(broker)
+    process = service_process(
+        "job-monitor",
+        log_level=settings.log_level,
+        bootstrap=settings.kafka_bootstrap,
+        database_url=settings.database_url,
+    )
     tracker: Slot[JobTracker] = Slot()
-    resources: Slot[Resources] = Slot()
 
-    @subscribe(broker, JOB_SUBMITTED, settings.consumer_group)
+    @subscribe(process.broker, JOB_SUBMITTED, settings.consumer_group)
     async def on_job_submitted(event: JobSubmitted) -> None:
         await tracker.get().on_job_submitted(event)
 
-    @app.on_startup
-    async def start() -> None:
-        res = await open_resources(settings.database_url, settings.kafka_bootstrap, broker)
-        resources.set(res)
+    def wire(resources: Resources) -> None:
         tracker.set(
             JobTracker(
-                res.pool,
+                resources.pool,
                 BigQueryInspector(make_client(settings)),
                 timeout_s=settings.job_timeout_s,
                 max_interval_s=settings.poll_max_interval_s,
             )
         )
-        res.spawn(tracker.get().run())
+        resources.spawn(tracker.get().run())
 
-    @app.on_shutdown
-    async def stop() -> None:
-        await resources.get().close()
-
-    return app
+    process.on_start(wire)
+    return process.app

@@ -10,32 +10,29 @@ from contracts.messages import CascadeRequested
 from contracts.topics import CASCADE_REQUESTED
 from scheduler.refresh import RefreshScheduler
 from scheduler.settings import Settings
-from segment_runtime.kafka import make_broker, subscribe
-from segment_runtime.lifecycle import Resources, Slot, open_resources
-from segment_runtime.logs import configure_logging
+from segment_runtime.kafka import subscribe
+from segment_runtime.lifecycle import Resources, Slot, service_process
 
 
 def create_app(settings: Settings | None = None) -> FastStream:
     settings = settings or Settings()
-    configure_logging(settings.log_level, "scheduler")
-    broker = make_broker(settings.kafka_bootstrap, "scheduler")
-    app = FastStream(broker)
+    process = service_process(
+        "scheduler",
+        log_level=settings.log_level,
+        bootstrap=settings.kafka_bootstrap,
+        database_url=settings.database_url,
+    )
     scheduler: Slot[RefreshScheduler] = Slot()
-    resources: Slot[Resources] = Slot()
 
-    @subscribe(broker, CASCADE_REQUESTED, settings.consumer_group)
+    @subscribe(process.broker, CASCADE_REQUESTED, settings.consumer_group)
     async def on_cascade_requested(event: CascadeRequested) -> None:
         await scheduler.get().on_cascade_requested(event)
 
-    @app.on_startup
-    async def start() -> None:
-        res = await open_resources(settings.database_url, settings.kafka_bootstrap, broker)
-        resources.set(res)
-        scheduler.set(RefreshScheduler(res.pool, catch_up=timedelta(seconds=settings.catch_up_s)))
-        res.spawn(scheduler.get().run(settings.tick_s))
+    def wire(resources: Resources) -> None:
+        scheduler.set(
+            RefreshScheduler(resources.pool, catch_up=timedelta(seconds=settings.catch_up_s))
+        )
+        resources.spawn(scheduler.get().run(settings.tick_s))
 
-    @app.on_shutdown
-    async def stop() -> None:
-        await resources.get().close()
-
-    return app
+    process.on_start(wire)
+    return process.app

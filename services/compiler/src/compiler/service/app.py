@@ -10,36 +10,32 @@ from compiler.service.settings import Settings
 from contracts.messages import BuildRequested, SegmentChanged
 from contracts.topics import BUILD_REQUESTED, SEGMENT_CHANGED
 from segment_runtime.bigquery import make_client
-from segment_runtime.kafka import make_broker, subscribe
-from segment_runtime.lifecycle import Resources, Slot, open_resources
-from segment_runtime.logs import configure_logging
+from segment_runtime.kafka import subscribe
+from segment_runtime.lifecycle import Resources, Slot, service_process
 
 
 def create_app(settings: Settings | None = None) -> FastStream:
     settings = settings or Settings()
-    configure_logging(settings.log_level, "compiler")
-    broker = make_broker(settings.kafka_bootstrap, "compiler")
-    app = FastStream(broker)
+    process = service_process(
+        "compiler",
+        log_level=settings.log_level,
+        bootstrap=settings.kafka_bootstrap,
+        database_url=settings.database_url,
+    )
     service: Slot[BuildService] = Slot()
-    resources: Slot[Resources] = Slot()
-    group = settings.consumer_group
 
-    @subscribe(broker, SEGMENT_CHANGED, group)
+    @subscribe(process.broker, SEGMENT_CHANGED, settings.consumer_group)
     async def on_segment_changed(event: SegmentChanged) -> None:
         await service.get().on_segment_changed(event)
 
-    @subscribe(broker, BUILD_REQUESTED, group)
+    @subscribe(process.broker, BUILD_REQUESTED, settings.consumer_group)
     async def on_build_requested(event: BuildRequested) -> None:
         await service.get().on_build_requested(event)
 
-    @app.on_startup
-    async def start() -> None:
-        res = await open_resources(settings.database_url, settings.kafka_bootstrap, broker)
-        resources.set(res)
-        service.set(BuildService(res.pool, BigQuerySubmitter(make_client(settings)), SystemClock()))
+    def wire(resources: Resources) -> None:
+        service.set(
+            BuildService(resources.pool, BigQuerySubmitter(make_client(settings)), SystemClock())
+        )
 
-    @app.on_shutdown
-    async def stop() -> None:
-        await resources.get().close()
-
-    return app
+    process.on_start(wire)
+    return process.app

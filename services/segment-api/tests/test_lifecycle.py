@@ -23,9 +23,13 @@ async def create(client, headers, name, *embedded) -> dict:
 
 
 async def messages(db) -> list[tuple[str, dict]]:
+    """Outbox messages, leaving out those about each account's default All Data."""
     async with db.acquire() as conn:
-        rows = await conn.fetch("SELECT topic, payload FROM outbox ORDER BY seq")
-    return [(r["topic"], r["payload"]["data"]) for r in rows]
+        defaults = {
+            str(r["id"]) for r in await conn.fetch("SELECT id FROM segments WHERE NOT is_custom")
+        }
+        rows = await conn.fetch("SELECT topic, key, payload FROM outbox ORDER BY seq")
+    return [(r["topic"], r["payload"]["data"]) for r in rows if r["key"] not in defaults]
 
 
 async def test_an_embedded_segment_cannot_be_deleted_or_archived(client, token, db):
@@ -156,3 +160,66 @@ async def test_another_account_gets_404_on_every_segment_route(client, token):
             f"/v1/segments/{mine['id']}{path}", headers=intruder, **kwargs
         )
         assert response.status_code == 404, (method, path, response.text)
+
+
+async def test_every_account_gets_an_all_data_segment_that_stays_fixed(client, token, db):
+    h = token()
+    listed = (await client.get("/v1/segments", headers=h)).json()
+    (default,) = listed["items"]
+    assert (default["name"], default["is_custom"], default["rules"]) == ("All Data", False, None)
+    assert (await client.get("/v1/segments", headers=h)).json()["total"] == 1  # made once
+    async with db.acquire() as conn:
+        announced = await conn.fetchval("SELECT count(*) FROM outbox WHERE key = $1", default["id"])
+    assert announced == 1  # so the compiler builds it
+    for method, path in (("patch", ""), ("delete", ""), ("post", "/archive")):
+        kwargs = {"json": {"name": "x"}} if method == "patch" else {}
+        response = await getattr(client, method)(
+            f"/v1/segments/{default['id']}{path}", headers=h, **kwargs
+        )
+        assert response.status_code == 409, (method, path)
+    assert (
+        await client.post(f"/v1/segments/{default['id']}/rebuild", headers=h)
+    ).status_code == 202
+
+
+async def test_the_list_filters_searches_sorts_and_pages(client, token):
+    h = token()
+    for name in ("Zeta buyers", "alpha buyers", "Mid"):
+        await create(client, h, name)
+    archived = await create(client, h, "Old buyers")
+    await client.post(f"/v1/segments/{archived['id']}/archive", headers=h)
+
+    async def names(**params) -> list[str]:
+        body = (await client.get("/v1/segments", params=params, headers=h)).json()
+        return [i["name"] for i in body["items"]]
+
+    assert await names(search="BUYERS", status="active", sort="name") == [
+        "alpha buyers",
+        "Zeta buyers",
+    ]
+    assert await names(status="archived") == ["Old buyers"]
+    assert await names(sort="-name", per_page=2, page=1) == ["All Data", "Zeta buyers"]
+    assert await names(object="session") == []
+    assert await names(created_at_from="2999-01-01T00:00:00Z") == []
+    bad = await client.get("/v1/segments", params={"sort": "password"}, headers=h)
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["path"] == "query.sort"
+
+
+async def test_refresh_all_asks_every_active_segment_to_refresh(client, token, db):
+    h = token()
+    a = await create(client, h, "A")
+    b = await create(client, h, "B")
+    await client.post(f"/v1/segments/{b['id']}/archive", headers=h)
+    run = await client.post("/v1/segments/refresh-all", headers=h)
+    assert run.status_code == 202
+    async with db.acquire() as conn:
+        asked = {
+            r["key"]
+            for r in await conn.fetch("SELECT key FROM outbox WHERE topic = 'build.requested'")
+        }
+        default = str(await conn.fetchval("SELECT id FROM segments WHERE NOT is_custom"))
+    assert asked == {a["id"], default}
+    assert run.json()["segments"] == 2
+    owned = token(permissions={Scope.MANAGE: Access.OWNED, Scope.VIEW: Access.ALL})
+    assert (await client.post("/v1/segments/refresh-all", headers=owned)).status_code == 403

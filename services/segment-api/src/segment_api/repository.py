@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from segment_runtime.db import Connection
 
@@ -62,20 +63,84 @@ async def get_segment(
     return dict(row) if row else None
 
 
+_SORTS = {
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "name": "lower(name)",
+    "member_count": "member_count",
+}
+
+
 async def list_segments(
-    conn: Connection, account_id: UUID, *, created_by: str | None, limit: int, offset: int
+    conn: Connection,
+    account_id: UUID,
+    *,
+    created_by: str | None,
+    search: str | None,
+    status: str | None,
+    object_type: str | None,
+    created_from: datetime | None,
+    created_to: datetime | None,
+    sort: str,
+    limit: int,
+    offset: int,
 ) -> tuple[list[dict[str, Any]], int]:
+    # The ORDER BY comes from a fixed map; every value the caller sent is a parameter.
+    column = _SORTS[sort.lstrip("-")]
+    direction = "DESC" if sort.startswith("-") else "ASC"
     rows = await conn.fetch(
         f"SELECT {_COLUMNS}, count(*) OVER () AS total FROM segments"  # noqa: S608
         " WHERE account_id = $1 AND ($2::text IS NULL OR created_by = $2)"
-        " ORDER BY created_at DESC, id LIMIT $3 OFFSET $4",
+        " AND ($3::text IS NULL OR strpos(lower(name), lower($3)) > 0)"
+        " AND ($4::text IS NULL OR status = $4) AND ($5::text IS NULL OR object_type = $5)"
+        " AND ($6::timestamptz IS NULL OR created_at >= $6)"
+        " AND ($7::timestamptz IS NULL OR created_at <= $7)"
+        f" ORDER BY is_custom, {column} {direction} NULLS LAST, id LIMIT $8 OFFSET $9",
         account_id,
         created_by,
+        search,
+        status,
+        object_type,
+        created_from,
+        created_to,
         limit,
         offset,
     )
     total = rows[0]["total"] if rows else 0
     return [dict(r) for r in rows], int(total)
+
+
+async def ensure_default_segment(conn: Connection, account_id: UUID) -> dict[str, Any] | None:
+    """The account's "All Data" segment; returns it only when it was just created."""
+    row = await conn.fetchrow(
+        "INSERT INTO segments (id, account_id, name, object_type, rules, is_custom, created_by,"  # noqa: S608
+        " build_status) VALUES ($1, $2, 'All Data', 'customer', NULL, false, 'system',"
+        f" 'in_progress') ON CONFLICT DO NOTHING RETURNING {_COLUMNS}",
+        uuid4(),
+        account_id,
+    )
+    return dict(row) if row else None
+
+
+async def active_segments(conn: Connection, account_id: UUID) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM segments WHERE account_id = $1 AND status = 'active'"  # noqa: S608
+        " ORDER BY created_at, id",
+        account_id,
+    )
+    return [dict(r) for r in rows]
+
+
+async def record_manual_run(
+    conn: Connection, run_id: UUID, account_id: UUID, segments: int
+) -> None:
+    await conn.execute(
+        "INSERT INTO refresh_runs (id, account_id, scheduled_for, trigger, segment_count)"
+        " VALUES ($1, $2, now(), 'manual', $3)",
+        run_id,
+        account_id,
+        segments,
+    )
 
 
 async def account_plan(conn: Connection, account_id: UUID) -> str:

@@ -109,3 +109,33 @@ class ValidationOut(BaseModel):
     sql: str | None = Field(None, description="The build statement, for operators.")
     parameters: dict[str, Any] = Field(default_factory=dict)
     dry_run: DryRunOut | None = None
+
+
+SortKey = Literal[
+    "created_at",
+    "-created_at",
+    "updated_at",
+    "-updated_at",
+    "name",
+    "-name",
+    "member_count",
+    "-member_count",
+]
+
+
+class ListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    page: int = Field(1, ge=1)
+    per_page: int = Field(20, ge=1, le=100)
+    search: str | None = Field(None, max_length=100, description="Part of the name, any case.")
+    status: Literal["active", "archived"] | None = None
+    object: str | None = Field(None, max_length=100)
+    created_at_from: datetime | None = None
+    created_at_to: datetime | None = None
+    sort: SortKey = Field("-created_at", description="Field, `-` for descending.")
+
+
+class RefreshRun(BaseModel):
+    run_id: UUID
+    segments: int = Field(description="Segments asked to refresh.")

@@ -32,6 +32,8 @@ from segment_api.problems import FieldError, ProblemError, forbidden, invalid_ru
 from segment_api.schemas import (
     NAME_MAX,
     DryRunOut,
+    ListQuery,
+    RefreshRun,
     RulesInput,
     SegmentCreate,
     SegmentOut,
@@ -165,7 +167,7 @@ class SegmentService:
         _require(principal, Scope.ADD)
         segment_id = uuid4()
         async with self._pool.acquire() as conn, conn.transaction():
-            await repository.ensure_account(conn, principal.account_id)
+            await self._provision(conn, principal)
             rules, _ = await self._checked(conn, principal.account_id, body)
             try:
                 row = await repository.insert_segment(
@@ -208,7 +210,13 @@ class SegmentService:
         await repository.set_embeddings(conn, segment_id, named)
 
     async def _locked(
-        self, conn: Connection, principal: Principal, segment_id: UUID, scope: Scope
+        self,
+        conn: Connection,
+        principal: Principal,
+        segment_id: UUID,
+        scope: Scope,
+        *,
+        rebuilding: bool = False,
     ) -> dict[str, Any]:
         """The segment, locked for change, if the caller may act on it with `scope`."""
         view = principal.access(Scope.VIEW)
@@ -222,6 +230,13 @@ class SegmentService:
         access = _require(principal, scope)
         if access is Access.OWNED and row["created_by"] != principal.user_id:
             raise forbidden(f"{scope} is limited to segments you created")
+        if not row["is_custom"] and not rebuilding:
+            raise ProblemError(
+                409,
+                "default_segment",
+                "The default segment is fixed",
+                "All Data can be rebuilt, not edited, archived or deleted",
+            )
         return row
 
     async def update(
@@ -332,7 +347,7 @@ class SegmentService:
 
     async def rebuild(self, principal: Principal, segment_id: UUID) -> SegmentOut:
         async with self._pool.acquire() as conn, conn.transaction():
-            row = await self._locked(conn, principal, segment_id, Scope.MANAGE)
+            row = await self._locked(conn, principal, segment_id, Scope.MANAGE, rebuilding=True)
             if row["status"] != "active":
                 raise ProblemError(
                     409, "conflict", "An archived segment is not rebuilt", "unarchive it first"
@@ -372,16 +387,56 @@ class SegmentService:
             raise not_found()
         return _out(row)
 
-    async def list(
-        self, principal: Principal, page: int, per_page: int
-    ) -> tuple[list[SegmentOut], int]:
+    async def _provision(self, conn: Connection, principal: Principal) -> None:
+        """Accounts come from the identity provider: the first request provisions the
+        account row and its default "All Data" segment (announced, so it gets built)."""
+        await repository.ensure_account(conn, principal.account_id)
+        default = await repository.ensure_default_segment(conn, principal.account_id)
+        if default is not None:
+            await _announce(conn, principal, default, ChangeKind.CREATED)
+
+    async def list(self, principal: Principal, query: ListQuery) -> tuple[list[SegmentOut], int]:
         access = _require(principal, Scope.VIEW)
         async with self._pool.acquire() as conn:
+            async with conn.transaction():
+                await self._provision(conn, principal)
             rows, total = await repository.list_segments(
                 conn,
                 principal.account_id,
                 created_by=principal.user_id if access is Access.OWNED else None,
-                limit=per_page,
-                offset=(page - 1) * per_page,
+                search=query.search,
+                status=query.status,
+                object_type=query.object,
+                created_from=query.created_at_from,
+                created_to=query.created_at_to,
+                sort=query.sort,
+                limit=query.per_page,
+                offset=(query.page - 1) * query.per_page,
             )
         return [_out(r) for r in rows], total
+
+    async def refresh_all(self, principal: Principal) -> RefreshRun:
+        """The first document's "expire all": every active segment is rebuilt."""
+        if _require(principal, Scope.MANAGE) is not Access.ALL:
+            raise forbidden("refreshing every segment needs customers_segment_manage = all")
+        run_id = uuid4()
+        async with self._pool.acquire() as conn, conn.transaction():
+            await self._provision(conn, principal)
+            active = await repository.active_segments(conn, principal.account_id)
+            await repository.record_manual_run(conn, run_id, principal.account_id, len(active))
+            for row in active:
+                await enqueue(
+                    conn,
+                    BuildRequested(
+                        source=SOURCE,
+                        accountid=principal.account_id,
+                        correlationid=run_id,
+                        data=BuildRequestedData(
+                            segment_id=row["id"],
+                            mode=BuildMode.REFRESH,
+                            reason="manual",
+                            run_id=run_id,
+                        ),
+                    ),
+                )
+        return RefreshRun(run_id=run_id, segments=len(active))

@@ -10,6 +10,8 @@ from fastapi import APIRouter, Query, status
 from segment_api.deps import CurrentPrincipal, Segments
 from segment_api.problems import Problem
 from segment_api.schemas import (
+    ListQuery,
+    RefreshRun,
     SegmentCreate,
     SegmentOut,
     SegmentPage,
@@ -54,13 +56,20 @@ async def validate_rules(
 
 @router.get("")
 async def list_segments(
-    principal: CurrentPrincipal,
-    segments: Segments,
-    page: Annotated[int, Query(ge=1)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+    principal: CurrentPrincipal, segments: Segments, query: Annotated[ListQuery, Query()]
 ) -> SegmentPage:
-    items, total = await segments.list(principal, page, per_page)
-    return SegmentPage(items=items, page=page, per_page=per_page, total=total)
+    """The account's segments, All Data first; filter by name, status, object and creation
+    time; sort by created_at, updated_at, name or member_count (`-` for descending)."""
+    items, total = await segments.list(principal, query)
+    return SegmentPage(items=items, page=query.page, per_page=query.per_page, total=total)
+
+
+@router.post(
+    "/refresh-all", status_code=status.HTTP_202_ACCEPTED, responses={403: {"model": Problem}}
+)
+async def refresh_all(principal: CurrentPrincipal, segments: Segments) -> RefreshRun:
+    """Rebuild every active segment of the account (the first document's "expire all")."""
+    return await segments.refresh_all(principal)
 
 
 @router.get("/{segment_id}", responses={404: {"model": Problem}})

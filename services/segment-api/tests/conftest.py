@@ -7,7 +7,8 @@ import httpx
 import pytest
 
 from segment_api.app import create_app
-from segment_api.ports import DryRunResult
+from segment_api.insights import Insights
+from segment_api.ports import DryRunResult, QueryTimeoutError
 from segment_api.segments import SegmentService
 from segment_api.settings import Settings
 from segment_runtime.auth import ALL_ACCESS, Access, Scope, issue_token
@@ -22,6 +23,7 @@ class FakeWarehouse:
     def __init__(self) -> None:
         self.dry_runs: list[tuple[str, dict]] = []
         self.missing: str | None = None
+        self.queries: list[str] = []
 
     def project(self) -> str:
         return "proj"
@@ -31,6 +33,10 @@ class FakeWarehouse:
         if self.missing and self.missing in sql:
             return DryRunResult(ok=False, error=f"Not found: Table {self.missing}")
         return DryRunResult(ok=True, bytes_processed=0)
+
+    async def query(self, sql: str, params: dict, *, timeout_s: float) -> list[dict]:
+        self.queries.append(sql)
+        raise QueryTimeoutError(f"no answer within {timeout_s} s")
 
 
 @pytest.fixture
@@ -56,6 +62,7 @@ async def client(db, database_url, warehouse) -> AsyncIterator[httpx.AsyncClient
     app = create_app(settings)
     # No lifespan here: the outbox rows are what these tests look at, not Kafka.
     app.state.segments = SegmentService(db, warehouse)
+    app.state.insights = Insights(db, warehouse, app.state.segments, budget_s=0.01)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://api"
     ) as c:

@@ -180,3 +180,10 @@ async def test_validate_reports_every_error_and_dry_run_failures(client, token, 
     ).json()
     assert failed["valid"] is False
     assert failed["dry_run"]["error"].startswith("Not found")
+
+
+async def test_a_preview_past_its_budget_is_a_504_with_a_clear_code(client, token, warehouse):
+    response = await client.post("/v1/segments/preview", json={"rules": FULL}, headers=token())
+    assert response.status_code == 504
+    assert response.json()["code"] == "preview_timeout"
+    assert len(warehouse.queries) == 1  # it stopped at the first query past the budget

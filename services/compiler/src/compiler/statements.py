@@ -259,3 +259,60 @@ def report_filter(
         query=exp.Subquery(this=exp.select(exp.column(MEMBER_ID_COLUMN, quoted=True)).from_(name)),
     )
     return ReportFilter(name, cte.sql(dialect=DIALECT), predicate.sql(dialect=DIALECT))
+
+
+PAGE_LIMIT_PARAM = "page_limit"
+PAGE_OFFSET_PARAM = "page_offset"
+
+
+def _members_join(obj: ObjectType, target: Target, table_name: str) -> exp.Select:
+    member = exp.column(MEMBER_ID_COLUMN, table="m", quoted=True)
+    return (
+        exp.select()
+        .from_(target.table(table_name, "m"), copy=False)
+        .join(
+            target.table(obj.table, ROW_ALIAS),
+            on=exp.EQ(this=column(obj.id_column), expression=member),
+            join_type="INNER",
+            copy=False,
+        )
+    )
+
+
+def member_page(obj: ObjectType, target: Target, table_name: str) -> CompiledQuery:
+    """A page of a built segment's members with the object's display columns."""
+    shown: list[exp.Expr] = [exp.alias_(column(obj.id_column), MEMBER_ID_COLUMN, quoted=True)]
+    shown += [column(fd.column) for c in obj.display_columns if (fd := obj.field(c))]
+    select = (
+        _members_join(obj, target, table_name)
+        .select(*shown, copy=False)
+        .order_by(column(obj.id_column), copy=False)
+        .limit(predicates.param(PAGE_LIMIT_PARAM), copy=False)
+        .offset(predicates.param(PAGE_OFFSET_PARAM), copy=False)
+    )
+    return CompiledQuery(
+        select.sql(dialect=DIALECT, copy=False),
+        {},
+        frozenset({PAGE_LIMIT_PARAM, PAGE_OFFSET_PARAM}),
+    )
+
+
+def reach(obj: ObjectType, target: Target, table_name: str) -> CompiledQuery:
+    """Members, the object base, and per channel the members one may contact there
+    (an address present and the channel's consent given)."""
+    base = exp.Subquery(this=exp.select(exp.Count(this=exp.Star())).from_(target.table(obj.table)))
+    columns: list[exp.Expr] = [
+        exp.alias_(exp.Count(this=exp.Star()), "members", quoted=True),
+        exp.alias_(base, "base", quoted=True),
+    ]
+    for channel in obj.channels:
+        address = column(obj.field(channel.address_field).column)  # type: ignore[union-attr]
+        consent = column(obj.field(channel.consent_field).column)  # type: ignore[union-attr]
+        reachable = exp.and_(
+            exp.Not(this=exp.Is(this=address, expression=exp.Null())),
+            exp.NEQ(this=address, expression=exp.Literal.string("")),
+            exp.Is(this=consent, expression=exp.true()),
+        )
+        columns.append(exp.alias_(exp.func("COUNTIF", reachable), channel.name, quoted=True))
+    select = _members_join(obj, target, table_name).select(*columns, copy=False)
+    return CompiledQuery(select.sql(dialect=DIALECT, copy=False), {})

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from typing import Any
 
 from google.api_core.exceptions import GoogleAPICallError
 from google.cloud import bigquery
 
-from segment_api.ports import DryRunResult
+from segment_api.ports import DryRunResult, QueryTimeoutError
 from segment_runtime.bigquery import REQUEST_TIMEOUT_S, to_query_parameters
 
 
@@ -32,3 +33,31 @@ class BigQueryWarehouse:
             return DryRunResult(ok=True, bytes_processed=job.total_bytes_processed)
 
         return await asyncio.to_thread(_run)
+
+    async def query(
+        self, sql: str, params: dict[str, Any], *, timeout_s: float
+    ) -> list[dict[str, Any]]:
+        return await _query(self._client, sql, params, timeout_s)
+
+
+def _rows(job: bigquery.QueryJob, timeout_s: float) -> list[dict[str, Any]]:
+    try:
+        return [dict(r) for r in job.result(timeout=timeout_s)]
+    except concurrent.futures.TimeoutError as exc:
+        job.cancel()
+        raise QueryTimeoutError(f"no answer within {timeout_s:.0f} s") from exc
+
+
+async def _query(
+    client: bigquery.Client, sql: str, params: dict[str, Any], timeout_s: float
+) -> list[dict[str, Any]]:
+    config = bigquery.QueryJobConfig(query_parameters=to_query_parameters(params))
+
+    def _run() -> list[dict[str, Any]]:
+        job = client.query(sql, job_config=config, timeout=timeout_s, job_retry=None)
+        return _rows(job, timeout_s)
+
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(_run), timeout_s + 1)
+    except TimeoutError as exc:
+        raise QueryTimeoutError(f"no answer within {timeout_s:.0f} s") from exc

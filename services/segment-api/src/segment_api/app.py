@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from segment_api import problems
 from segment_api.adapters import BigQueryWarehouse
+from segment_api.insights import Insights
 from segment_api.routes import realtime, segments
 from segment_api.segments import SegmentService
 from segment_api.settings import Settings
@@ -29,8 +30,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await broker.connect()
         resources = await open_resources(settings.database_url, settings.kafka_bootstrap, broker)
-        app.state.segments = SegmentService(
-            resources.pool, BigQueryWarehouse(make_client(settings))
+        warehouse = BigQueryWarehouse(make_client(settings))
+        app.state.segments = SegmentService(resources.pool, warehouse)
+        app.state.insights = Insights(
+            resources.pool, warehouse, app.state.segments, budget_s=settings.preview_budget_s
         )
         app.state.pool = resources.pool
         try:

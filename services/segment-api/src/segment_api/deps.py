@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from segment_api.insights import Insights
 from segment_api.problems import ProblemError
 from segment_api.segments import SegmentService
 from segment_runtime.auth import InvalidTokenError, Principal, TokenVerifier
@@ -42,5 +43,11 @@ def segment_service(request: Request) -> SegmentService:
     return service
 
 
+def insights_service(request: Request) -> Insights:
+    insights: Insights = request.app.state.insights
+    return insights
+
+
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+InsightsDep = Annotated[Insights, Depends(insights_service)]
 Segments = Annotated[SegmentService, Depends(segment_service)]

@@ -1,4 +1,4 @@
-"""What the gateway needs from BigQuery, as a small interface (a fake in tests)."""
+"""What the gateway needs from BigQuery and Redis, as small interfaces (fakes in tests)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,15 @@ class DryRunResult:
     bytes_processed: int | None = None
 
 
+class QueryTimeoutError(Exception):
+    """The warehouse did not answer within the budget (the job was canceled)."""
+
+
 class Warehouse(Protocol):
     def project(self) -> str: ...
 
     async def dry_run(self, sql: str, params: dict[str, Any]) -> DryRunResult: ...
+
+    async def query(
+        self, sql: str, params: dict[str, Any], *, timeout_s: float
+    ) -> list[dict[str, Any]]: ...

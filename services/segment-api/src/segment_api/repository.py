@@ -263,3 +263,8 @@ async def free_copy_name(conn: Connection, account_id: UUID, name: str, limit: i
         if not taken:
             return candidate
     raise RuntimeError("no free copy name")
+
+
+async def account_time_zone(conn: Connection, account_id: UUID) -> str:
+    zone = await conn.fetchval("SELECT time_zone FROM accounts WHERE id = $1", account_id)
+    return str(zone) if zone else "UTC"

@@ -139,3 +139,55 @@ class ListQuery(BaseModel):
 class RefreshRun(BaseModel):
     run_id: UUID
     segments: int = Field(description="Segments asked to refresh.")
+
+
+class PreviewRequest(RulesInput):
+    segment_id: UUID | None = Field(
+        None, description="When editing a saved segment: also count who would enter and exit."
+    )
+    sample_size: int = Field(10, ge=0, le=50)
+
+
+class NodeCount(BaseModel):
+    path: str = Field(description="JSON path of a group or condition.")
+    matched: int = Field(description="Objects that node matches on its own.")
+
+
+class EditDiff(BaseModel):
+    would_enter: int
+    would_exit: int
+
+
+class PreviewOut(BaseModel):
+    total_matched: int
+    total_base: int = Field(description="All objects of the type (the RFC's customer base).")
+    percentage: float = Field(description="100 * total_matched / total_base.")
+    sample: list[dict[str, Any]]
+    nodes: list[NodeCount]
+    edit_diff: EditDiff | None = None
+
+
+class ChannelReach(BaseModel):
+    reachable: int
+    percentage: float
+
+
+class DetailOut(BaseModel):
+    id: UUID
+    name: str
+    status: str
+    build_status: BuildStatus
+    total_matched: int
+    total_base: int
+    percentage_reach: float
+    last_updated: datetime | None
+    reachability: dict[str, ChannelReach] | None = Field(
+        None, description="Per channel (WhatsApp, email); none for archived segments."
+    )
+
+
+class MembersPage(BaseModel):
+    items: list[dict[str, Any]]
+    page: int
+    per_page: int
+    total: int

@@ -14,3 +14,6 @@ from segment_runtime.settings import (
 class Settings(PostgresSettings, KafkaSettings, AuthSettings, PusherSettings, BigQuerySettings):
     host: str = Field("127.0.0.1", alias="API_HOST")
     port: int = Field(8400, alias="API_PORT")
+    preview_budget_s: float = Field(
+        10.0, gt=0, alias="PREVIEW_BUDGET_S", description="Past this, preview answers 504."
+    )

@@ -7,10 +7,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, status
 
-from segment_api.deps import CurrentPrincipal, Segments
+from segment_api.deps import CurrentPrincipal, InsightsDep, Segments
 from segment_api.problems import Problem
 from segment_api.schemas import (
+    DetailOut,
     ListQuery,
+    MembersPage,
+    PreviewOut,
+    PreviewRequest,
     RefreshRun,
     SegmentCreate,
     SegmentOut,
@@ -138,3 +142,33 @@ async def rebuild_segment(
     segment_id: UUID, principal: CurrentPrincipal, segments: Segments
 ) -> SegmentOut:
     return await segments.rebuild(principal, segment_id)
+
+
+@router.post("/preview", responses={422: {"model": Problem}, 504: {"model": Problem}})
+async def preview_rules(
+    body: PreviewRequest, principal: CurrentPrincipal, insights: InsightsDep
+) -> PreviewOut:
+    """Matched count, base total, percentage, a sample and each rule node's count of an
+    unsaved rule set; with `segment_id`, who would enter and exit. 504 past the budget."""
+    return await insights.preview(principal, body)
+
+
+@router.get("/{segment_id}/detail", responses={404: {"model": Problem}, 504: {"model": Problem}})
+async def segment_detail(
+    segment_id: UUID, principal: CurrentPrincipal, insights: InsightsDep
+) -> DetailOut:
+    """Total matched, reach of the object base, last update, and reachability by channel
+    (none for archived segments)."""
+    return await insights.detail(principal, segment_id)
+
+
+@router.get("/{segment_id}/members", responses={404: {"model": Problem}, 504: {"model": Problem}})
+async def segment_members(
+    segment_id: UUID,
+    principal: CurrentPrincipal,
+    insights: InsightsDep,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> MembersPage:
+    """The built segment's members, paged, with the object's display columns."""
+    return await insights.members(principal, segment_id, page, per_page)

@@ -1,0 +1,162 @@
+"""Read-only use cases that ask the warehouse: preview, detail and members."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from fastapi.encoders import jsonable_encoder
+
+from compiler import statements
+from compiler.predicates import BUILD_DATE_PARAM
+from compiler.statements import BUILD_TIME_PARAM, SAMPLE_LIMIT_PARAM, Target
+from contracts.catalog import base_catalog
+from contracts.warehouse import dataset_id, segment_table
+from segment_api import repository
+from segment_api.ports import QueryTimeoutError, Warehouse
+from segment_api.problems import ProblemError, not_found
+from segment_api.schemas import (
+    ChannelReach,
+    DetailOut,
+    EditDiff,
+    MembersPage,
+    NodeCount,
+    PreviewOut,
+    PreviewRequest,
+)
+from segment_api.segments import SegmentService, _require
+from segment_runtime.auth import Access, Principal, Scope
+from segment_runtime.db import Pool
+
+
+def _pct(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 2) if whole else 0.0
+
+
+class Insights:
+    def __init__(
+        self, pool: Pool, warehouse: Warehouse, segments: SegmentService, *, budget_s: float
+    ) -> None:
+        self._pool = pool
+        self._warehouse = warehouse
+        self._segments = segments
+        self._budget = budget_s
+
+    def _target(self, account_id: UUID) -> Target:
+        return Target(self._warehouse.project(), dataset_id(account_id))
+
+    async def _today(self, account_id: UUID) -> date:
+        """Relative windows count from today in the account's zone, as builds do, so a
+        preview never disagrees with the table built the same day."""
+        async with self._pool.acquire() as conn:
+            zone = await repository.account_time_zone(conn, account_id)
+        return datetime.now(ZoneInfo(zone)).date()
+
+    async def _run(
+        self, query: statements.CompiledQuery, today: date | None = None, **runtime: Any
+    ) -> list[dict[str, Any]]:
+        now = datetime.now(UTC)
+        params = query.bind(
+            {BUILD_DATE_PARAM: today or now.date(), BUILD_TIME_PARAM: now, **runtime}
+        )
+        try:
+            return await self._warehouse.query(query.sql, params, timeout_s=self._budget)
+        except QueryTimeoutError as exc:
+            raise ProblemError(
+                504,
+                "preview_timeout",
+                "The warehouse took too long",
+                f"no answer within {self._budget:.0f} s; narrow the rules or try again",
+            ) from exc
+
+    async def _visible(self, principal: Principal, segment_id: UUID) -> dict[str, Any]:
+        access = _require(principal, Scope.VIEW)
+        async with self._pool.acquire() as conn:
+            row = await repository.get_segment(conn, principal.account_id, segment_id)
+        if row is None or (access is Access.OWNED and row["created_by"] != principal.user_id):
+            raise not_found()
+        return row
+
+    async def preview(self, principal: Principal, body: PreviewRequest) -> PreviewOut:
+        """Matched count, base total, a sample and each node's count of an unsaved rule
+        set; for a saved segment, also who would enter and exit if it were saved."""
+        _require(principal, Scope.VIEW)
+        current = await self._visible(principal, body.segment_id) if body.segment_id else None
+        async with self._pool.acquire() as conn:
+            rules, catalog = await self._segments._checked(conn, principal.account_id, body)
+        m = statements.membership(rules, self._target(principal.account_id), catalog)
+        counts = statements.preview(m)
+        today = await self._today(principal.account_id)
+        (row,) = await self._run(counts, today)
+        sample = (
+            await self._run(statements.sample(m), today, **{SAMPLE_LIMIT_PARAM: body.sample_size})
+            if body.sample_size
+            else []
+        )
+        diff = None
+        if current is not None and current["built_at"] is not None:
+            (d,) = await self._run(statements.edit_diff(m, segment_table(current["id"])), today)
+            diff = EditDiff(would_enter=d["would_enter"], would_exit=d["would_exit"])
+        return PreviewOut(
+            total_matched=row["matched"],
+            total_base=row["total"],
+            percentage=_pct(row["matched"], row["total"]),
+            sample=jsonable_encoder(sample),
+            nodes=[
+                NodeCount(path=p, matched=row[f"n{i}"]) for i, p in enumerate(counts.node_paths)
+            ],
+            edit_diff=diff,
+        )
+
+    async def detail(self, principal: Principal, segment_id: UUID) -> DetailOut:
+        row = await self._visible(principal, segment_id)
+        obj = base_catalog().objects[row["object_type"]]
+        archived = row["status"] == "archived"
+        reach: dict[str, Any] = {"members": row["member_count"] or 0, "base": 0}
+        if row["built_at"] is not None:
+            (reach,) = await self._run(
+                statements.reach(obj, self._target(principal.account_id), segment_table(segment_id))
+            )
+        members = int(reach["members"])
+        return DetailOut(
+            id=row["id"],
+            name=row["name"],
+            status=row["status"],
+            build_status=row["build_status"],
+            total_matched=members,
+            total_base=int(reach["base"]),
+            percentage_reach=_pct(members, int(reach["base"])),
+            last_updated=row["built_at"],
+            reachability=None
+            if archived or not obj.channels
+            else {
+                c.name: ChannelReach(
+                    reachable=int(reach.get(c.name) or 0),
+                    percentage=_pct(int(reach.get(c.name) or 0), members),
+                )
+                for c in obj.channels
+            },
+        )
+
+    async def members(
+        self, principal: Principal, segment_id: UUID, page: int, per_page: int
+    ) -> MembersPage:
+        row = await self._visible(principal, segment_id)
+        if row["built_at"] is None:
+            return MembersPage(items=[], page=page, per_page=per_page, total=0)
+        obj = base_catalog().objects[row["object_type"]]
+        rows = await self._run(
+            statements.member_page(
+                obj, self._target(principal.account_id), segment_table(segment_id)
+            ),
+            page_limit=per_page,
+            page_offset=(page - 1) * per_page,
+        )
+        return MembersPage(
+            items=jsonable_encoder(rows),
+            page=page,
+            per_page=per_page,
+            total=int(row["member_count"] or 0),
+        )

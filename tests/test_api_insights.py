@@ -70,6 +70,7 @@ async def api(warehouse_data, db, database_url):
             "PUSHER_HOST": "127.0.0.1",
             "PUSHER_PORT": 1,
             "BIGQUERY_PROJECT": client.project,
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
         }
     )
     app = create_app(settings)

@@ -100,3 +100,21 @@ async def test_a_rule_change_announces_the_rebuild_and_a_rename_does_not():
     await notifier.on_segment_changed(change(rules_changed=False))
     await notifier.on_segment_changed(change(rules_changed=True))
     assert [p.status for _, p in channel.sent] == ["in_progress"]
+
+
+async def test_the_cache_generation_channel_bumps_the_shared_key():
+    from redis.asyncio import Redis
+
+    from contracts.cache import cache_generation_key
+    from notifier.adapters import CacheGeneration
+
+    redis = Redis.from_url("redis://127.0.0.1:6379/0")
+    prefix, account = f"nt{uuid4().hex[:8]}", uuid4()
+    push = SegmentStatusPush(
+        message_id=uuid4(), segment_id=SEGMENT, status=BuildStatus.DONE, rules_version=1
+    )
+    await CacheGeneration(redis, prefix).send(account, push)
+    await CacheGeneration(redis, prefix).send(account, push)
+    assert int(await redis.get(cache_generation_key(prefix, account))) == 2
+    await redis.delete(cache_generation_key(prefix, account))
+    await redis.aclose()

@@ -5,8 +5,10 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 
 from segment_api.app import create_app
+from segment_api.cache import Cache
 from segment_api.insights import Insights
 from segment_api.ports import DryRunResult, QueryTimeoutError
 from segment_api.segments import SegmentService
@@ -57,16 +59,21 @@ async def client(db, database_url, warehouse) -> AsyncIterator[httpx.AsyncClient
             "PUSHER_HOST": "127.0.0.1",
             "PUSHER_PORT": 1,
             "BIGQUERY_PROJECT": "proj",
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
+            "REDIS_PREFIX": REDIS_PREFIX,
         }
     )
     app = create_app(settings)
     # No lifespan here: the outbox rows are what these tests look at, not Kafka.
-    app.state.segments = SegmentService(db, warehouse)
+    redis = Redis.from_url("redis://127.0.0.1:6379/0")
+    app.state.cache = Cache(redis, REDIS_PREFIX)
+    app.state.segments = SegmentService(db, warehouse, app.state.cache)
     app.state.insights = Insights(db, warehouse, app.state.segments, budget_s=0.01)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://api"
     ) as c:
         yield c
+    await redis.aclose()
 
 
 @pytest.fixture
@@ -88,3 +95,9 @@ def token() -> Callable[..., dict[str, str]]:
 
 
 ACCOUNT = uuid4()
+REDIS_PREFIX = f"apitest{uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    return REDIS_PREFIX

@@ -8,6 +8,7 @@ from uuid import UUID
 import pusher
 from redis.asyncio import Redis
 
+from contracts.cache import cache_generation_key
 from contracts.push import STATUS_EVENT, SegmentStatusPush, account_channel
 from segment_runtime.settings import PusherSettings
 
@@ -62,3 +63,16 @@ class RedisSeen:
 
     async def remember(self, message_id: UUID) -> None:
         await self._redis.set(self._key(message_id), 1, ex=self._ttl)
+
+
+class CacheGeneration:
+    """Bumps the account's gateway cache generation: a finished build changes what the
+    gateway's cached lists and previews would say."""
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self._redis = redis
+        self._prefix = prefix
+
+    async def send(self, account_id: UUID, push: SegmentStatusPush) -> None:
+        del push
+        await self._redis.incr(cache_generation_key(self._prefix, account_id))

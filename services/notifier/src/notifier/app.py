@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 
 from contracts.messages import JobCompleted, SegmentChanged
 from contracts.topics import JOB_COMPLETED, SEGMENT_CHANGED
-from notifier.adapters import PusherChannel, RedisFanout, RedisSeen
+from notifier.adapters import CacheGeneration, PusherChannel, RedisFanout, RedisSeen
 from notifier.notifications import Notifier
 from notifier.settings import Settings
 from notifier.websockets import Hub
@@ -28,7 +28,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     hub = Hub(redis, settings.redis_prefix)
     verifier = TokenVerifier(settings)
     notifier = Notifier(
-        [PusherChannel(settings), RedisFanout(redis, settings.redis_prefix)],
+        [
+            PusherChannel(settings),
+            RedisFanout(redis, settings.redis_prefix),
+            CacheGeneration(redis, settings.redis_prefix),
+        ],
         RedisSeen(redis, settings.redis_prefix, settings.dedup_ttl_s),
     )
 

@@ -6,10 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pusher
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from redis.asyncio import Redis
 
 from segment_api import problems
 from segment_api.adapters import BigQueryWarehouse
+from segment_api.cache import Cache
 from segment_api.insights import Insights
 from segment_api.routes import realtime, segments
 from segment_api.segments import SegmentService
@@ -31,7 +33,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await broker.connect()
         resources = await open_resources(settings.database_url, settings.kafka_bootstrap, broker)
         warehouse = BigQueryWarehouse(make_client(settings))
-        app.state.segments = SegmentService(resources.pool, warehouse)
+        redis = Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
+        cache = Cache(redis, settings.redis_prefix)
+        app.state.cache = cache
+        app.state.segments = SegmentService(resources.pool, warehouse, cache)
         app.state.insights = Insights(
             resources.pool, warehouse, app.state.segments, budget_s=settings.preview_budget_s
         )
@@ -40,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await resources.close()
+            await redis.aclose()
             await broker.stop()
 
     app = FastAPI(
@@ -62,7 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(realtime.router)
 
     @app.get("/health", tags=["health"])
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
+    async def health(request: Request) -> dict[str, str]:
+        """Up while Postgres answers; Redis down means answers are uncached, not refused."""
+        cache: Cache | None = getattr(request.app.state, "cache", None)
+        redis_up = await cache.ping() if cache is not None else False
+        return {"status": "ok", "cache": "up" if redis_up else "down (answering uncached)"}
 
     return app

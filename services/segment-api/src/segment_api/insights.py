@@ -83,6 +83,20 @@ class Insights:
         """Matched count, base total, a sample and each node's count of an unsaved rule
         set; for a saved segment, also who would enter and exit if it were saved."""
         _require(principal, Scope.VIEW)
+        if body.segment_id:
+            await self._visible(principal, body.segment_id)
+        # The account's cache generation moves with every change and every finished
+        # build, so it stands for the data version too.
+        return await self._segments.cache.through(
+            principal.account_id,
+            "preview",
+            body.model_dump(mode="json", by_alias=True),
+            model=PreviewOut,
+            compute=lambda: self._preview(principal, body),
+        )
+
+    async def _preview(self, principal: Principal, body: PreviewRequest) -> PreviewOut:
+        _require(principal, Scope.VIEW)
         current = await self._visible(principal, body.segment_id) if body.segment_id else None
         async with self._pool.acquire() as conn:
             rules, catalog = await self._segments._checked(conn, principal.account_id, body)

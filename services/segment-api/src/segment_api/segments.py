@@ -27,6 +27,7 @@ from contracts.messages import (
 from contracts.rules import RuleSet
 from contracts.warehouse import dataset_id
 from segment_api import embedding, repository
+from segment_api.cache import Cache
 from segment_api.ports import Warehouse
 from segment_api.problems import FieldError, ProblemError, forbidden, invalid_rules, not_found
 from segment_api.schemas import (
@@ -37,6 +38,7 @@ from segment_api.schemas import (
     RulesInput,
     SegmentCreate,
     SegmentOut,
+    SegmentPage,
     SegmentPatch,
     ValidateRequest,
     ValidationOut,
@@ -121,9 +123,10 @@ def _canonical(body: RulesInput) -> RuleSet:
 
 
 class SegmentService:
-    def __init__(self, pool: Pool, warehouse: Warehouse) -> None:
+    def __init__(self, pool: Pool, warehouse: Warehouse, cache: Cache | None = None) -> None:
         self._pool = pool
         self._warehouse = warehouse
+        self.cache = cache or Cache(None, "none")
 
     async def _checked(
         self, conn: Connection, account_id: UUID, body: RulesInput
@@ -184,6 +187,7 @@ class SegmentService:
                 raise _name_taken(body.name) from exc
             await self._embed(conn, principal.account_id, segment_id, rules)
             await _announce(conn, principal, row, ChangeKind.CREATED)
+        await self.cache.invalidate(principal.account_id)
         return _out(row)
 
     async def _embed(
@@ -286,6 +290,7 @@ class SegmentService:
             except asyncpg.UniqueViolationError as exc:
                 raise _name_taken(body.name or "") from exc
             await _announce(conn, principal, row, ChangeKind.UPDATED, rules_changed=changed)
+        await self.cache.invalidate(principal.account_id)
         return _out(row)
 
     async def archive(self, principal: Principal, segment_id: UUID) -> SegmentOut:
@@ -294,6 +299,7 @@ class SegmentService:
             await self._refuse_if_embedded(conn, principal.account_id, segment_id, "archived")
             row = await repository.set_status(conn, segment_id, "archived")
             await _announce(conn, principal, row, ChangeKind.ARCHIVED, rules_changed=False)
+        await self.cache.invalidate(principal.account_id)
         return _out(row)
 
     async def unarchive(self, principal: Principal, segment_id: UUID) -> SegmentOut:
@@ -304,6 +310,7 @@ class SegmentService:
             except asyncpg.UniqueViolationError as exc:
                 raise _name_taken("this name") from exc
             await _announce(conn, principal, row, ChangeKind.UNARCHIVED)
+        await self.cache.invalidate(principal.account_id)
         return _out(row)
 
     async def delete(self, principal: Principal, segment_id: UUID) -> None:
@@ -312,6 +319,7 @@ class SegmentService:
             await self._refuse_if_embedded(conn, principal.account_id, segment_id, "deleted")
             await repository.delete_segment(conn, segment_id)
             await _announce(conn, principal, row, ChangeKind.DELETED, rules_changed=False)
+        await self.cache.invalidate(principal.account_id)
 
     async def duplicate(self, principal: Principal, segment_id: UUID) -> SegmentOut:
         _require(principal, Scope.ADD)
@@ -343,6 +351,7 @@ class SegmentService:
                     conn, principal.account_id, copy_id, RuleSet.model_validate(original["rules"])
                 )
             await _announce(conn, principal, row, ChangeKind.CREATED)
+        await self.cache.invalidate(principal.account_id)
         return _out(row)
 
     async def rebuild(self, principal: Principal, segment_id: UUID) -> SegmentOut:
@@ -364,6 +373,7 @@ class SegmentService:
                     ),
                 ),
             )
+        await self.cache.invalidate(principal.account_id)
         return _out(row)
 
     async def _refuse_if_embedded(
@@ -395,25 +405,38 @@ class SegmentService:
         if default is not None:
             await _announce(conn, principal, default, ChangeKind.CREATED)
 
-    async def list(self, principal: Principal, query: ListQuery) -> tuple[list[SegmentOut], int]:
+    async def list(self, principal: Principal, query: ListQuery) -> SegmentPage:
         access = _require(principal, Scope.VIEW)
-        async with self._pool.acquire() as conn:
-            async with conn.transaction():
-                await self._provision(conn, principal)
-            rows, total = await repository.list_segments(
-                conn,
-                principal.account_id,
-                created_by=principal.user_id if access is Access.OWNED else None,
-                search=query.search,
-                status=query.status,
-                object_type=query.object,
-                created_from=query.created_at_from,
-                created_to=query.created_at_to,
-                sort=query.sort,
-                limit=query.per_page,
-                offset=(query.page - 1) * query.per_page,
+        async with self._pool.acquire() as conn, conn.transaction():
+            await self._provision(conn, principal)
+        owner = principal.user_id if access is Access.OWNED else None
+
+        async def compute() -> SegmentPage:
+            async with self._pool.acquire() as conn:
+                rows, total = await repository.list_segments(
+                    conn,
+                    principal.account_id,
+                    created_by=owner,
+                    search=query.search,
+                    status=query.status,
+                    object_type=query.object,
+                    created_from=query.created_at_from,
+                    created_to=query.created_at_to,
+                    sort=query.sort,
+                    limit=query.per_page,
+                    offset=(query.page - 1) * query.per_page,
+                )
+            return SegmentPage(
+                items=[_out(r) for r in rows], page=query.page, per_page=query.per_page, total=total
             )
-        return [_out(r) for r in rows], total
+
+        return await self.cache.through(
+            principal.account_id,
+            "list",
+            [owner, query.model_dump(mode="json")],
+            model=SegmentPage,
+            compute=compute,
+        )
 
     async def refresh_all(self, principal: Principal) -> RefreshRun:
         """The first document's "expire all": every active segment is rebuilt."""
@@ -439,4 +462,5 @@ class SegmentService:
                         ),
                     ),
                 )
+        await self.cache.invalidate(principal.account_id)
         return RefreshRun(run_id=run_id, segments=len(active))

@@ -8,10 +8,13 @@ from segment_runtime.settings import (
     KafkaSettings,
     PostgresSettings,
     PusherSettings,
+    RedisSettings,
 )
 
 
-class Settings(PostgresSettings, KafkaSettings, AuthSettings, PusherSettings, BigQuerySettings):
+class Settings(
+    PostgresSettings, KafkaSettings, AuthSettings, PusherSettings, BigQuerySettings, RedisSettings
+):
     host: str = Field("127.0.0.1", alias="API_HOST")
     port: int = Field(8400, alias="API_PORT")
     preview_budget_s: float = Field(

@@ -64,8 +64,7 @@ async def list_segments(
 ) -> SegmentPage:
     """The account's segments, All Data first; filter by name, status, object and creation
     time; sort by created_at, updated_at, name or member_count (`-` for descending)."""
-    items, total = await segments.list(principal, query)
-    return SegmentPage(items=items, page=query.page, per_page=query.per_page, total=total)
+    return await segments.list(principal, query)
 
 
 @router.post(

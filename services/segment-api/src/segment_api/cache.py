@@ -1,0 +1,99 @@
+"""Read-through cache in Redis, invalidated per account by a generation number.
+
+Every change to an account's segments bumps its generation (here, and in the
+notifier when a build completes), so every older entry is unreachable at once.
+With Redis down the gateway answers uncached and its health says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+from uuid import UUID
+
+import structlog
+from pydantic import BaseModel
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from contracts.cache import cache_generation_key
+
+log = structlog.get_logger(__name__)
+M = TypeVar("M", bound=BaseModel)
+HOUR = 3600
+
+
+def fingerprint(value: Any) -> str:
+    """A stable hash of a JSON-able value (a normalized rule set, query parameters)."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+class Cache:
+    def __init__(self, redis: Redis | None, prefix: str) -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self.healthy = redis is not None
+
+    async def _generation(self, account_id: UUID) -> str:
+        assert self._redis is not None
+        gen = await self._redis.get(cache_generation_key(self._prefix, account_id))
+        return gen.decode() if isinstance(gen, bytes) else str(gen or 0)
+
+    async def through(
+        self,
+        account_id: UUID,
+        kind: str,
+        key: Any,
+        *,
+        model: type[M],
+        compute: Callable[[], Awaitable[M]],
+        ttl_s: int = HOUR,
+    ) -> M:
+        """The cached answer, or compute, store and return it."""
+        if self._redis is None:
+            return await compute()
+        try:
+            full = (
+                f"{self._prefix}:cache:{account_id.hex}:{await self._generation(account_id)}"
+                f":{kind}:{fingerprint(key)}"
+            )
+            hit = await self._redis.get(full)
+            self.healthy = True
+        except RedisError:
+            self._down()
+            return await compute()
+        if hit is not None:
+            return model.model_validate_json(hit)
+        value = await compute()
+        try:
+            await self._redis.set(full, value.model_dump_json(), ex=ttl_s)
+        except RedisError:
+            self._down()
+        return value
+
+    async def invalidate(self, account_id: UUID) -> None:
+        if self._redis is None:
+            return
+        try:
+            await self._redis.incr(cache_generation_key(self._prefix, account_id))
+            self.healthy = True
+        except RedisError:
+            self._down()
+
+    async def ping(self) -> bool:
+        if self._redis is None:
+            return False
+        try:
+            await self._redis.ping()
+        except RedisError:
+            self._down()
+            return False
+        self.healthy = True
+        return True
+
+    def _down(self) -> None:
+        if self.healthy:
+            log.warning("redis_unavailable_answering_uncached")
+        self.healthy = False

@@ -19,6 +19,7 @@ from reference import Evaluator
 from segment_api.adapters import BigQueryWarehouse
 from segment_api.app import create_app
 from segment_api.insights import Insights
+from segment_api.palette import Palette
 from segment_api.segments import SegmentService
 from segment_api.settings import Settings
 from segment_runtime.auth import issue_token
@@ -77,6 +78,7 @@ async def api(warehouse_data, db, database_url):
     wh = BigQueryWarehouse(client)
     app.state.segments = SegmentService(db, wh)
     app.state.insights = Insights(db, wh, app.state.segments, budget_s=30)
+    app.state.palette = Palette(db, wh, app.state.segments.cache, budget_s=30)
     headers = {"Authorization": "Bearer " + issue_token(SECRET, account_id=account, user_id="u")}
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://api", headers=headers
@@ -159,3 +161,49 @@ async def test_detail_members_and_edit_diff_of_a_built_segment(api, db):
     archived = (await http.get(f"/v1/segments/{segment_id}/detail")).json()
     assert archived["reachability"] is None
     assert archived["total_matched"] == len(members)
+
+
+async def test_the_palette_shows_catalog_registered_and_discovered_fields(api, database_url, db):
+    http, _client, account, _tables = api
+    palette = (await http.get("/v1/objects/customer/fields")).json()
+    fields = {f["name"]: f for f in palette["fields"]}
+    assert fields["tags"]["operators"] == [
+        "contains_any",
+        "contains_all",
+        "contains_none",
+        "is_empty",
+        "is_not_empty",
+    ]
+    assert fields["cf_shoe_size"]["discovered"] is False  # registered for this account
+    assert "company_id" not in fields  # references are relations, not fields
+    assert {"recency_days", "total_spent"} <= {m["name"] for m in palette["metrics"]}
+    web = next(e for e in palette["events"] if e["name"] == "web_conversion")
+    assert "signup" in web["names"]
+    assert palette["channels"] == ["whatsapp", "email"]
+
+    async with db.acquire() as conn:  # forget the registry: the columns are still there
+        await conn.execute("DELETE FROM custom_fields WHERE account_id = $1", account)
+    await http.post("/v1/segments", json={"name": "bump", "rules": RULES})  # new generation
+    discovered = {
+        f["name"]: f
+        for f in (await http.get("/v1/objects/customer/fields")).json()["fields"]
+        if f["discovered"]
+    }
+    assert discovered["cf_interests"]["type"] == "multiple_select"
+    assert discovered["cf_shoe_size"]["type"] == "number"
+
+
+async def test_field_values_count_what_the_table_holds(api):
+    http, _, _, tables = api
+    body = (await http.get("/v1/objects/customer/fields/source/values")).json()
+    counts: dict[str, int] = {}
+    for row in tables["customers"]:
+        if row["source"] is not None:
+            counts[row["source"]] = counts.get(row["source"], 0) + 1
+    assert {p["value"]: p["count"] for p in body["popular"]} == counts
+    assert body["unique_count"] == len(counts)
+    assert body["sample"] == sorted(counts)
+    tags = (await http.get("/v1/objects/customer/fields/tags/values")).json()
+    assert tags["unique_count"] == len({t for r in tables["customers"] for t in r["tags"]})
+    missing = await http.get("/v1/objects/customer/fields/password/values")
+    assert missing.status_code == 404

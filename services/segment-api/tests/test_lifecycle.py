@@ -223,3 +223,21 @@ async def test_refresh_all_asks_every_active_segment_to_refresh(client, token, d
     assert run.json()["segments"] == 2
     owned = token(permissions={Scope.MANAGE: Access.OWNED, Scope.VIEW: Access.ALL})
     assert (await client.post("/v1/segments/refresh-all", headers=owned)).status_code == 403
+
+
+async def test_embeddable_excludes_itself_and_anything_that_would_close_a_cycle(client, token, db):
+    h = token()
+    a = await create(client, h, "A")
+    b = await create(client, h, "B", a["id"])  # B embeds A
+    c = await create(client, h, "C")
+    async with db.acquire() as conn:
+        await conn.execute("UPDATE segments SET build_status = 'failed' WHERE id = $1", c["id"])
+        await conn.execute("UPDATE segments SET build_status = 'done' WHERE id = $1", a["id"])
+    for_a = (await client.get(f"/v1/segments/{a['id']}/embeddable", headers=h)).json()
+    assert {s["name"]: s["warning"] for s in for_a} == {"C": "its last build failed"}
+    for_new = (await client.get("/v1/segments/embeddable", headers=h)).json()
+    assert sorted(s["name"] for s in for_new) == ["A", "B", "C"]  # never All Data
+    assert (
+        await client.get("/v1/segments/embeddable", params={"object": "session"}, headers=h)
+    ).json() == []
+    assert b["id"] in {s["id"] for s in for_new}

@@ -11,7 +11,7 @@ from sqlglot import exp
 from compiler import predicates
 from compiler.predicates import BUILD_DATE_PARAM, ROW_ALIAS, Context, ObjectInfo, column, table
 from compiler.typed import type_rule_set
-from contracts.catalog import Catalog, ObjectType, base_catalog
+from contracts.catalog import Catalog, FieldDef, ObjectType, base_catalog
 from contracts.limits import UNLIMITED, PlanLimits
 from contracts.rules import RuleSet
 from contracts.warehouse import MEMBER_ID_COLUMN
@@ -316,3 +316,59 @@ def reach(obj: ObjectType, target: Target, table_name: str) -> CompiledQuery:
         columns.append(exp.alias_(exp.func("COUNTIF", reachable), channel.name, quoted=True))
     select = _members_join(obj, target, table_name).select(*columns, copy=False)
     return CompiledQuery(select.sql(dialect=DIALECT, copy=False), {})
+
+
+def field_values(
+    obj: ObjectType, field: FieldDef, target: Target, limit: int = 10
+) -> tuple[CompiledQuery, CompiledQuery, CompiledQuery]:
+    """The field's most common values with their counts, a sample of its distinct values
+    (in order), and its number of distinct values; a multi-select's elements count singly."""
+    col: exp.Expr = column(field.column)
+    source: exp.Expr = target.table(obj.table, ROW_ALIAS)
+    if field.repeated:
+        item = exp.to_identifier("v")
+        source = exp.Unnest(expressions=[col], alias=exp.TableAlias(columns=[item]))
+        col = exp.column(item)
+        base = (
+            exp.select(copy=False)
+            .from_(target.table(obj.table, ROW_ALIAS), copy=False)
+            .join(source, copy=False)
+        )
+    else:
+        base = exp.select(copy=False).from_(source, copy=False)
+    present = exp.Not(this=exp.Is(this=col, expression=exp.Null()))
+    popular = (
+        base.copy()
+        .select(
+            exp.alias_(col, "value", quoted=True),
+            exp.alias_(exp.Count(this=exp.Star()), "count", quoted=True),
+            copy=False,
+        )
+        .where(present.copy(), copy=False)
+        .group_by(col.copy(), copy=False)
+        .order_by(
+            exp.Ordered(this=exp.column("count", quoted=True), desc=True),
+            exp.column("value", quoted=True),
+            copy=False,
+        )
+        .limit(limit, copy=False)
+    )
+    sample = (
+        base.copy()
+        .select(exp.alias_(col.copy(), "value", quoted=True), copy=False)
+        .distinct()
+        .where(present.copy(), copy=False)
+        .order_by(exp.column("value", quoted=True), copy=False)
+        .limit(limit, copy=False)
+    )
+    distinct = base.select(
+        exp.alias_(
+            exp.Count(this=exp.Distinct(expressions=[col.copy()])), "unique_count", quoted=True
+        ),
+        copy=False,
+    )
+    return (
+        CompiledQuery(popular.sql(dialect=DIALECT, copy=False), {}),
+        CompiledQuery(sample.sql(dialect=DIALECT, copy=False), {}),
+        CompiledQuery(distinct.sql(dialect=DIALECT, copy=False), {}),
+    )

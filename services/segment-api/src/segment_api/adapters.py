@@ -4,7 +4,7 @@ import asyncio
 import concurrent.futures
 from typing import Any
 
-from google.api_core.exceptions import GoogleAPICallError
+from google.api_core.exceptions import GoogleAPICallError, NotFound
 from google.cloud import bigquery
 
 from segment_api.ports import DryRunResult, QueryTimeoutError
@@ -33,6 +33,15 @@ class BigQueryWarehouse:
             return DryRunResult(ok=True, bytes_processed=job.total_bytes_processed)
 
         return await asyncio.to_thread(_run)
+
+    async def columns(self, table: str) -> list[tuple[str, str, str]]:
+        try:
+            found = await asyncio.to_thread(
+                self._client.get_table, table, timeout=REQUEST_TIMEOUT_S
+            )
+        except NotFound:
+            return []
+        return [(f.name, f.field_type, f.mode) for f in found.schema]
 
     async def query(
         self, sql: str, params: dict[str, Any], *, timeout_s: float

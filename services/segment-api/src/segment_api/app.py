@@ -13,7 +13,8 @@ from segment_api import problems
 from segment_api.adapters import BigQueryWarehouse
 from segment_api.cache import Cache
 from segment_api.insights import Insights
-from segment_api.routes import realtime, segments
+from segment_api.palette import Palette
+from segment_api.routes import objects, realtime, segments
 from segment_api.segments import SegmentService
 from segment_api.settings import Settings
 from segment_runtime.auth import TokenVerifier
@@ -39,6 +40,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.segments = SegmentService(resources.pool, warehouse, cache)
         app.state.insights = Insights(
             resources.pool, warehouse, app.state.segments, budget_s=settings.preview_budget_s
+        )
+        app.state.palette = Palette(
+            resources.pool, warehouse, cache, budget_s=settings.preview_budget_s
         )
         app.state.pool = resources.pool
         try:
@@ -66,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(segments.router)
     app.include_router(realtime.router)
+    app.include_router(objects.router)
 
     @app.get("/health", tags=["health"])
     async def health(request: Request) -> dict[str, str]:

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from segment_api.insights import Insights
+from segment_api.palette import Palette
 from segment_api.problems import ProblemError
 from segment_api.segments import SegmentService
 from segment_runtime.auth import InvalidTokenError, Principal, TokenVerifier
@@ -48,6 +49,12 @@ def insights_service(request: Request) -> Insights:
     return insights
 
 
+def palette_service(request: Request) -> Palette:
+    palette: Palette = request.app.state.palette
+    return palette
+
+
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+PaletteDep = Annotated[Palette, Depends(palette_service)]
 InsightsDep = Annotated[Insights, Depends(insights_service)]
 Segments = Annotated[SegmentService, Depends(segment_service)]

@@ -25,3 +25,6 @@ class Warehouse(Protocol):
     async def query(
         self, sql: str, params: dict[str, Any], *, timeout_s: float
     ) -> list[dict[str, Any]]: ...
+
+    async def columns(self, table: str) -> list[tuple[str, str, str]]:
+        """(name, type, mode) of a table's columns; empty when there is no such table."""

@@ -191,3 +191,62 @@ class MembersPage(BaseModel):
     page: int
     per_page: int
     total: int
+
+
+class FieldOut(BaseModel):
+    name: str
+    label: str
+    type: str
+    category: str
+    operators: list[str]
+    options: list[str] = Field(default_factory=list)
+    discovered: bool = Field(False, description="Found in the warehouse, not yet registered.")
+
+
+class MetricOut(BaseModel):
+    name: str
+    label: str
+    group: str
+    relation: str
+
+
+class EventOut(BaseModel):
+    name: str
+    label: str
+    kind: str
+    names: list[str] = Field(description="Event names one may pick.")
+
+
+class RelationOut(BaseModel):
+    name: str
+    label: str
+    target: str
+
+
+class PaletteOut(BaseModel):
+    object: str
+    label: str
+    fields: list[FieldOut]
+    metrics: list[MetricOut]
+    events: list[EventOut]
+    relations: list[RelationOut]
+    channels: list[str]
+
+
+class ValueCount(BaseModel):
+    value: Any
+    count: int
+
+
+class FieldValuesOut(BaseModel):
+    field: str
+    popular: list[ValueCount]
+    sample: list[Any]
+    unique_count: int
+
+
+class EmbeddableOut(BaseModel):
+    id: UUID
+    name: str
+    build_status: BuildStatus
+    warning: str | None = Field(None, description="Still building, or its last build failed.")

@@ -33,6 +33,7 @@ from segment_api.problems import FieldError, ProblemError, forbidden, invalid_ru
 from segment_api.schemas import (
     NAME_MAX,
     DryRunOut,
+    EmbeddableOut,
     ListQuery,
     RefreshRun,
     RulesInput,
@@ -388,6 +389,40 @@ class SegmentService:
                 f"The segment cannot be {action}",
                 "it is embedded by: " + ", ".join(parents),
             )
+
+    async def embeddable(
+        self, principal: Principal, object_type: str, segment_id: UUID | None
+    ) -> list[EmbeddableOut]:
+        """Custom segments of the object type that the segment may embed: not itself, and
+        none that already embeds it; those still building or failed carry a warning."""
+        _require(principal, Scope.VIEW)
+        async with self._pool.acquire() as conn:
+            if segment_id is not None:
+                own = await repository.get_segment(conn, principal.account_id, segment_id)
+                if own is None:
+                    raise not_found()
+                object_type = own["object_type"]
+            graph = await repository.embedding_graph(conn, principal.account_id)
+            rows = await repository.active_segments(conn, principal.account_id)
+        warnings = {
+            "in_progress": "still building",
+            "pending": "still building",
+            "failed": "its last build failed",
+            "canceled": "its last build failed",
+        }
+        return [
+            EmbeddableOut(
+                id=r["id"],
+                name=r["name"],
+                build_status=r["build_status"],
+                warning=warnings.get(r["build_status"]),
+            )
+            for r in rows
+            if r["is_custom"]
+            and r["object_type"] == object_type
+            and r["id"] != segment_id
+            and not (segment_id and embedding.reaches(graph, r["id"], segment_id))
+        ]
 
     async def get(self, principal: Principal, segment_id: UUID) -> SegmentOut:
         access = _require(principal, Scope.VIEW)

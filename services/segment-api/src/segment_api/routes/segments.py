@@ -11,6 +11,7 @@ from segment_api.deps import CurrentPrincipal, InsightsDep, Segments
 from segment_api.problems import Problem
 from segment_api.schemas import (
     DetailOut,
+    EmbeddableOut,
     ListQuery,
     MembersPage,
     PreviewOut,
@@ -73,6 +74,24 @@ async def list_segments(
 async def refresh_all(principal: CurrentPrincipal, segments: Segments) -> RefreshRun:
     """Rebuild every active segment of the account (the first document's "expire all")."""
     return await segments.refresh_all(principal)
+
+
+@router.get("/embeddable")
+async def embeddable_for_new(
+    principal: CurrentPrincipal,
+    segments: Segments,
+    object: Annotated[str, Query(max_length=100)] = "customer",
+) -> list[EmbeddableOut]:
+    """Segments a new segment of `object` may embed."""
+    return await segments.embeddable(principal, object, None)
+
+
+@router.get("/{segment_id}/embeddable", responses={404: {"model": Problem}})
+async def embeddable_for(
+    segment_id: UUID, principal: CurrentPrincipal, segments: Segments
+) -> list[EmbeddableOut]:
+    """Segments this one may embed: not itself, none that would make a cycle."""
+    return await segments.embeddable(principal, "", segment_id)
 
 
 @router.get("/{segment_id}", responses={404: {"model": Problem}})

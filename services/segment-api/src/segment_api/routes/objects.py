@@ -1,0 +1,52 @@
+"""The field palette: what a rule may say about each object type."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from contracts.catalog import OBJECT_TYPES
+from segment_api.deps import CurrentPrincipal, PaletteDep
+from segment_api.problems import Problem
+from segment_api.schemas import FieldValuesOut, PaletteOut
+from segment_api.segments import _require
+from segment_runtime.auth import Scope
+
+router = APIRouter(
+    prefix="/v1/objects",
+    tags=["palette"],
+    responses={401: {"model": Problem}, 403: {"model": Problem}},
+)
+
+
+class ObjectOut(BaseModel):
+    name: str
+    label: str
+    family: str
+
+
+@router.get("")
+async def list_objects(principal: CurrentPrincipal) -> list[ObjectOut]:
+    """The object types one can segment."""
+    _require(principal, Scope.VIEW)
+    return [ObjectOut(name=o.name, label=o.label, family=o.family) for o in OBJECT_TYPES.values()]
+
+
+@router.get("/{object_name}/fields", responses={404: {"model": Problem}})
+async def object_fields(
+    object_name: str, principal: CurrentPrincipal, palette: PaletteDep
+) -> PaletteOut:
+    """Catalog fields with their operators, the account's custom fields (registered, and
+    discovered in the warehouse), metrics, event sources and relations. Cached for an hour."""
+    return await palette.fields(principal, object_name)
+
+
+@router.get(
+    "/{object_name}/fields/{field_name}/values",
+    responses={404: {"model": Problem}, 504: {"model": Problem}},
+)
+async def field_values(
+    object_name: str, field_name: str, principal: CurrentPrincipal, palette: PaletteDep
+) -> FieldValuesOut:
+    """Popular values with counts, a sample and the unique count. Cached for an hour."""
+    return await palette.values(principal, object_name, field_name)

@@ -207,3 +207,41 @@ async def test_field_values_count_what_the_table_holds(api):
     assert tags["unique_count"] == len({t for r in tables["customers"] for t in r["tags"]})
     missing = await http.get("/v1/objects/customer/fields/password/values")
     assert missing.status_code == 404
+
+
+async def test_performance_shows_growth_and_distributions(api, db):
+    http, client, account, tables = api
+    segment_id = await build_saved(http, client, account, db, tables, RULES)
+    async with db.acquire() as conn:
+        for i, members in enumerate((10, 14, 12)):
+            await conn.execute(
+                "INSERT INTO build_history (segment_id, account_id, job_id, status, rules_version,"
+                " member_count, entered, exited, finished_at)"
+                " VALUES ($1, $2, $3, 'done', 1, $4, 2, 1, now() - make_interval(days => $5))",
+                UUID(segment_id),
+                account,
+                f"j{i}",
+                members,
+                3 - i,
+            )
+        await conn.execute(
+            "INSERT INTO build_history (segment_id, account_id, job_id, status, rules_version,"
+            " finished_at) VALUES ($1, $2, 'failed', 'failed', 1, now())",
+            UUID(segment_id),
+            account,
+        )
+    body = (await http.get(f"/v1/segments/{segment_id}/performance")).json()
+    assert [g["members"] for g in body["growth"]] == [10, 14, 12]  # failed builds left out
+    members = evaluator(tables).members(RuleSet.model_validate(RULES))
+    rows = [r for r in tables["customers"] if r["customer_id"] in members]
+    gender = {b["bucket"]: b["members"] for b in body["distributions"]["gender"]}
+    assert gender == {
+        g: sum(1 for r in rows if (r["gender"] or "unknown") == g)
+        for g in {r["gender"] or "unknown" for r in rows}
+    }
+    bands = {b["bucket"]: b["members"] for b in body["distributions"]["age_band"]}
+    assert sum(bands.values()) == len(members)
+    assert bands.get("under 18", 0) == sum(
+        1 for r in rows if r["age"] is not None and r["age"] < 18
+    )
+    assert set(body["distributions"]) == {"source", "domicile", "age_band", "gender"}

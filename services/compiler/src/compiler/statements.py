@@ -372,3 +372,66 @@ def field_values(
         CompiledQuery(sample.sql(dialect=DIALECT, copy=False), {}),
         CompiledQuery(distinct.sql(dialect=DIALECT, copy=False), {}),
     )
+
+
+AGE_BANDS: tuple[tuple[str, int | None, int | None], ...] = (
+    ("under 18", None, 17),
+    ("18-24", 18, 24),
+    ("25-34", 25, 34),
+    ("35-44", 35, 44),
+    ("45-54", 45, 54),
+    ("55-64", 55, 64),
+    ("65+", 65, None),
+)
+
+
+def _age_band(col: exp.Expr) -> exp.Expr:
+    case = exp.Case()
+    for label, low, high in AGE_BANDS:
+        conditions = [
+            c
+            for c in (
+                exp.GTE(this=col.copy(), expression=exp.Literal.number(low))
+                if low is not None
+                else None,
+                exp.LTE(this=col.copy(), expression=exp.Literal.number(high))
+                if high is not None
+                else None,
+            )
+            if c is not None
+        ]
+        case = case.when(exp.and_(*conditions), exp.Literal.string(label), copy=False)
+    return case.else_(exp.Literal.string("unknown"), copy=False)
+
+
+def distribution(
+    obj: ObjectType, target: Target, table_name: str, field_name: str
+) -> CompiledQuery:
+    """Members counted by one field's value (ages by band), most common first."""
+    fd = obj.field(field_name)
+    if fd is None:
+        raise KeyError(field_name)
+    col: exp.Expr = column(fd.column)
+    bucket = (
+        _age_band(col)
+        if field_name == "age"
+        else exp.Coalesce(
+            this=exp.Cast(this=col, to=exp.DataType.build("STRING")),
+            expressions=[exp.Literal.string("unknown")],
+        )
+    )
+    select = (
+        _members_join(obj, target, table_name)
+        .select(
+            exp.alias_(bucket, "bucket", quoted=True),
+            exp.alias_(exp.Count(this=exp.Star()), "members", quoted=True),
+            copy=False,
+        )
+        .group_by(exp.column("bucket", quoted=True), copy=False)
+        .order_by(
+            exp.Ordered(this=exp.column("members", quoted=True), desc=True),
+            exp.column("bucket", quoted=True),
+            copy=False,
+        )
+    )
+    return CompiledQuery(select.sql(dialect=DIALECT, copy=False), {})

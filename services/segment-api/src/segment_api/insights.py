@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -18,17 +18,23 @@ from segment_api import repository
 from segment_api.ports import QueryTimeoutError, Warehouse
 from segment_api.problems import ProblemError, not_found
 from segment_api.schemas import (
+    Bucket,
     ChannelReach,
     DetailOut,
     EditDiff,
+    GrowthPoint,
     MembersPage,
     NodeCount,
+    PerformanceOut,
     PreviewOut,
     PreviewRequest,
 )
 from segment_api.segments import SegmentService, _require
 from segment_runtime.auth import Access, Principal, Scope
 from segment_runtime.db import Pool
+
+# The RFC's performance tab: distribution name → field of the object.
+DISTRIBUTIONS = {"source": "source", "domicile": "city", "age_band": "age", "gender": "gender"}
 
 
 def _pct(part: int, whole: int) -> float:
@@ -174,3 +180,35 @@ class Insights:
             per_page=per_page,
             total=int(row["member_count"] or 0),
         )
+
+    async def performance(
+        self, principal: Principal, segment_id: UUID, days: int
+    ) -> PerformanceOut:
+        """Size over time from the build history, and how the members distribute."""
+        row = await self._visible(principal, segment_id)
+        async with self._pool.acquire() as conn:
+            history = await repository.build_history(
+                conn, segment_id, datetime.now(UTC) - timedelta(days=days)
+            )
+        growth = [
+            GrowthPoint(
+                at=h["finished_at"],
+                members=h["member_count"] or 0,
+                entered=h["entered"],
+                exited=h["exited"],
+            )
+            for h in history
+        ]
+        obj = base_catalog().objects[row["object_type"]]
+        distributions: dict[str, list[Bucket]] = {}
+        if row["built_at"] is not None:
+            target = self._target(principal.account_id)
+            for name, field in DISTRIBUTIONS.items():
+                if obj.field(field) is not None:
+                    rows = await self._run(
+                        statements.distribution(obj, target, segment_table(segment_id), field)
+                    )
+                    distributions[name] = [
+                        Bucket(bucket=str(r["bucket"]), members=int(r["members"])) for r in rows
+                    ]
+        return PerformanceOut(growth=growth, distributions=distributions)

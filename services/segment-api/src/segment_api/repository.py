@@ -268,3 +268,15 @@ async def free_copy_name(conn: Connection, account_id: UUID, name: str, limit: i
 async def account_time_zone(conn: Connection, account_id: UUID) -> str:
     zone = await conn.fetchval("SELECT time_zone FROM accounts WHERE id = $1", account_id)
     return str(zone) if zone else "UTC"
+
+
+async def build_history(
+    conn: Connection, segment_id: UUID, since: datetime
+) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT finished_at, member_count, entered, exited FROM build_history"
+        " WHERE segment_id = $1 AND status = 'done' AND finished_at >= $2 ORDER BY finished_at",
+        segment_id,
+        since,
+    )
+    return [dict(r) for r in rows]

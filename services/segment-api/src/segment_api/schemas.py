@@ -250,3 +250,22 @@ class EmbeddableOut(BaseModel):
     name: str
     build_status: BuildStatus
     warning: str | None = Field(None, description="Still building, or its last build failed.")
+
+
+class GrowthPoint(BaseModel):
+    at: datetime
+    members: int
+    entered: int | None = None
+    exited: int | None = None
+
+
+class Bucket(BaseModel):
+    bucket: str
+    members: int
+
+
+class PerformanceOut(BaseModel):
+    growth: list[GrowthPoint] = Field(description="Size after each successful build.")
+    distributions: dict[str, list[Bucket]] = Field(
+        description="Members by source, domicile, age band and gender (customer segments)."
+    )

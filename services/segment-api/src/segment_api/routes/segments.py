@@ -14,6 +14,7 @@ from segment_api.schemas import (
     EmbeddableOut,
     ListQuery,
     MembersPage,
+    PerformanceOut,
     PreviewOut,
     PreviewRequest,
     RefreshRun,
@@ -190,3 +191,17 @@ async def segment_members(
 ) -> MembersPage:
     """The built segment's members, paged, with the object's display columns."""
     return await insights.members(principal, segment_id, page, per_page)
+
+
+@router.get(
+    "/{segment_id}/performance", responses={404: {"model": Problem}, 504: {"model": Problem}}
+)
+async def segment_performance(
+    segment_id: UUID,
+    principal: CurrentPrincipal,
+    insights: InsightsDep,
+    days: Annotated[int, Query(ge=1, le=3650)] = 90,
+) -> PerformanceOut:
+    """Size over time (each successful build in the last `days`) and the members by
+    source, domicile, age band and gender."""
+    return await insights.performance(principal, segment_id, days)

@@ -11,6 +11,7 @@ from segment_api.app import create_app
 from segment_api.cache import Cache
 from segment_api.insights import Insights
 from segment_api.ports import DryRunResult, QueryTimeoutError
+from segment_api.reports import Reports
 from segment_api.segments import SegmentService
 from segment_api.settings import Settings
 from segment_runtime.auth import ALL_ACCESS, Access, Scope, issue_token
@@ -69,6 +70,7 @@ async def client(db, database_url, warehouse) -> AsyncIterator[httpx.AsyncClient
     app.state.cache = Cache(redis, REDIS_PREFIX)
     app.state.segments = SegmentService(db, warehouse, app.state.cache)
     app.state.insights = Insights(db, warehouse, app.state.segments, budget_s=0.01)
+    app.state.reports = Reports(db, warehouse)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://api"
     ) as c:

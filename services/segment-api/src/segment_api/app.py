@@ -14,7 +14,8 @@ from segment_api.adapters import BigQueryWarehouse
 from segment_api.cache import Cache
 from segment_api.insights import Insights
 from segment_api.palette import Palette
-from segment_api.routes import objects, realtime, segments
+from segment_api.reports import Reports
+from segment_api.routes import objects, realtime, reports, segments
 from segment_api.segments import SegmentService
 from segment_api.settings import Settings
 from segment_runtime.auth import TokenVerifier
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.palette = Palette(
             resources.pool, warehouse, cache, budget_s=settings.preview_budget_s
         )
+        app.state.reports = Reports(resources.pool, warehouse)
         app.state.pool = resources.pool
         try:
             yield
@@ -71,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(segments.router)
     app.include_router(realtime.router)
     app.include_router(objects.router)
+    app.include_router(reports.router)
 
     @app.get("/health", tags=["health"])
     async def health(request: Request) -> dict[str, str]:

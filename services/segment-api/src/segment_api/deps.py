@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from segment_api.insights import Insights
 from segment_api.palette import Palette
 from segment_api.problems import ProblemError
+from segment_api.reports import Reports
 from segment_api.segments import SegmentService
 from segment_runtime.auth import InvalidTokenError, Principal, TokenVerifier
 
@@ -54,7 +55,13 @@ def palette_service(request: Request) -> Palette:
     return palette
 
 
+def reports_service(request: Request) -> Reports:
+    reports: Reports = request.app.state.reports
+    return reports
+
+
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+ReportsDep = Annotated[Reports, Depends(reports_service)]
 PaletteDep = Annotated[Palette, Depends(palette_service)]
 InsightsDep = Annotated[Insights, Depends(insights_service)]
 Segments = Annotated[SegmentService, Depends(segment_service)]

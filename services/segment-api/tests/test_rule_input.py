@@ -187,3 +187,25 @@ async def test_a_preview_past_its_budget_is_a_504_with_a_clear_code(client, toke
     assert response.status_code == 504
     assert response.json()["code"] == "preview_timeout"
     assert len(warehouse.queries) == 1  # it stopped at the first query past the budget
+
+
+async def test_expensive_routes_are_rate_limited_per_account(client, token, redis_prefix):
+    from redis.asyncio import Redis
+
+    from segment_api.ratelimit import RateLimiter
+
+    redis = Redis.from_url("redis://127.0.0.1:6379/0")
+    client._transport.app.state.limiter = RateLimiter(redis, redis_prefix + uuid4().hex[:6], 2)
+    mine, theirs = token(account=uuid4()), token(account=uuid4())
+    codes = [
+        (await client.post("/v1/segments/validate", json={"rules": FULL}, headers=mine)).status_code
+        for _ in range(3)
+    ]
+    assert codes == [200, 200, 429]
+    limited = await client.post("/v1/segments/validate", json={"rules": FULL}, headers=mine)
+    assert limited.json()["code"] == "rate_limited"
+    assert 0 < int(limited.headers["retry-after"]) <= 60
+    assert (
+        await client.post("/v1/segments/validate", json={"rules": FULL}, headers=theirs)
+    ).status_code == 200
+    await redis.aclose()

@@ -14,6 +14,7 @@ from segment_api.adapters import BigQueryWarehouse
 from segment_api.cache import Cache
 from segment_api.insights import Insights
 from segment_api.palette import Palette
+from segment_api.ratelimit import RateLimiter
 from segment_api.reports import Reports
 from segment_api.routes import objects, realtime, reports, segments
 from segment_api.segments import SegmentService
@@ -38,6 +39,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redis = Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
         cache = Cache(redis, settings.redis_prefix)
         app.state.cache = cache
+        app.state.limiter = RateLimiter(
+            redis, settings.redis_prefix, settings.rate_limit_per_minute
+        )
         app.state.segments = SegmentService(resources.pool, warehouse, cache)
         app.state.insights = Insights(
             resources.pool, warehouse, app.state.segments, budget_s=settings.preview_budget_s

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from segment_api.insights import Insights
 from segment_api.palette import Palette
 from segment_api.problems import ProblemError
+from segment_api.ratelimit import RateLimiter
 from segment_api.reports import Reports
 from segment_api.segments import SegmentService
 from segment_runtime.auth import InvalidTokenError, Principal, TokenVerifier
@@ -65,3 +66,14 @@ ReportsDep = Annotated[Reports, Depends(reports_service)]
 PaletteDep = Annotated[Palette, Depends(palette_service)]
 InsightsDep = Annotated[Insights, Depends(insights_service)]
 Segments = Annotated[SegmentService, Depends(segment_service)]
+
+
+def rate_limited(kind: str) -> Any:
+    """A dependency charging one `kind` request to the caller's account."""
+
+    async def check(request: Request, principal: CurrentPrincipal) -> None:
+        limiter: RateLimiter | None = getattr(request.app.state, "limiter", None)
+        if limiter is not None:
+            await limiter.check(principal.account_id, kind)
+
+    return Depends(check)

@@ -17,6 +17,12 @@ class Settings(
 ):
     host: str = Field("127.0.0.1", alias="API_HOST")
     port: int = Field(8400, alias="API_PORT")
+    rate_limit_per_minute: int = Field(
+        120,
+        ge=1,
+        alias="RATE_LIMIT_PER_MINUTE",
+        description="Previews, validations and field-value lookups per account a minute.",
+    )
     preview_budget_s: float = Field(
         10.0, gt=0, alias="PREVIEW_BUDGET_S", description="Past this, preview answers 504."
     )

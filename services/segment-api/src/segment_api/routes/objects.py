@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from contracts.catalog import OBJECT_TYPES
-from segment_api.deps import CurrentPrincipal, PaletteDep
+from segment_api.deps import CurrentPrincipal, PaletteDep, rate_limited
 from segment_api.problems import Problem
 from segment_api.schemas import FieldValuesOut, PaletteOut
 from segment_api.segments import _require
@@ -43,6 +43,7 @@ async def object_fields(
 
 @router.get(
     "/{object_name}/fields/{field_name}/values",
+    dependencies=[rate_limited("values")],
     responses={404: {"model": Problem}, 504: {"model": Problem}},
 )
 async def field_values(

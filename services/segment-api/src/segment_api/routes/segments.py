@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, status
 
-from segment_api.deps import CurrentPrincipal, InsightsDep, Segments
+from segment_api.deps import CurrentPrincipal, InsightsDep, Segments, rate_limited
 from segment_api.problems import Problem
 from segment_api.schemas import (
     DetailOut,
@@ -51,7 +51,11 @@ async def create_segment(
     return await segments.create(principal, body)
 
 
-@router.post("/validate", responses={422: {"model": Problem}})
+@router.post(
+    "/validate",
+    responses={422: {"model": Problem}, 429: {"model": Problem}},
+    dependencies=[rate_limited("validate")],
+)
 async def validate_rules(
     body: ValidateRequest, principal: CurrentPrincipal, segments: Segments
 ) -> ValidationOut:
@@ -163,7 +167,11 @@ async def rebuild_segment(
     return await segments.rebuild(principal, segment_id)
 
 
-@router.post("/preview", responses={422: {"model": Problem}, 504: {"model": Problem}})
+@router.post(
+    "/preview",
+    dependencies=[rate_limited("preview")],
+    responses={422: {"model": Problem}, 429: {"model": Problem}, 504: {"model": Problem}},
+)
 async def preview_rules(
     body: PreviewRequest, principal: CurrentPrincipal, insights: InsightsDep
 ) -> PreviewOut:

@@ -138,3 +138,14 @@ def install(app: FastAPI) -> None:
             Problem(status=exc.status_code, code=code, title=str(exc.detail)),
             dict(exc.headers) if exc.headers else None,
         )
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for problem answers, under the media type they are sent with."""
+    return {
+        code: {
+            "model": Problem,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for code in codes
+    }

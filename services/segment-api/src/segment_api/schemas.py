@@ -13,6 +13,7 @@ from contracts.rules import RULES_EXAMPLE, RuleSet
 from segment_api.problems import FieldError
 
 NAME_MAX = 60  # the frontend RFC's limit
+MAX_PAGE = 100_000  # keeps page * per_page a sane offset
 DESCRIPTION_MAX = 250
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
@@ -23,7 +24,11 @@ class RulesInput(BaseModel):
     """The canonical `rules`, or the first document's `ruleGroups` (with `conjunction`);
     exactly one of the two."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={"oneOf": [{"required": ["rules"]}, {"required": ["ruleGroups"]}]},
+    )
 
     rules: RuleSet | None = None
     rule_groups: list[dict[str, Any]] | None = Field(
@@ -37,13 +42,14 @@ class SegmentCreate(RulesInput):
         extra="forbid",
         populate_by_name=True,
         json_schema_extra={
+            "oneOf": [{"required": ["rules"]}, {"required": ["ruleGroups"]}],
             "examples": [
                 {
                     "name": "Adults in Jakarta",
                     "description": "Customers over 30 living in Jakarta",
                     "rules": RULES_EXAMPLE,
                 }
-            ]
+            ],
         },
     )
 
@@ -126,7 +132,7 @@ SortKey = Literal[
 class ListQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     per_page: int = Field(20, ge=1, le=100)
     search: str | None = Field(None, max_length=100, description="Part of the name, any case.")
     status: Literal["active", "archived"] | None = None

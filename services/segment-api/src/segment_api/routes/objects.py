@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from contracts.catalog import OBJECT_TYPES
 from segment_api.deps import CurrentPrincipal, PaletteDep, rate_limited
-from segment_api.problems import Problem
+from segment_api.problems import problem_responses
 from segment_api.schemas import FieldValuesOut, PaletteOut
 from segment_api.segments import _require
 from segment_runtime.auth import Scope
@@ -15,7 +15,7 @@ from segment_runtime.auth import Scope
 router = APIRouter(
     prefix="/v1/objects",
     tags=["palette"],
-    responses={401: {"model": Problem}, 403: {"model": Problem}},
+    responses=problem_responses(401, 403, 422),
 )
 
 
@@ -32,7 +32,7 @@ async def list_objects(principal: CurrentPrincipal) -> list[ObjectOut]:
     return [ObjectOut(name=o.name, label=o.label, family=o.family) for o in OBJECT_TYPES.values()]
 
 
-@router.get("/{object_name}/fields", responses={404: {"model": Problem}})
+@router.get("/{object_name}/fields", responses=problem_responses(404))
 async def object_fields(
     object_name: str, principal: CurrentPrincipal, palette: PaletteDep
 ) -> PaletteOut:
@@ -44,7 +44,7 @@ async def object_fields(
 @router.get(
     "/{object_name}/fields/{field_name}/values",
     dependencies=[rate_limited("values")],
-    responses={404: {"model": Problem}, 504: {"model": Problem}},
+    responses=problem_responses(404, 504),
 )
 async def field_values(
     object_name: str, field_name: str, principal: CurrentPrincipal, palette: PaletteDep

@@ -8,14 +8,14 @@ from fastapi import APIRouter, Form, Request
 
 from contracts.push import account_channel
 from segment_api.deps import CurrentPrincipal
-from segment_api.problems import Problem, forbidden
+from segment_api.problems import forbidden, problem_responses
 from segment_api.schemas import PusherAuth
 from segment_runtime.auth import Access, Scope
 
-router = APIRouter(prefix="/v1/realtime", tags=["realtime"])
+router = APIRouter(prefix="/v1/realtime", tags=["realtime"], responses=problem_responses(422))
 
 
-@router.post("/pusher/auth", responses={401: {"model": Problem}, 403: {"model": Problem}})
+@router.post("/pusher/auth", responses=problem_responses(401, 403))
 async def pusher_auth(
     request: Request,
     principal: CurrentPrincipal,

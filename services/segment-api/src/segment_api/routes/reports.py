@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query, status
 
 from segment_api.deps import CurrentPrincipal, ReportsDep
-from segment_api.problems import Problem
+from segment_api.problems import problem_responses
 from segment_api.reports import (
     AppliedSegment,
     ApplySegments,
@@ -19,7 +19,7 @@ from segment_api.reports import (
 router = APIRouter(
     prefix="/v1/reports/{report}/segments",
     tags=["reports"],
-    responses={401: {"model": Problem}, 403: {"model": Problem}},
+    responses=problem_responses(401, 403, 422),
 )
 Report = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Identifier = Annotated[str, Query(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
@@ -33,7 +33,7 @@ async def applied_segments(
     return await reports.applied(principal, report)
 
 
-@router.put("", responses={409: {"model": Problem}, 422: {"model": Problem}})
+@router.put("", responses=problem_responses(409, 422))
 async def apply_segments(
     report: Report, body: ApplySegments, principal: CurrentPrincipal, reports: ReportsDep
 ) -> list[AppliedSegment]:
@@ -42,7 +42,7 @@ async def apply_segments(
 
 
 @router.delete(
-    "/{segment_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {"model": Problem}}
+    "/{segment_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404)
 )
 async def remove_segment(
     report: Report, segment_id: UUID, principal: CurrentPrincipal, reports: ReportsDep
@@ -50,7 +50,7 @@ async def remove_segment(
     await reports.remove(principal, report, segment_id)
 
 
-@router.put("/{segment_id}/chart", responses={404: {"model": Problem}})
+@router.put("/{segment_id}/chart", responses=problem_responses(404))
 async def apply_to_charts(
     report: Report,
     segment_id: UUID,

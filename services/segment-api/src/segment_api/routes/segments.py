@@ -8,8 +8,9 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 
 from segment_api.deps import CurrentPrincipal, InsightsDep, Segments, rate_limited
-from segment_api.problems import Problem
+from segment_api.problems import problem_responses
 from segment_api.schemas import (
+    MAX_PAGE,
     DetailOut,
     EmbeddableOut,
     ListQuery,
@@ -29,20 +30,14 @@ from segment_api.schemas import (
 router = APIRouter(
     prefix="/v1/segments",
     tags=["segments"],
-    responses={
-        401: {"model": Problem},
-        403: {"model": Problem},
-    },
+    responses=problem_responses(401, 403, 422),
 )
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses={
-        409: {"model": Problem},
-        422: {"model": Problem},
-    },
+    responses=problem_responses(409, 422),
 )
 async def create_segment(
     body: SegmentCreate, principal: CurrentPrincipal, segments: Segments
@@ -53,7 +48,7 @@ async def create_segment(
 
 @router.post(
     "/validate",
-    responses={422: {"model": Problem}, 429: {"model": Problem}},
+    responses=problem_responses(422, 429),
     dependencies=[rate_limited("validate")],
 )
 async def validate_rules(
@@ -73,9 +68,7 @@ async def list_segments(
     return await segments.list(principal, query)
 
 
-@router.post(
-    "/refresh-all", status_code=status.HTTP_202_ACCEPTED, responses={403: {"model": Problem}}
-)
+@router.post("/refresh-all", status_code=status.HTTP_202_ACCEPTED, responses=problem_responses(403))
 async def refresh_all(principal: CurrentPrincipal, segments: Segments) -> RefreshRun:
     """Rebuild every active segment of the account (the first document's "expire all")."""
     return await segments.refresh_all(principal)
@@ -91,7 +84,7 @@ async def embeddable_for_new(
     return await segments.embeddable(principal, object, None)
 
 
-@router.get("/{segment_id}/embeddable", responses={404: {"model": Problem}})
+@router.get("/{segment_id}/embeddable", responses=problem_responses(404))
 async def embeddable_for(
     segment_id: UUID, principal: CurrentPrincipal, segments: Segments
 ) -> list[EmbeddableOut]:
@@ -99,7 +92,7 @@ async def embeddable_for(
     return await segments.embeddable(principal, "", segment_id)
 
 
-@router.get("/{segment_id}", responses={404: {"model": Problem}})
+@router.get("/{segment_id}", responses=problem_responses(404))
 async def get_segment(
     segment_id: UUID, principal: CurrentPrincipal, segments: Segments
 ) -> SegmentOut:
@@ -109,7 +102,7 @@ async def get_segment(
 
 @router.patch(
     "/{segment_id}",
-    responses={404: {"model": Problem}, 409: {"model": Problem}, 422: {"model": Problem}},
+    responses=problem_responses(404, 409, 422),
 )
 async def update_segment(
     segment_id: UUID, body: SegmentPatch, principal: CurrentPrincipal, segments: Segments
@@ -121,23 +114,21 @@ async def update_segment(
 @router.delete(
     "/{segment_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={404: {"model": Problem}, 409: {"model": Problem}},
+    responses=problem_responses(404, 409),
 )
 async def delete_segment(segment_id: UUID, principal: CurrentPrincipal, segments: Segments) -> None:
     """Delete; refused (409, naming them) while other segments embed it."""
     await segments.delete(principal, segment_id)
 
 
-@router.post("/{segment_id}/archive", responses={404: {"model": Problem}, 409: {"model": Problem}})
+@router.post("/{segment_id}/archive", responses=problem_responses(404, 409))
 async def archive_segment(
     segment_id: UUID, principal: CurrentPrincipal, segments: Segments
 ) -> SegmentOut:
     return await segments.archive(principal, segment_id)
 
 
-@router.post(
-    "/{segment_id}/unarchive", responses={404: {"model": Problem}, 409: {"model": Problem}}
-)
+@router.post("/{segment_id}/unarchive", responses=problem_responses(404, 409))
 async def unarchive_segment(
     segment_id: UUID, principal: CurrentPrincipal, segments: Segments
 ) -> SegmentOut:
@@ -147,7 +138,7 @@ async def unarchive_segment(
 @router.post(
     "/{segment_id}/duplicate",
     status_code=status.HTTP_201_CREATED,
-    responses={404: {"model": Problem}},
+    responses=problem_responses(404),
 )
 async def duplicate_segment(
     segment_id: UUID, principal: CurrentPrincipal, segments: Segments
@@ -159,7 +150,7 @@ async def duplicate_segment(
 @router.post(
     "/{segment_id}/rebuild",
     status_code=status.HTTP_202_ACCEPTED,
-    responses={404: {"model": Problem}, 409: {"model": Problem}},
+    responses=problem_responses(404, 409),
 )
 async def rebuild_segment(
     segment_id: UUID, principal: CurrentPrincipal, segments: Segments
@@ -170,7 +161,7 @@ async def rebuild_segment(
 @router.post(
     "/preview",
     dependencies=[rate_limited("preview")],
-    responses={422: {"model": Problem}, 429: {"model": Problem}, 504: {"model": Problem}},
+    responses=problem_responses(404, 422, 429, 504),
 )
 async def preview_rules(
     body: PreviewRequest, principal: CurrentPrincipal, insights: InsightsDep
@@ -180,7 +171,7 @@ async def preview_rules(
     return await insights.preview(principal, body)
 
 
-@router.get("/{segment_id}/detail", responses={404: {"model": Problem}, 504: {"model": Problem}})
+@router.get("/{segment_id}/detail", responses=problem_responses(404, 504))
 async def segment_detail(
     segment_id: UUID, principal: CurrentPrincipal, insights: InsightsDep
 ) -> DetailOut:
@@ -189,21 +180,19 @@ async def segment_detail(
     return await insights.detail(principal, segment_id)
 
 
-@router.get("/{segment_id}/members", responses={404: {"model": Problem}, 504: {"model": Problem}})
+@router.get("/{segment_id}/members", responses=problem_responses(404, 504))
 async def segment_members(
     segment_id: UUID,
     principal: CurrentPrincipal,
     insights: InsightsDep,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> MembersPage:
     """The built segment's members, paged, with the object's display columns."""
     return await insights.members(principal, segment_id, page, per_page)
 
 
-@router.get(
-    "/{segment_id}/performance", responses={404: {"model": Problem}, 504: {"model": Problem}}
-)
+@router.get("/{segment_id}/performance", responses=problem_responses(404, 504))
 async def segment_performance(
     segment_id: UUID,
     principal: CurrentPrincipal,

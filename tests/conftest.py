@@ -182,12 +182,27 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
 
 
 @pytest.fixture(scope="session")
+def stack_database_url(postgres_server: str) -> Iterator[str]:
+    """The stack's own database: its services write all the time (outbox relays, job
+    polling), which must never meet the other tests' TRUNCATEs."""
+    from devstack.database import drop_database, ensure_database, migrate
+
+    base, _, _ = postgres_server.rpartition("/")
+    url = f"{base}/segp_stack_{uuid4().hex[:12]}"
+    asyncio.run(ensure_database(url))
+    migrate(url)
+    yield url
+    asyncio.run(drop_database(url))
+
+
+@pytest.fixture(scope="session")
 def stack(
-    database_url: str,
+    stack_database_url: str,
     tmp_path_factory: pytest.TempPathFactory,
     request: pytest.FixtureRequest,
     emulator: Emulator,
 ) -> Iterator[Stack]:
+    database_url = stack_database_url
     state = tmp_path_factory.mktemp("stack")
     logs = state / "logs"
     logs.mkdir()

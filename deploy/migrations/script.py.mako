@@ -4,7 +4,7 @@ Revision ID: ${up_revision}
 Revises: ${down_revision | comma,n}
 """
 
-from alembic import op
+from sql_script import run
 
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
@@ -19,16 +19,10 @@ DOWNGRADE = """
 """
 
 
-def _run(script: str) -> None:
-    # asyncpg prepares each statement, and a prepared statement holds only one.
-    for statement in script.split(";"):
-        if statement.strip():
-            op.execute(statement)
-
 
 def upgrade() -> None:
-    _run(UPGRADE)
+    run(UPGRADE)
 
 
 def downgrade() -> None:
-    _run(DOWNGRADE)
+    run(DOWNGRADE)

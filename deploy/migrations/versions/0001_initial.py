@@ -4,7 +4,7 @@ Revision ID: 0001
 Revises:
 """
 
-from alembic import op
+from sql_script import run
 
 revision = "0001"
 down_revision = None
@@ -130,16 +130,9 @@ DROP TABLE refresh_runs, build_history, jobs, processed_messages, outbox,
 """
 
 
-def _run(script: str) -> None:
-    # asyncpg prepares each statement, and a prepared statement holds only one.
-    for statement in script.split(";"):
-        if statement.strip():
-            op.execute(statement)
-
-
 def upgrade() -> None:
-    _run(UPGRADE)
+    run(UPGRADE)
 
 
 def downgrade() -> None:
-    _run(DOWNGRADE)
+    run(DOWNGRADE)

@@ -4,7 +4,7 @@ Revision ID: 0002
 Revises: 0001
 """
 
-from alembic import op
+from sql_script import run
 
 revision = "0002"
 down_revision = "0001"
@@ -35,16 +35,9 @@ DROP TABLE custom_fields
 """
 
 
-def _run(script: str) -> None:
-    # asyncpg prepares each statement, and a prepared statement holds only one.
-    for statement in script.split(";"):
-        if statement.strip():
-            op.execute(statement)
-
-
 def upgrade() -> None:
-    _run(UPGRADE)
+    run(UPGRADE)
 
 
 def downgrade() -> None:
-    _run(DOWNGRADE)
+    run(DOWNGRADE)

@@ -4,7 +4,7 @@ Revision ID: 0003
 Revises: 0002
 """
 
-from alembic import op
+from sql_script import run
 
 revision = "0003"
 down_revision = "0002"
@@ -20,16 +20,9 @@ DROP INDEX segments_one_default_uq
 """
 
 
-def _run(script: str) -> None:
-    # asyncpg prepares each statement, and a prepared statement holds only one.
-    for statement in script.split(";"):
-        if statement.strip():
-            op.execute(statement)
-
-
 def upgrade() -> None:
-    _run(UPGRADE)
+    run(UPGRADE)
 
 
 def downgrade() -> None:
-    _run(DOWNGRADE)
+    run(DOWNGRADE)

@@ -4,7 +4,7 @@ Revision ID: 0004
 Revises: 0003
 """
 
-from alembic import op
+from sql_script import run
 
 revision = "0004"
 down_revision = "0003"
@@ -29,16 +29,9 @@ DROP TABLE segment_reports
 """
 
 
-def _run(script: str) -> None:
-    # asyncpg prepares each statement, and a prepared statement holds only one.
-    for statement in script.split(";"):
-        if statement.strip():
-            op.execute(statement)
-
-
 def upgrade() -> None:
-    _run(UPGRADE)
+    run(UPGRADE)
 
 
 def downgrade() -> None:
-    _run(DOWNGRADE)
+    run(DOWNGRADE)

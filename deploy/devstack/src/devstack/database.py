@@ -30,6 +30,7 @@ def migrate(database_url: str) -> None:
     config = Config(str(REPO_ROOT / "deploy" / "alembic.ini"))
     config.set_main_option("script_location", str(REPO_ROOT / "deploy" / "migrations"))
     config.set_main_option("prepend_sys_path", str(REPO_ROOT / "deploy" / "migrations"))
+    config.set_main_option("path_separator", "os")
     config.set_main_option("sqlalchemy.url", database_url)
     command.upgrade(config, "head")
 

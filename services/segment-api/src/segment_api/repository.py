@@ -280,3 +280,13 @@ async def build_history(
         since,
     )
     return [dict(r) for r in rows]
+
+
+async def count_active_custom(conn: Connection, account_id: UUID) -> int:
+    return int(
+        await conn.fetchval(
+            "SELECT count(*) FROM segments WHERE account_id = $1 AND is_custom"
+            " AND status = 'active'",
+            account_id,
+        )
+    )

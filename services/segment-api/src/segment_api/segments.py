@@ -129,6 +129,19 @@ class SegmentService:
         self._warehouse = warehouse
         self.cache = cache or Cache(None, "none")
 
+    async def _within_plan(self, conn: Connection, account_id: UUID) -> None:
+        """Plans cap the account's active segments (checked under the embedding lock, so
+        two concurrent creates cannot both take the last place)."""
+        await repository.lock_embeddings(conn, account_id)
+        limits = PLANS.get(await repository.account_plan(conn, account_id), PLANS[DEFAULT_PLAN])
+        if await repository.count_active_custom(conn, account_id) >= limits.max_segments:
+            raise ProblemError(
+                409,
+                "limit_reached",
+                "Segment limit reached",
+                f"this plan allows {limits.max_segments} active segments",
+            )
+
     async def _checked(
         self, conn: Connection, account_id: UUID, body: RulesInput
     ) -> tuple[RuleSet, Catalog]:
@@ -172,6 +185,7 @@ class SegmentService:
         segment_id = uuid4()
         async with self._pool.acquire() as conn, conn.transaction():
             await self._provision(conn, principal)
+            await self._within_plan(conn, principal.account_id)
             rules, _ = await self._checked(conn, principal.account_id, body)
             try:
                 row = await repository.insert_segment(
@@ -306,6 +320,7 @@ class SegmentService:
     async def unarchive(self, principal: Principal, segment_id: UUID) -> SegmentOut:
         async with self._pool.acquire() as conn, conn.transaction():
             await self._locked(conn, principal, segment_id, Scope.ARCHIVED)
+            await self._within_plan(conn, principal.account_id)
             try:
                 row = await repository.set_status(conn, segment_id, "active", "in_progress")
             except asyncpg.UniqueViolationError as exc:
@@ -326,6 +341,7 @@ class SegmentService:
         _require(principal, Scope.ADD)
         async with self._pool.acquire() as conn, conn.transaction():
             original = await repository.get_segment(conn, principal.account_id, segment_id)
+            await self._within_plan(conn, principal.account_id)
             view = principal.access(Scope.VIEW)
             if (
                 original is None
@@ -395,11 +411,12 @@ class SegmentService:
     ) -> list[EmbeddableOut]:
         """Custom segments of the object type that the segment may embed: not itself, and
         none that already embeds it; those still building or failed carry a warning."""
-        _require(principal, Scope.VIEW)
+        access = _require(principal, Scope.VIEW)
+        owned_only = access is Access.OWNED
         async with self._pool.acquire() as conn:
             if segment_id is not None:
                 own = await repository.get_segment(conn, principal.account_id, segment_id)
-                if own is None:
+                if own is None or (owned_only and own["created_by"] != principal.user_id):
                     raise not_found()
                 object_type = own["object_type"]
             graph = await repository.embedding_graph(conn, principal.account_id)
@@ -421,6 +438,7 @@ class SegmentService:
             if r["is_custom"]
             and r["object_type"] == object_type
             and r["id"] != segment_id
+            and not (owned_only and r["created_by"] != principal.user_id)
             and not (segment_id and embedding.reaches(graph, r["id"], segment_id))
         ]
 

@@ -27,6 +27,7 @@ class FakeWarehouse:
         self.dry_runs: list[tuple[str, dict]] = []
         self.missing: str | None = None
         self.queries: list[str] = []
+        self.error: Exception | None = None
 
     def project(self) -> str:
         return "proj"
@@ -39,7 +40,7 @@ class FakeWarehouse:
 
     async def query(self, sql: str, params: dict, *, timeout_s: float) -> list[dict]:
         self.queries.append(sql)
-        raise QueryTimeoutError(f"no answer within {timeout_s} s")
+        raise self.error or QueryTimeoutError(f"no answer within {timeout_s} s")
 
 
 @pytest.fixture

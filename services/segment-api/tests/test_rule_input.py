@@ -209,3 +209,14 @@ async def test_expensive_routes_are_rate_limited_per_account(client, token, redi
         await client.post("/v1/segments/validate", json={"rules": FULL}, headers=theirs)
     ).status_code == 200
     await redis.aclose()
+
+
+async def test_warehouse_refusals_are_clear_problems(client, token, warehouse):
+    from segment_api.ports import WarehouseError
+
+    warehouse.error = WarehouseError("Not found: Dataset acct_x", missing=True)
+    missing = await client.post("/v1/segments/preview", json={"rules": FULL}, headers=token())
+    assert (missing.status_code, missing.json()["code"]) == (409, "warehouse_unavailable")
+    warehouse.error = WarehouseError("Resources exceeded", missing=False)
+    failed = await client.post("/v1/segments/preview", json={"rules": FULL}, headers=token())
+    assert (failed.status_code, failed.json()["code"]) == (502, "warehouse_error")

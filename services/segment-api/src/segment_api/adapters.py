@@ -7,7 +7,7 @@ from typing import Any
 from google.api_core.exceptions import GoogleAPICallError, NotFound
 from google.cloud import bigquery
 
-from segment_api.ports import DryRunResult, QueryTimeoutError
+from segment_api.ports import DryRunResult, QueryTimeoutError, WarehouseError
 from segment_runtime.bigquery import REQUEST_TIMEOUT_S, to_query_parameters
 
 
@@ -70,3 +70,9 @@ async def _query(
         return await asyncio.wait_for(asyncio.to_thread(_run), timeout_s + 1)
     except TimeoutError as exc:
         raise QueryTimeoutError(f"no answer within {timeout_s:.0f} s") from exc
+    except GoogleAPICallError as exc:
+        message = str(getattr(exc, "message", exc))
+        missing = (
+            isinstance(exc, NotFound) or "does not exist" in message or "Catalog Error" in message
+        )
+        raise WarehouseError(message[:500], missing=missing) from exc

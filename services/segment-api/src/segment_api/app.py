@@ -9,7 +9,7 @@ import pusher
 from fastapi import FastAPI, Request
 from redis.asyncio import Redis
 
-from segment_api import problems
+from segment_api import openapi, problems
 from segment_api.adapters import BigQueryWarehouse
 from segment_api.cache import Cache
 from segment_api.insights import Insights
@@ -17,6 +17,7 @@ from segment_api.palette import Palette
 from segment_api.ratelimit import RateLimiter
 from segment_api.reports import Reports
 from segment_api.routes import objects, realtime, reports, segments
+from segment_api.schemas import HealthOut
 from segment_api.segments import SegmentService
 from segment_api.settings import Settings
 from segment_runtime.auth import TokenVerifier
@@ -80,10 +81,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports.router)
 
     @app.get("/health", tags=["health"])
-    async def health(request: Request) -> dict[str, str]:
-        """Up while Postgres answers; Redis down means answers are uncached, not refused."""
+    async def health(request: Request) -> HealthOut:
+        """The gateway answers; with Redis down, answers are uncached rather than refused."""
         cache: Cache | None = getattr(request.app.state, "cache", None)
         redis_up = await cache.ping() if cache is not None else False
-        return {"status": "ok", "cache": "up" if redis_up else "down (answering uncached)"}
+        return HealthOut(status="ok", cache="up" if redis_up else "down (answering uncached)")
+
+    openapi.install(app)
 
     return app

@@ -15,8 +15,8 @@ from compiler.statements import BUILD_TIME_PARAM, SAMPLE_LIMIT_PARAM, Target
 from contracts.catalog import base_catalog
 from contracts.warehouse import dataset_id, segment_table
 from segment_api import repository
-from segment_api.ports import QueryTimeoutError, Warehouse
-from segment_api.problems import ProblemError, not_found
+from segment_api.ports import QueryTimeoutError, Warehouse, WarehouseError
+from segment_api.problems import ProblemError, not_found, warehouse_problem
 from segment_api.schemas import (
     Bucket,
     ChannelReach,
@@ -69,6 +69,8 @@ class Insights:
         )
         try:
             return await self._warehouse.query(query.sql, params, timeout_s=self._budget)
+        except WarehouseError as exc:
+            raise warehouse_problem(exc) from exc
         except QueryTimeoutError as exc:
             raise ProblemError(
                 504,

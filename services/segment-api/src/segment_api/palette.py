@@ -16,8 +16,8 @@ from contracts.catalog import (
 )
 from contracts.warehouse import dataset_id
 from segment_api.cache import Cache
-from segment_api.ports import QueryTimeoutError, Warehouse
-from segment_api.problems import ProblemError, not_found
+from segment_api.ports import QueryTimeoutError, Warehouse, WarehouseError
+from segment_api.problems import ProblemError, not_found, warehouse_problem
 from segment_api.schemas import (
     EventOut,
     FieldOut,
@@ -156,6 +156,8 @@ class Palette:
             top = await self._warehouse.query(popular.sql, {}, timeout_s=self._budget)
             some = await self._warehouse.query(sample.sql, {}, timeout_s=self._budget)
             (unique,) = await self._warehouse.query(distinct.sql, {}, timeout_s=self._budget)
+        except WarehouseError as exc:
+            raise warehouse_problem(exc) from exc
         except QueryTimeoutError as exc:
             raise ProblemError(504, "preview_timeout", "The warehouse took too long") from exc
         return FieldValuesOut(

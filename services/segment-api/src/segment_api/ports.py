@@ -17,6 +17,14 @@ class QueryTimeoutError(Exception):
     """The warehouse did not answer within the budget (the job was canceled)."""
 
 
+class WarehouseError(Exception):
+    """The warehouse refused the query; `missing` when the account's tables do not exist."""
+
+    def __init__(self, message: str, *, missing: bool) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
 class Warehouse(Protocol):
     def project(self) -> str: ...
 

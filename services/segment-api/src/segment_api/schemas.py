@@ -275,3 +275,8 @@ class PerformanceOut(BaseModel):
     distributions: dict[str, list[Bucket]] = Field(
         description="Members by source, domicile, age band and gender (customer segments)."
     )
+
+
+class HealthOut(BaseModel):
+    status: str
+    cache: str = Field(description="up, or down (answering uncached)")

@@ -161,7 +161,7 @@ async def rebuild_segment(
 @router.post(
     "/preview",
     dependencies=[rate_limited("preview")],
-    responses=problem_responses(404, 422, 429, 504),
+    responses=problem_responses(404, 409, 422, 429, 502, 504),
 )
 async def preview_rules(
     body: PreviewRequest, principal: CurrentPrincipal, insights: InsightsDep
@@ -171,7 +171,7 @@ async def preview_rules(
     return await insights.preview(principal, body)
 
 
-@router.get("/{segment_id}/detail", responses=problem_responses(404, 504))
+@router.get("/{segment_id}/detail", responses=problem_responses(404, 409, 502, 504))
 async def segment_detail(
     segment_id: UUID, principal: CurrentPrincipal, insights: InsightsDep
 ) -> DetailOut:
@@ -180,7 +180,7 @@ async def segment_detail(
     return await insights.detail(principal, segment_id)
 
 
-@router.get("/{segment_id}/members", responses=problem_responses(404, 504))
+@router.get("/{segment_id}/members", responses=problem_responses(404, 409, 502, 504))
 async def segment_members(
     segment_id: UUID,
     principal: CurrentPrincipal,
@@ -192,7 +192,7 @@ async def segment_members(
     return await insights.members(principal, segment_id, page, per_page)
 
 
-@router.get("/{segment_id}/performance", responses=problem_responses(404, 504))
+@router.get("/{segment_id}/performance", responses=problem_responses(404, 409, 502, 504))
 async def segment_performance(
     segment_id: UUID,
     principal: CurrentPrincipal,

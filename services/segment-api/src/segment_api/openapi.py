@@ -1,0 +1,193 @@
+"""Examples for every schema of the published OpenAPI document, in one place.
+
+They are added when the document is built; a test checks that every operation's
+request and success response has one, and that each example validates against its
+own schema (so an example can never lie about the contract).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from contracts.rules import RULES_EXAMPLE
+
+SEGMENT_ID = "6f1c2a5e-3b8d-4c1e-9a77-2f0b5e9d1c44"
+OTHER_ID = "0b6a1d2c-9f8e-4d7c-8b6a-5f4e3d2c1b0a"
+WHEN = "2026-11-21T08:00:00Z"
+
+_SEGMENT: dict[str, Any] = {
+    "id": SEGMENT_ID,
+    "name": "Adults in Jakarta",
+    "description": "Over 30, in Jakarta",
+    "object": "customer",
+    "rules": RULES_EXAMPLE,
+    "rules_version": 1,
+    "is_custom": True,
+    "status": "active",
+    "build_status": "done",
+    "built_at": WHEN,
+    "member_count": 1424,
+    "last_error": None,
+    "created_by": "user-42",
+    "created_at": WHEN,
+    "updated_at": WHEN,
+}
+_APPLIED = {
+    "label": "S1",
+    "segment_id": SEGMENT_ID,
+    "name": "Adults in Jakarta",
+    "sticky": False,
+    "apply_chart": True,
+}
+_EMBEDDABLE = {
+    "id": OTHER_ID,
+    "name": "VIP customers",
+    "build_status": "in_progress",
+    "warning": "still building",
+}
+
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "SegmentOut": _SEGMENT,
+    "SegmentPage": {"items": [_SEGMENT], "page": 1, "per_page": 20, "total": 1},
+    "SegmentPatch": {"name": "Adults in Jakarta (30+)"},
+    "ValidateRequest": {"rules": RULES_EXAMPLE},
+    "ValidationOut": {
+        "valid": True,
+        "errors": [],
+        "rules": RULES_EXAMPLE,
+        "sql": "CREATE OR REPLACE TABLE `p`.`acct_…`.`segment_validation` AS SELECT …",
+        "parameters": {"p0": 30, "p1": "jakarta"},
+        "dry_run": {"ok": True, "error": None, "bytes_processed": 0},
+    },
+    "PreviewRequest": {"rules": RULES_EXAMPLE, "sample_size": 3},
+    "PreviewOut": {
+        "total_matched": 1424,
+        "total_base": 10000,
+        "percentage": 14.24,
+        "sample": [
+            {
+                "object_id": "cust_0000007",
+                "full_name": "Ayu Santoso",
+                "email": "ayu.7@example.com",
+                "phone": "+628120000007",
+                "city": "Jakarta",
+            }
+        ],
+        "nodes": [
+            {"path": "rules.root.rules[0]", "matched": 6120},
+            {"path": "rules.root.rules[1]", "matched": 2010},
+            {"path": "rules.root", "matched": 1424},
+        ],
+        "edit_diff": {"would_enter": 120, "would_exit": 35},
+    },
+    "DetailOut": {
+        "id": SEGMENT_ID,
+        "name": "Adults in Jakarta",
+        "status": "active",
+        "build_status": "done",
+        "total_matched": 1424,
+        "total_base": 10000,
+        "percentage_reach": 14.24,
+        "last_updated": WHEN,
+        "reachability": {
+            "whatsapp": {"reachable": 480, "percentage": 33.71},
+            "email": {"reachable": 455, "percentage": 31.95},
+        },
+    },
+    "MembersPage": {
+        "items": [
+            {
+                "object_id": "cust_0000007",
+                "full_name": "Ayu Santoso",
+                "email": "ayu.7@example.com",
+                "phone": "+628120000007",
+                "city": "Jakarta",
+            }
+        ],
+        "page": 1,
+        "per_page": 20,
+        "total": 1424,
+    },
+    "PerformanceOut": {
+        "growth": [{"at": WHEN, "members": 1424, "entered": 30, "exited": 12}],
+        "distributions": {
+            "gender": [{"bucket": "female", "members": 702}, {"bucket": "male", "members": 690}]
+        },
+    },
+    "EmbeddableOut": _EMBEDDABLE,
+    "RefreshRun": {"run_id": OTHER_ID, "segments": 12},
+    "ObjectOut": {"name": "customer", "label": "Customer", "family": "customer"},
+    "PaletteOut": {
+        "object": "customer",
+        "label": "Customer",
+        "fields": [
+            {
+                "name": "age",
+                "label": "Age",
+                "type": "number",
+                "category": "default",
+                "operators": ["gt", "gte", "between"],
+                "options": [],
+                "discovered": False,
+            }
+        ],
+        "metrics": [
+            {
+                "name": "total_spent",
+                "label": "Total spent",
+                "group": "commerce",
+                "relation": "orders",
+            }
+        ],
+        "events": [
+            {
+                "name": "web_conversion",
+                "label": "Web conversion",
+                "kind": "web_conversion",
+                "names": ["signup", "purchase"],
+            }
+        ],
+        "relations": [{"name": "deals", "label": "Deal", "target": "deal"}],
+        "channels": ["whatsapp", "email"],
+    },
+    "FieldValuesOut": {
+        "field": "city",
+        "popular": [{"value": "Jakarta", "count": 1210}],
+        "sample": ["Bandung", "Jakarta"],
+        "unique_count": 10,
+    },
+    "ApplySegments": {"segment_ids": [SEGMENT_ID], "sticky": False},
+    "AppliedSegment": _APPLIED,
+    "ChartToggle": {"apply_chart": True},
+    "ReportFilterOut": {
+        "label": "S1",
+        "segment_id": SEGMENT_ID,
+        "cte_name": "segment_6f1c2a5e3b8d4c1e9a772f0b5e9d1c44_members",
+        "cte_sql": "SELECT `object_id` FROM `p`.`acct_…`.`segment_6f1c…`",
+        "predicate_sql": "`r`.`customer_id` IN (SELECT `object_id` FROM segment_6f1c…_members)",
+    },
+    "PusherAuth": {"auth": "segment-demo-key:3f2a…"},
+    "Body_pusher_auth_v1_realtime_pusher_auth_post": {
+        "socket_id": "1234.5678",
+        "channel_name": "private-account-d000…01",
+    },
+    "HealthOut": {"status": "ok", "cache": "up"},
+}
+
+
+def install(app: FastAPI) -> None:
+    def document() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            for name, component in schema.get("components", {}).get("schemas", {}).items():
+                if name in EXAMPLES and "examples" not in component:
+                    component["examples"] = [EXAMPLES[name]]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = document  # type: ignore[method-assign]

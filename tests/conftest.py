@@ -91,12 +91,7 @@ class Stack:
 
     def stop(self) -> None:
         for p in self.procs.values():
-            p.terminate()
-        for p in self.procs.values():
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+            processes.stop_group(p)
 
     def dump_logs(self, lines: int = 40) -> str:
         out = []
@@ -177,8 +172,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
         processes.wait_for_port(emu.port)
         yield emu
     finally:
-        running.terminate()
-        running.wait(timeout=15)
+        processes.stop_group(running)
 
 
 @pytest.fixture(scope="session")

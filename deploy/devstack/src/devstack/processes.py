@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -113,3 +116,18 @@ def wait_for_port(port: int, timeout_s: float = 60.0, host: str = "127.0.0.1") -
                 return
         time.sleep(0.2)
     raise TimeoutError(f"nothing listens on {host}:{port} after {timeout_s:.0f} s")
+
+
+def stop_group(proc: subprocess.Popen[bytes], timeout_s: float = 15.0) -> None:
+    """Stop a process started in its own session, with everything it spawned (soketi's
+    node wrapper and server, for one): SIGTERM to the group, then SIGKILL if it lingers."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=timeout_s)
+    with contextlib.suppress(ProcessLookupError):  # children that outlived their leader
+        os.killpg(proc.pid, signal.SIGKILL)

@@ -6,7 +6,6 @@ Docker engine present, a testcontainers Postgres is used instead.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from uuid import UUID, uuid4
@@ -47,14 +46,10 @@ def postgres_server() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def database_url(postgres_server: str) -> Iterator[str]:
-    from devstack.database import drop_database, ensure_database, migrate
+    from devstack.database import scratch_database
 
-    base, _, _ = postgres_server.rpartition("/")
-    url = f"{base}/segp_test_{uuid4().hex[:12]}"
-    asyncio.run(ensure_database(url))
-    migrate(url)
-    yield url
-    asyncio.run(drop_database(url))
+    with scratch_database(postgres_server, "segp_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -179,14 +179,10 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
 def stack_database_url(postgres_server: str) -> Iterator[str]:
     """The stack's own database: its services write all the time (outbox relays, job
     polling), which must never meet the other tests' TRUNCATEs."""
-    from devstack.database import drop_database, ensure_database, migrate
+    from devstack.database import scratch_database
 
-    base, _, _ = postgres_server.rpartition("/")
-    url = f"{base}/segp_stack_{uuid4().hex[:12]}"
-    asyncio.run(ensure_database(url))
-    migrate(url)
-    yield url
-    asyncio.run(drop_database(url))
+    with scratch_database(postgres_server, "segp_stack") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,7 @@ from segment_api.schemas import (
     PreviewOut,
     PreviewRequest,
 )
-from segment_api.segments import SegmentService, _require
+from segment_api.segments import SegmentService, require_scope
 from segment_runtime.auth import Access, Principal, Scope
 from segment_runtime.db import Pool
 
@@ -80,7 +80,7 @@ class Insights:
             ) from exc
 
     async def _visible(self, principal: Principal, segment_id: UUID) -> dict[str, Any]:
-        access = _require(principal, Scope.VIEW)
+        access = require_scope(principal, Scope.VIEW)
         async with self._pool.acquire() as conn:
             row = await repository.get_segment(conn, principal.account_id, segment_id)
         if row is None or (access is Access.OWNED and row["created_by"] != principal.user_id):
@@ -90,7 +90,7 @@ class Insights:
     async def preview(self, principal: Principal, body: PreviewRequest) -> PreviewOut:
         """Matched count, base total, a sample and each node's count of an unsaved rule
         set; for a saved segment, also who would enter and exit if it were saved."""
-        _require(principal, Scope.VIEW)
+        require_scope(principal, Scope.VIEW)
         if body.segment_id:
             await self._visible(principal, body.segment_id)
         # The account's cache generation moves with every change and every finished
@@ -104,10 +104,10 @@ class Insights:
         )
 
     async def _preview(self, principal: Principal, body: PreviewRequest) -> PreviewOut:
-        _require(principal, Scope.VIEW)
+        require_scope(principal, Scope.VIEW)
         current = await self._visible(principal, body.segment_id) if body.segment_id else None
         async with self._pool.acquire() as conn:
-            rules, catalog = await self._segments._checked(conn, principal.account_id, body)
+            rules, catalog = await self._segments.checked_rules(conn, principal.account_id, body)
         m = statements.membership(rules, self._target(principal.account_id), catalog)
         counts = statements.preview(m)
         today = await self._today(principal.account_id)

@@ -27,7 +27,7 @@ from segment_api.schemas import (
     RelationOut,
     ValueCount,
 )
-from segment_api.segments import _require
+from segment_api.segments import require_scope
 from segment_runtime.auth import Principal, Scope
 from segment_runtime.catalogs import account_catalog
 from segment_runtime.db import Pool
@@ -78,7 +78,7 @@ class Palette:
         return Target(self._warehouse.project(), dataset_id(account_id))
 
     async def fields(self, principal: Principal, object_name: str) -> PaletteOut:
-        _require(principal, Scope.VIEW)
+        require_scope(principal, Scope.VIEW)
         return await self._cache.through(
             principal.account_id,
             "palette",
@@ -133,7 +133,7 @@ class Palette:
     async def values(
         self, principal: Principal, object_name: str, field_name: str
     ) -> FieldValuesOut:
-        _require(principal, Scope.VIEW)
+        require_scope(principal, Scope.VIEW)
         return await self._cache.through(
             principal.account_id,
             "values",

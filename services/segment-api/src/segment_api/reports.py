@@ -13,7 +13,7 @@ from segment_api import reports_repository as repo
 from segment_api.ports import Warehouse
 from segment_api.problems import FieldError, ProblemError, not_found
 from segment_api.repository import segment_kinds
-from segment_api.segments import _require
+from segment_api.segments import require_scope
 from segment_runtime.auth import Principal, Scope
 from segment_runtime.db import Pool
 
@@ -51,7 +51,7 @@ class Reports:
         self._warehouse = warehouse
 
     async def applied(self, principal: Principal, report: str) -> list[AppliedSegment]:
-        _require(principal, Scope.VIEW)
+        require_scope(principal, Scope.VIEW)
         async with self._pool.acquire() as conn:
             rows = await repo.applied(conn, principal.account_id, principal.user_id, report)
         return [
@@ -68,7 +68,7 @@ class Reports:
     async def apply(
         self, principal: Principal, report: str, body: ApplySegments
     ) -> list[AppliedSegment]:
-        _require(principal, Scope.VIEW)
+        require_scope(principal, Scope.VIEW)
         errors = [
             FieldError(path=f"segment_ids[{i}]", code="duplicate", message="applied twice")
             for i, sid in enumerate(body.segment_ids)
@@ -104,7 +104,7 @@ class Reports:
         return await self.applied(principal, report)
 
     async def remove(self, principal: Principal, report: str, segment_id: UUID) -> None:
-        _require(principal, Scope.VIEW)
+        require_scope(principal, Scope.VIEW)
         async with self._pool.acquire() as conn:
             if not await repo.remove(
                 conn, principal.account_id, principal.user_id, report, segment_id
@@ -114,7 +114,7 @@ class Reports:
     async def chart(
         self, principal: Principal, report: str, segment_id: UUID, body: ChartToggle
     ) -> list[AppliedSegment]:
-        _require(principal, Scope.VIEW)
+        require_scope(principal, Scope.VIEW)
         async with self._pool.acquire() as conn:
             if not await repo.set_chart(
                 conn,
@@ -131,7 +131,7 @@ class Reports:
         self, principal: Principal, report: str, alias: str, id_column: str
     ) -> list[ReportFilterOut]:
         """For each applied, built segment: a CTE and a predicate on `alias`.`id_column`."""
-        _require(principal, Scope.VIEW)
+        require_scope(principal, Scope.VIEW)
         async with self._pool.acquire() as conn:
             rows = await repo.applied(conn, principal.account_id, principal.user_id, report)
         target = Target(self._warehouse.project(), dataset_id(principal.account_id))

@@ -56,7 +56,7 @@ def _out(row: dict[str, Any]) -> SegmentOut:
     return SegmentOut.model_validate({**row, "object": row["object_type"]})
 
 
-def _require(principal: Principal, scope: Scope) -> Access:
+def require_scope(principal: Principal, scope: Scope) -> Access:
     access = principal.access(scope)
     if access is Access.DISABLED:
         raise forbidden(f"{scope} is disabled for this user")
@@ -142,7 +142,7 @@ class SegmentService:
                 f"this plan allows {limits.max_segments} active segments",
             )
 
-    async def _checked(
+    async def checked_rules(
         self, conn: Connection, account_id: UUID, body: RulesInput
     ) -> tuple[RuleSet, Catalog]:
         """The canonical rule set, checked against the account's catalog and plan."""
@@ -156,10 +156,10 @@ class SegmentService:
 
     async def validate(self, principal: Principal, body: ValidateRequest) -> ValidationOut:
         """Every error with its path, or the build statement and a BigQuery dry run of it."""
-        _require(principal, Scope.VIEW)
+        require_scope(principal, Scope.VIEW)
         async with self._pool.acquire() as conn:
             try:
-                rules, catalog = await self._checked(conn, principal.account_id, body)
+                rules, catalog = await self.checked_rules(conn, principal.account_id, body)
             except ProblemError as exc:
                 return ValidationOut(valid=False, errors=exc.problem.errors)
         target = Target(self._warehouse.project(), dataset_id(principal.account_id))
@@ -181,12 +181,12 @@ class SegmentService:
         )
 
     async def create(self, principal: Principal, body: SegmentCreate) -> SegmentOut:
-        _require(principal, Scope.ADD)
+        require_scope(principal, Scope.ADD)
         segment_id = uuid4()
         async with self._pool.acquire() as conn, conn.transaction():
             await self._provision(conn, principal)
             await self._within_plan(conn, principal.account_id)
-            rules, _ = await self._checked(conn, principal.account_id, body)
+            rules, _ = await self.checked_rules(conn, principal.account_id, body)
             try:
                 row = await repository.insert_segment(
                     conn,
@@ -246,7 +246,7 @@ class SegmentService:
             or (view is Access.OWNED and row["created_by"] != principal.user_id)
         ):
             raise not_found()
-        access = _require(principal, scope)
+        access = require_scope(principal, scope)
         if access is Access.OWNED and row["created_by"] != principal.user_id:
             raise forbidden(f"{scope} is limited to segments you created")
         if not row["is_custom"] and not rebuilding:
@@ -265,7 +265,7 @@ class SegmentService:
             row = await self._locked(conn, principal, segment_id, Scope.MANAGE)
             rules = None
             if body.rules is not None or body.rule_groups is not None:
-                rules, _ = await self._checked(
+                rules, _ = await self.checked_rules(
                     conn,
                     principal.account_id,
                     RulesInput.model_validate(
@@ -338,7 +338,7 @@ class SegmentService:
         await self.cache.invalidate(principal.account_id)
 
     async def duplicate(self, principal: Principal, segment_id: UUID) -> SegmentOut:
-        _require(principal, Scope.ADD)
+        require_scope(principal, Scope.ADD)
         async with self._pool.acquire() as conn, conn.transaction():
             original = await repository.get_segment(conn, principal.account_id, segment_id)
             await self._within_plan(conn, principal.account_id)
@@ -411,7 +411,7 @@ class SegmentService:
     ) -> list[EmbeddableOut]:
         """Custom segments of the object type that the segment may embed: not itself, and
         none that already embeds it; those still building or failed carry a warning."""
-        access = _require(principal, Scope.VIEW)
+        access = require_scope(principal, Scope.VIEW)
         owned_only = access is Access.OWNED
         async with self._pool.acquire() as conn:
             if segment_id is not None:
@@ -443,7 +443,7 @@ class SegmentService:
         ]
 
     async def get(self, principal: Principal, segment_id: UUID) -> SegmentOut:
-        access = _require(principal, Scope.VIEW)
+        access = require_scope(principal, Scope.VIEW)
         async with self._pool.acquire() as conn:
             row = await repository.get_segment(conn, principal.account_id, segment_id)
         if row is None or (access is Access.OWNED and row["created_by"] != principal.user_id):
@@ -459,7 +459,7 @@ class SegmentService:
             await _announce(conn, principal, default, ChangeKind.CREATED)
 
     async def list(self, principal: Principal, query: ListQuery) -> SegmentPage:
-        access = _require(principal, Scope.VIEW)
+        access = require_scope(principal, Scope.VIEW)
         async with self._pool.acquire() as conn, conn.transaction():
             await self._provision(conn, principal)
         owner = principal.user_id if access is Access.OWNED else None
@@ -493,7 +493,7 @@ class SegmentService:
 
     async def refresh_all(self, principal: Principal) -> RefreshRun:
         """The first document's "expire all": every active segment is rebuilt."""
-        if _require(principal, Scope.MANAGE) is not Access.ALL:
+        if require_scope(principal, Scope.MANAGE) is not Access.ALL:
             raise forbidden("refreshing every segment needs customers_segment_manage = all")
         run_id = uuid4()
         async with self._pool.acquire() as conn, conn.transaction():

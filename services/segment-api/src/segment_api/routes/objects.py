@@ -9,7 +9,7 @@ from contracts.catalog import OBJECT_TYPES
 from segment_api.deps import CurrentPrincipal, PaletteDep, rate_limited
 from segment_api.problems import problem_responses
 from segment_api.schemas import FieldValuesOut, PaletteOut
-from segment_api.segments import _require
+from segment_api.segments import require_scope
 from segment_runtime.auth import Scope
 
 router = APIRouter(
@@ -28,7 +28,7 @@ class ObjectOut(BaseModel):
 @router.get("")
 async def list_objects(principal: CurrentPrincipal) -> list[ObjectOut]:
     """The object types one can segment."""
-    _require(principal, Scope.VIEW)
+    require_scope(principal, Scope.VIEW)
     return [ObjectOut(name=o.name, label=o.label, family=o.family) for o in OBJECT_TYPES.values()]
 
 

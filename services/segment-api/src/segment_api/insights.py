@@ -91,8 +91,7 @@ class Insights:
         """Matched count, base total, a sample and each node's count of an unsaved rule
         set; for a saved segment, also who would enter and exit if it were saved."""
         require_scope(principal, Scope.VIEW)
-        if body.segment_id:
-            await self._visible(principal, body.segment_id)
+        current = await self._visible(principal, body.segment_id) if body.segment_id else None
         # The account's cache generation moves with every change and every finished
         # build, so it stands for the data version too.
         return await self._segments.cache.through(
@@ -100,12 +99,12 @@ class Insights:
             "preview",
             body.model_dump(mode="json", by_alias=True),
             model=PreviewOut,
-            compute=lambda: self._preview(principal, body),
+            compute=lambda: self._preview(principal, body, current),
         )
 
-    async def _preview(self, principal: Principal, body: PreviewRequest) -> PreviewOut:
-        require_scope(principal, Scope.VIEW)
-        current = await self._visible(principal, body.segment_id) if body.segment_id else None
+    async def _preview(
+        self, principal: Principal, body: PreviewRequest, current: dict[str, Any] | None
+    ) -> PreviewOut:
         async with self._pool.acquire() as conn:
             rules, catalog = await self._segments.checked_rules(conn, principal.account_id, body)
         m = statements.membership(rules, self._target(principal.account_id), catalog)

@@ -19,7 +19,8 @@ from devstack.docker import docker_available
 from segment_runtime.db import Pool, create_pool
 
 _TABLES = (
-    "build_history",
+    "builds",
+    "segment_build_state",
     "jobs",
     "refresh_runs",
     "processed_messages",

@@ -3,7 +3,7 @@ against the reference evaluator."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
@@ -11,6 +11,7 @@ import httpx
 import pytest
 from google.cloud import bigquery
 
+from build_records import record_build
 from compiler import statements
 from contracts.rules import RuleSet
 from contracts.warehouse import dataset_id, segment_table
@@ -104,11 +105,8 @@ async def build_saved(http, client, account, db, tables, rules) -> str:
         query.sql, job_config=bigquery.QueryJobConfig(query_parameters=to_query_parameters(params))
     ).result()
     async with db.acquire() as conn:
-        await conn.execute(
-            "UPDATE segments SET built_at = now(), member_count = $2,"
-            " build_status = 'done' WHERE id = $1",
-            created["id"],
-            len(evaluator(tables).members(rule_set)),
+        await record_build(
+            conn, UUID(created["id"]), member_count=len(evaluator(tables).members(rule_set))
         )
     return created["id"]
 
@@ -213,23 +211,17 @@ async def test_performance_shows_growth_and_distributions(api, db):
     http, client, account, tables = api
     segment_id = await build_saved(http, client, account, db, tables, RULES)
     async with db.acquire() as conn:
+        await conn.execute("DELETE FROM builds WHERE segment_id = $1", UUID(segment_id))
         for i, members in enumerate((10, 14, 12)):
-            await conn.execute(
-                "INSERT INTO build_history (segment_id, account_id, job_id, status, rules_version,"
-                " member_count, entered, exited, finished_at)"
-                " VALUES ($1, $2, $3, 'done', 1, $4, 2, 1, now() - make_interval(days => $5))",
+            await record_build(
+                conn,
                 UUID(segment_id),
-                account,
-                f"j{i}",
-                members,
-                3 - i,
+                member_count=members,
+                entered=2,
+                exited=1,
+                built_at=datetime.now(UTC) - timedelta(days=3 - i),
             )
-        await conn.execute(
-            "INSERT INTO build_history (segment_id, account_id, job_id, status, rules_version,"
-            " finished_at) VALUES ($1, $2, 'failed', 'failed', 1, now())",
-            UUID(segment_id),
-            account,
-        )
+        await record_build(conn, UUID(segment_id), state="failed", reason="boom")
     body = (await http.get(f"/v1/segments/{segment_id}/performance")).json()
     assert [g["members"] for g in body["growth"]] == [10, 14, 12]  # failed builds left out
     members = evaluator(tables).members(RuleSet.model_validate(RULES))

@@ -7,12 +7,14 @@ from pydantic import BaseModel, ValidationError
 
 from contracts.messages import (
     BuildMode,
+    BuildState,
     BuildStatus,
     CascadeRequested,
     CascadeRequestedData,
     ChangeKind,
     JobCompleted,
     JobCompletedData,
+    JobOutcome,
     SegmentChanged,
     SegmentChangedData,
 )
@@ -43,9 +45,7 @@ def test_each_message_names_its_topic_and_is_keyed_as_documented():
         source="test",
         accountid=ACCOUNT,
         correlationid=uuid4(),
-        data=CascadeRequestedData(
-            origin_segment_id=SEGMENT, parent_segment_ids=[uuid4()], cascade_id=uuid4()
-        ),
+        data=CascadeRequestedData(scope="segments", segment_ids=[SEGMENT], cause="rebuild"),
     )
     assert topic_for(cascade).name == CASCADE_REQUESTED
     assert topic_for(cascade).key(cascade) == str(ACCOUNT)
@@ -77,7 +77,12 @@ def test_envelope_carries_cloudevents_attributes():
         accountid=ACCOUNT,
         correlationid=uuid4(),
         data=JobCompletedData(
-            segment_id=SEGMENT, job_id="j", status=BuildStatus.DONE, rules_version=1, member_count=3
+            build_id=uuid4(),
+            segment_id=SEGMENT,
+            job_id="j",
+            status=JobOutcome.DONE,
+            rules_version=1,
+            member_count=3,
         ),
     ).model_dump(mode="json")
     assert {
@@ -93,3 +98,15 @@ def test_envelope_carries_cloudevents_attributes():
     } <= body.keys()
     assert body["type"] == JOB_COMPLETED
     assert BuildMode.BUILD.value == "build"
+
+
+def test_every_build_state_maps_to_one_frontend_status_and_ends_or_not():
+    assert {s: (s.status, s.terminal) for s in BuildState} == {
+        BuildState.REQUESTED: (BuildStatus.IN_PROGRESS, False),
+        BuildState.SUBMITTED: (BuildStatus.IN_PROGRESS, False),
+        BuildState.RUNNING: (BuildStatus.IN_PROGRESS, False),
+        BuildState.DONE: (BuildStatus.DONE, True),
+        BuildState.FAILED: (BuildStatus.FAILED, True),
+        BuildState.SKIPPED: (BuildStatus.SKIPPED, True),
+        BuildState.CANCELED: (BuildStatus.CANCELED, True),
+    }

@@ -1,6 +1,9 @@
-"""The messages of the four platform topics and the build request topic.
+"""The messages of every platform topic.
 
-Events are named in the past tense: each states a fact that already happened.
+Facts are named in the past tense and may have any number of consumers
+(`segment.changed`, `job.submitted`, `job.started`, `job.completed`,
+`build.changed`). Commands (`cascade.requested` to the scheduler,
+`build.requested` to the compiler) ask one named handler to act.
 """
 
 from __future__ import annotations
@@ -30,10 +33,60 @@ class ChangeKind(StrEnum):
 
 
 class BuildStatus(StrEnum):
-    """A segment's build state, as the frontend shows it."""
+    """A segment's build state as the frontend shows it (a projection of its latest build)."""
 
     PENDING = "pending"
     IN_PROGRESS = "in_progress"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    SKIPPED = "skipped"
+
+
+class BuildState(StrEnum):
+    """One build's life: requested → submitted → running → done | failed | skipped | canceled."""
+
+    REQUESTED = "requested"  # decided by the scheduler; waits for what the segment embeds
+    SUBMITTED = "submitted"  # the compiler submitted its job to BigQuery
+    RUNNING = "running"  # BigQuery said the job runs
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # a dependency failed, a cycle, or over the account's cost threshold
+    CANCELED = "canceled"  # the segment was archived or deleted, or the job timed out
+
+    @property
+    def terminal(self) -> bool:
+        return self in _TERMINAL
+
+    @property
+    def status(self) -> BuildStatus:
+        """What a frontend shows for a segment whose latest build is in this state."""
+        return _STATUS[self]
+
+
+_TERMINAL = frozenset({BuildState.DONE, BuildState.FAILED, BuildState.SKIPPED, BuildState.CANCELED})
+_STATUS = {
+    BuildState.REQUESTED: BuildStatus.IN_PROGRESS,
+    BuildState.SUBMITTED: BuildStatus.IN_PROGRESS,
+    BuildState.RUNNING: BuildStatus.IN_PROGRESS,
+    BuildState.DONE: BuildStatus.DONE,
+    BuildState.FAILED: BuildStatus.FAILED,
+    BuildState.SKIPPED: BuildStatus.SKIPPED,
+    BuildState.CANCELED: BuildStatus.CANCELED,
+}
+
+
+class BuildCause(StrEnum):
+    CREATE = "create"
+    EDIT = "edit"
+    UNARCHIVE = "unarchive"
+    REBUILD = "rebuild"  # a user asked
+    REFRESH = "refresh"  # a scheduled or manual refresh run
+    CASCADE = "cascade"  # something the segment embeds was rebuilt
+    RECOVERY = "recovery"  # the reconciler found a change no build had answered
+
+
+class JobOutcome(StrEnum):
     DONE = "done"
     FAILED = "failed"
     CANCELED = "canceled"
@@ -63,31 +116,35 @@ class SegmentChanged(Envelope):
 
 
 class BuildRequestedData(_Data):
+    build_id: UUID = Field(description="The scheduler's build record; the job id derives from it.")
     segment_id: UUID = Field(description="The segment to build.", examples=[_EXAMPLE_SEGMENT])
     mode: BuildMode = Field(BuildMode.REFRESH, description="Replace the table, or refresh it.")
-    reason: Literal["schedule", "cascade", "manual"] = Field(
-        description="Why the build was asked for."
-    )
-    run_id: UUID | None = Field(None, description="The refresh run or cascade it belongs to.")
+    cause: BuildCause = Field(description="Why the scheduler decided this build.")
+    rules_version: int = Field(ge=1, description="The rules version the build was asked for.")
+    run_id: UUID | None = Field(None, description="The refresh run it belongs to.")
+    attempt: int = Field(1, ge=1, description="Above 1 when the reconciler re-sent the command.")
 
 
 class BuildRequested(Envelope):
-    """The scheduler (or an operator) asked for a segment's table to be rebuilt."""
+    """Command, one handler (the compiler): compile this build and submit its job.
+
+    Only the scheduler sends it, once everything the segment embeds has been built."""
 
     type: Literal["build.requested"] = "build.requested"
     data: BuildRequestedData
 
 
 class JobSubmittedData(_Data):
+    build_id: UUID = Field(description="The build the job serves.")
     segment_id: UUID = Field(description="The segment being built.", examples=[_EXAMPLE_SEGMENT])
-    job_id: str = Field(description="BigQuery job id.", examples=["seg_6f1c2a5e_v1_0a1b2c3d"])
+    job_id: str = Field(description="BigQuery job id.", examples=["seg_6f1c2a5e_b0a1b2c3d4e5f"])
     mode: BuildMode = Field(description="Replace the table, or refresh it.")
     rules_version: int = Field(ge=1, description="The rule set version the job builds.")
     table: str = Field(
         description="Fully qualified member table the job writes.",
         examples=["demo.acct_d0000000000040008000000000000001.segment_6f1c2a5e"],
     )
-    run_id: UUID | None = Field(None, description="The refresh run or cascade it belongs to.")
+    run_id: UUID | None = Field(None, description="The refresh run it belongs to.")
     build_time: datetime | None = Field(
         None, description="The run's time; members who entered in it carry it as entered_at."
     )
@@ -100,41 +157,101 @@ class JobSubmitted(Envelope):
     data: JobSubmittedData
 
 
-class JobCompletedData(_Data):
-    segment_id: UUID = Field(description="The segment built.", examples=[_EXAMPLE_SEGMENT])
+class JobStartedData(_Data):
+    build_id: UUID = Field(description="The build the job serves.")
+    segment_id: UUID = Field(description="The segment being built.", examples=[_EXAMPLE_SEGMENT])
     job_id: str = Field(description="BigQuery job id.")
-    status: BuildStatus = Field(description="done, failed or canceled.")
+    started_at: datetime | None = Field(None, description="When BigQuery started it.")
+
+
+class JobStarted(Envelope):
+    """BigQuery reported a submitted job as running."""
+
+    type: Literal["job.started"] = "job.started"
+    data: JobStartedData
+
+
+class JobCompletedData(_Data):
+    build_id: UUID = Field(description="The build the job served.")
+    segment_id: UUID = Field(description="The segment built.", examples=[_EXAMPLE_SEGMENT])
+    job_id: str = Field(description="BigQuery job id (compile_<build> when no job was created).")
+    status: JobOutcome = Field(description="done, failed or canceled.")
     rules_version: int = Field(ge=1, description="The rule set version the job built.")
     member_count: int | None = Field(None, ge=0, description="Rows in the member table.")
     built_at: datetime | None = Field(None, description="When the job ended.")
     duration_ms: int | None = Field(None, ge=0, description="How long BigQuery ran the job.")
     bytes_billed: int | None = Field(None, ge=0, description="Bytes billed, where reported.")
-    error: str | None = Field(None, description="Why the job failed, as BigQuery said it.")
+    error: str | None = Field(None, description="Why the job failed or was canceled.")
     entered: int | None = Field(None, ge=0, description="Members who entered in this run.")
     exited: int | None = Field(None, ge=0, description="Members who left in this run (refresh).")
-    run_id: UUID | None = Field(None, description="The refresh run or cascade it belongs to.")
+    run_id: UUID | None = Field(None, description="The refresh run it belongs to.")
 
 
 class JobCompleted(Envelope):
-    """A segment build job ended: done, failed or canceled."""
+    """A segment build job ended: done, failed or canceled. A fact; the scheduler decides."""
 
     type: Literal["job.completed"] = "job.completed"
     data: JobCompletedData
 
 
 class CascadeRequestedData(_Data):
-    origin_segment_id: UUID = Field(description="The segment whose change must propagate.")
-    parent_segment_ids: list[UUID] = Field(
-        description="Segments that embed the origin directly; the scheduler plans the rest."
+    scope: Literal["segments", "account"] = Field(
+        description="`segments`: rebuild these and every segment that embeds them, each once "
+        "and after what it embeds; `account`: a refresh run over every active segment."
     )
-    cascade_id: UUID = Field(description="Shared by every rebuild of one cascade.")
+    segment_ids: list[UUID] = Field(
+        default_factory=list, description="With scope `segments`: where the cascade starts."
+    )
+    cause: Literal["rebuild", "refresh"] = Field(description="Why it was asked for.")
+    run_id: UUID | None = Field(
+        None, description="With scope `account`: the id the refresh run will carry."
+    )
 
 
 class CascadeRequested(Envelope):
-    """A segment embedded by others was rebuilt; its ancestors need rebuilding."""
+    """Command, one handler (the scheduler): plan the builds of a cascade or a refresh run."""
 
     type: Literal["cascade.requested"] = "cascade.requested"
     data: CascadeRequestedData
 
 
-AnyMessage = SegmentChanged | BuildRequested | JobSubmitted | JobCompleted | CascadeRequested
+class RunProgress(_Data):
+    run_id: UUID = Field(description="The refresh run.")
+    state: Literal["running", "finished"] = Field(description="Finished once no build is open.")
+    total: int = Field(ge=0, description="Builds in the run.")
+    counts: dict[str, int] = Field(description="Builds of the run in each state.")
+
+
+class BuildChangedData(_Data):
+    build_id: UUID = Field(description="The build record.")
+    segment_id: UUID = Field(description="Its segment.", examples=[_EXAMPLE_SEGMENT])
+    state: BuildState = Field(description="The build's new state.")
+    status: BuildStatus = Field(description="The segment's build status a frontend shows.")
+    cause: BuildCause = Field(description="Why the build exists.")
+    rules_version: int = Field(ge=1, description="The rules version it builds.")
+    since: datetime = Field(description="When the build entered this state.")
+    reason: str | None = Field(None, description="Why it failed, was skipped or canceled.")
+    job_id: str | None = Field(None, description="BigQuery job id, once submitted.")
+    member_count: int | None = Field(None, ge=0, description="Rows in the table, once done.")
+    entered: int | None = Field(None, ge=0, description="Members who entered in this build.")
+    exited: int | None = Field(None, ge=0, description="Members who left in this build.")
+    built_at: datetime | None = Field(None, description="When the member table was written.")
+    run: RunProgress | None = Field(None, description="The refresh run's progress, if any.")
+
+
+class BuildChanged(Envelope):
+    """A build changed state. Published only by the scheduler, the builds' one writer."""
+
+    type: Literal["build.changed"] = "build.changed"
+    data: BuildChangedData
+
+
+AnyMessage = (
+    SegmentChanged
+    | BuildRequested
+    | JobSubmitted
+    | JobStarted
+    | JobCompleted
+    | CascadeRequested
+    | BuildChanged
+)

@@ -7,18 +7,24 @@ from dataclasses import dataclass
 
 from contracts.messages import (
     AnyMessage,
+    BuildChanged,
     BuildRequested,
     CascadeRequested,
     JobCompleted,
+    JobStarted,
     JobSubmitted,
     SegmentChanged,
 )
 
-SEGMENT_CHANGED = "segment.changed"
-BUILD_REQUESTED = "build.requested"
-JOB_SUBMITTED = "job.submitted"
-JOB_COMPLETED = "job.completed"
-CASCADE_REQUESTED = "cascade.requested"
+# Facts (any number of consumers):
+SEGMENT_CHANGED = "segment.changed"  # gateway: a segment was created/edited/archived/deleted
+JOB_SUBMITTED = "job.submitted"  # compiler: a build's job went to BigQuery
+JOB_STARTED = "job.started"  # job monitor: BigQuery runs the job
+JOB_COMPLETED = "job.completed"  # job monitor (compiler, when no job could be made): it ended
+BUILD_CHANGED = "build.changed"  # scheduler: a build changed state (what frontends are told)
+# Commands (exactly one handler):
+CASCADE_REQUESTED = "cascade.requested"  # → scheduler: plan a rebuild cascade or refresh run
+BUILD_REQUESTED = "build.requested"  # → compiler: compile and submit this build's job
 # Poison messages land here with the original topic, partition, offset and error in headers.
 DEAD_LETTER = "dead-letter"
 
@@ -46,7 +52,9 @@ TOPICS: dict[str, Topic] = {
         Topic(SEGMENT_CHANGED, SegmentChanged, _segment_key),
         Topic(BUILD_REQUESTED, BuildRequested, _segment_key),
         Topic(JOB_SUBMITTED, JobSubmitted, _segment_key),
+        Topic(JOB_STARTED, JobStarted, _segment_key),
         Topic(JOB_COMPLETED, JobCompleted, _segment_key),
+        Topic(BUILD_CHANGED, BuildChanged, _segment_key),
         Topic(CASCADE_REQUESTED, CascadeRequested, _account_key),
     )
 }

@@ -5,7 +5,7 @@ transactions), so publishers go through the outbox and consumers record the ids
 they processed. A message that can never be processed (it does not parse, or
 its content is invalid) is a poison message: it goes to the dead-letter topic
 with where it came from, and the consumer carries on. Any other error nacks the
-message so it is delivered again.
+message so it is delivered again, within a retry budget.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import asyncpg
 import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -32,57 +33,118 @@ from contracts.topics import DEAD_LETTER, TOPICS, topic_for
 log = structlog.get_logger(__name__)
 
 JSON_HEADERS = {"content-type": "application/json"}
-# Wait before a failed message is delivered again, so a broken dependency is not hammered.
-REDELIVERY_PAUSE_S = 1.0
+# A platform message is a few KB; anything near the broker's 1 MB default is not one of ours.
+MAX_MESSAGE_BYTES = 512 * 1024
+# What a dead letter keeps of an oversized body (enough to see what it was).
+DEAD_LETTER_BODY_BYTES = 64 * 1024
+# A handler error that is not poison is retried this many times, with a capped growing pause,
+# then the message goes to the dead letters with its cause and the partition moves on.
+RETRY_BUDGET = 8
+FIRST_RETRY_PAUSE_S = 0.5
+MAX_RETRY_PAUSE_S = 15.0
 
 
 class PoisonMessageError(Exception):
     """Raised by a handler for a message that can never succeed (bad content)."""
 
 
+# Content that can never be processed, however often it is delivered.
+POISON: tuple[type[Exception], ...] = (
+    PoisonMessageError,
+    ValidationError,
+    json.JSONDecodeError,
+    UnicodeDecodeError,
+    asyncpg.IntegrityConstraintViolationError,  # e.g. a job for an account that does not exist
+    asyncpg.DataError,
+)
+
+
 def message_headers(message_type: str, message_id: str) -> dict[str, str]:
     return {**JSON_HEADERS, "ce_type": message_type, "ce_id": message_id}
 
 
-def dead_letter_middleware(broker: Callable[[], KafkaBroker]) -> type[BaseMiddleware]:
-    """A consumer middleware sending poison messages to the dead-letter topic."""
+def retry_pause(attempt: int) -> float:
+    return float(min(MAX_RETRY_PAUSE_S, FIRST_RETRY_PAUSE_S * 2 ** max(attempt - 1, 0)))
+
+
+def dead_letter_middleware(
+    broker: Callable[[], KafkaBroker], consumer: str
+) -> type[BaseMiddleware]:
+    """A consumer middleware sending poison, oversized and hopeless messages to the dead
+    letters (with where they came from, who refused them and why), so a partition never
+    stalls behind one record."""
+    attempts: dict[tuple[str, int, int], int] = {}
+
+    async def dead_letter(msg: StreamMessage[Any], why: str) -> None:
+        record = msg.raw_message
+        where = {
+            "topic": str(getattr(record, "topic", "")),
+            "partition": str(getattr(record, "partition", "")),
+            "offset": str(getattr(record, "offset", "")),
+        }
+        # An expected outcome, not a crash: no traceback.
+        log.error("dead_lettered", error=why[:500], consumer=consumer, **where)
+        if where["topic"] == DEAD_LETTER:
+            return  # never feed the dead-letter topic to itself
+        body = msg.body
+        # The original CloudEvents headers travel along (a replay needs them); its content
+        # type does not, since a dead letter's body may be anything.
+        headers = {
+            k: v.decode(errors="replace") if isinstance(v, bytes) else str(v)
+            for k, v in (getattr(record, "headers", None) or [])
+            if k.startswith("ce_")
+        }
+        if len(body) > DEAD_LETTER_BODY_BYTES:
+            headers["dl_truncated_from"] = str(len(body))
+            body = body[:DEAD_LETTER_BODY_BYTES]
+        await broker().publish(
+            body,
+            DEAD_LETTER,
+            key=getattr(record, "key", None),
+            headers={
+                **headers,
+                "dl_error": why[:2000],
+                "dl_consumer": consumer,
+                **{f"dl_{k}": v for k, v in where.items()},
+            },
+        )
 
     class DeadLetterMiddleware(BaseMiddleware):
         async def consume_scope(
             self, call_next: Callable[[StreamMessage[Any]], Any], msg: StreamMessage[Any]
         ) -> Any:
-            try:
-                return await call_next(msg)
-            except (
-                ValidationError,
-                PoisonMessageError,
-                json.JSONDecodeError,
-                UnicodeDecodeError,
-            ) as exc:
-                record = msg.raw_message
-                where = {
-                    "topic": str(getattr(record, "topic", "")),
-                    "partition": str(getattr(record, "partition", "")),
-                    "offset": str(getattr(record, "offset", "")),
-                }
-                # An expected outcome, not a crash: no traceback.
-                log.error("poison_message", error=str(exc)[:500], **where)  # noqa: TRY400
-                if where["topic"] == DEAD_LETTER:
-                    return None  # never feed the dead-letter topic to itself
-                await broker().publish(
-                    msg.body,
-                    DEAD_LETTER,
-                    key=getattr(record, "key", None),
-                    headers={
-                        "dl_error": f"{type(exc).__name__}: {exc}"[:2000],
-                        **{f"dl_{k}": v for k, v in where.items()},
-                    },
+            record = msg.raw_message
+            key = (
+                str(getattr(record, "topic", "")),
+                int(getattr(record, "partition", -1)),
+                int(getattr(record, "offset", -1)),
+            )
+            if len(msg.body) > MAX_MESSAGE_BYTES:
+                await dead_letter(
+                    msg, f"oversized: {len(msg.body)} bytes > {MAX_MESSAGE_BYTES} allowed"
                 )
                 return None
-            except Exception:
-                log.exception("handler_failed_will_redeliver")
-                await asyncio.sleep(REDELIVERY_PAUSE_S)
+            try:
+                result = await call_next(msg)
+            except POISON as exc:
+                attempts.pop(key, None)
+                await dead_letter(msg, f"{type(exc).__name__}: {exc}")
+                return None
+            except Exception as exc:
+                attempt = attempts.get(key, 0) + 1
+                if attempt >= RETRY_BUDGET:
+                    attempts.pop(key, None)
+                    log.exception("handler_failed_giving_up", consumer=consumer, attempt=attempt)
+                    await dead_letter(
+                        msg, f"retry budget of {RETRY_BUDGET} spent: {type(exc).__name__}: {exc}"
+                    )
+                    return None
+                attempts[key] = attempt
+                log.exception("handler_failed_will_redeliver", consumer=consumer, attempt=attempt)
+                await asyncio.sleep(retry_pause(attempt))
                 raise
+            attempts.pop(key, None)
+            return result
 
     return DeadLetterMiddleware
 
@@ -93,7 +155,7 @@ def make_broker(bootstrap: str, client_id: str) -> KafkaBroker:
         bootstrap,
         client_id=client_id,
         enable_idempotence=False,  # not supported by the local broker; the outbox covers it
-        middlewares=[dead_letter_middleware(lambda: holder[0])],
+        middlewares=[dead_letter_middleware(lambda: holder[0], client_id)],
     )
     holder.append(broker)
     return broker

@@ -14,7 +14,9 @@ from faststream.kafka import KafkaBroker
 from segment_runtime.db import Pool, create_pool
 from segment_runtime.kafka import ensure_topics, make_broker
 from segment_runtime.logs import configure_logging
+from segment_runtime.maintenance import prune_delivered
 from segment_runtime.outbox import OutboxRelay
+from segment_runtime.supervision import every, supervise
 
 T = TypeVar("T")
 
@@ -24,9 +26,9 @@ class Resources:
     pool: Pool
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
-    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        """Run a background loop for the life of the process."""
-        self.tasks.append(asyncio.create_task(coro))
+    def spawn(self, name: str, loop: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run a background loop for the life of the process, restarted if it fails."""
+        self.tasks.append(asyncio.create_task(supervise(name, loop), name=name))
 
     async def close(self) -> None:
         for task in self.tasks:
@@ -38,16 +40,29 @@ class Resources:
 
 
 async def open_resources(
-    database_url: str, bootstrap: str, broker: KafkaBroker, *, relay: bool = True
+    name: str, database_url: str, bootstrap: str, broker: KafkaBroker, *, relay: bool = True
 ) -> Resources:
     await ensure_topics(bootstrap)
     resources = Resources(await create_pool(database_url))
     if relay:
-        outbox = OutboxRelay(
-            resources.pool, lambda t, v, k, h: broker.publish(v, t, key=k, headers=h)
-        )
-        resources.spawn(outbox.run())
+
+        async def publish(topic: str, value: bytes, key: bytes, headers: dict[str, str]) -> None:
+            try:
+                await broker.publish(value, topic, key=key, headers=headers)
+            except Exception:
+                # A restarted broker (the local one keeps nothing) has lost its topics.
+                await ensure_topics(bootstrap)
+                raise
+
+        outbox = OutboxRelay(resources.pool, publish)
+        resources.spawn("outbox-relay", outbox.run)
+    resources.spawn(
+        "prune", lambda: every(PRUNE_EVERY_S, lambda: prune_delivered(resources.pool, name))
+    )
     return resources
+
+
+PRUNE_EVERY_S = 600.0
 
 
 class Slot(Generic[T]):
@@ -81,7 +96,7 @@ class ServiceProcess:
 
         @self.app.on_startup
         async def start() -> None:
-            opened = await open_resources(self.database_url, self.bootstrap, self.broker)
+            opened = await open_resources(self.name, self.database_url, self.bootstrap, self.broker)
             self.resources.set(opened)
             wire(opened)
 

@@ -15,13 +15,13 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import asyncpg
 import structlog
 from asyncpg.pool import PoolConnectionProxy
 
 from contracts.messages import AnyMessage
 from contracts.topics import topic_for
 from segment_runtime.db import Connection, Pool
+from segment_runtime.kafka import MAX_MESSAGE_BYTES
 
 log = structlog.get_logger(__name__)
 
@@ -29,8 +29,15 @@ NOTIFY_CHANNEL = "outbox"
 Publish = Callable[[str, bytes, bytes, dict[str, str]], Awaitable[Any]]
 
 
+class OversizedMessageError(ValueError):
+    """Refused at publish: consumers dead-letter such a record rather than process it."""
+
+
 async def enqueue(conn: Connection, message: AnyMessage) -> None:
     topic = topic_for(message)
+    size = len(message.model_dump_json())
+    if size > MAX_MESSAGE_BYTES:
+        raise OversizedMessageError(f"{message.type} is {size} bytes (> {MAX_MESSAGE_BYTES})")
     await conn.execute(
         "INSERT INTO outbox (id, topic, key, message_type, payload) VALUES ($1, $2, $3, $4, $5)",
         message.id,
@@ -53,6 +60,9 @@ class OutboxRelay:
         self._wake = asyncio.Event()
 
     async def run(self) -> None:
+        """Publish until cancelled. A publish or database error is logged and retried at the
+        poll interval (rows stay unpublished, so nothing is lost); a lost LISTEN connection
+        ends the run, and the supervisor starts it again with a new one."""
         listener: PoolConnectionProxy | None = None
         try:
             listener = await self._pool.acquire()
@@ -61,8 +71,12 @@ class OutboxRelay:
                 try:
                     while await self.drain_once():
                         pass
-                except (TimeoutError, OSError, asyncpg.PostgresError):
-                    log.exception("outbox_relay_failed")
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.exception("outbox_publish_failed", error=repr(exc))
+                if listener.is_closed():
+                    raise ConnectionError("the outbox LISTEN connection was closed")
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll)
                 self._wake.clear()

@@ -8,8 +8,11 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from compiler.service.builds import BuildService
+from build_records import record_build
+from compiler.service.builds import BuildService, job_id_for
+from compiler.service.ports import JobRefusedError
 from contracts.messages import (
+    BuildCause,
     BuildMode,
     BuildRequested,
     BuildRequestedData,
@@ -33,6 +36,8 @@ class FakeSubmitter:
     def __init__(self) -> None:
         self.jobs: dict[str, tuple[str, dict[str, Any], dict[str, str]]] = {}
         self.dropped: list[str] = []
+        self.refuse: str | None = None
+        self.unreachable = False
 
     def project(self) -> str:
         return "proj"
@@ -40,6 +45,10 @@ class FakeSubmitter:
     async def submit(
         self, job_id: str, sql: str, params: dict[str, Any], labels: dict[str, str]
     ) -> None:
+        if self.unreachable:
+            raise ConnectionError("bigquery unreachable")
+        if self.refuse:
+            raise JobRefusedError(self.refuse)
         self.jobs.setdefault(job_id, (sql, params, labels))
 
     async def drop_table(self, table: str) -> None:
@@ -73,14 +82,20 @@ async def add_segment(
     return segment_id
 
 
-def changed(
-    account: UUID, segment: UUID, version: int = 1, change: ChangeKind = ChangeKind.CREATED
-) -> SegmentChanged:
-    return SegmentChanged(
-        source="test",
+def requested(
+    account: UUID, segment: UUID, mode: BuildMode = BuildMode.BUILD, build_id: UUID | None = None
+) -> BuildRequested:
+    return BuildRequested(
+        source="scheduler",
         accountid=account,
         correlationid=uuid4(),
-        data=SegmentChangedData(segment_id=segment, change=change, rules_version=version),
+        data=BuildRequestedData(
+            build_id=build_id or uuid4(),
+            segment_id=segment,
+            mode=mode,
+            cause=BuildCause.CREATE,
+            rules_version=1,
+        ),
     )
 
 
@@ -100,15 +115,16 @@ def service(db, submitter) -> BuildService:
     return BuildService(db, submitter, FixedClock())
 
 
-async def test_a_created_segment_is_submitted_once_even_if_redelivered(
+async def test_a_requested_build_is_submitted_once_even_if_redelivered(
     db, account, service, submitter
 ):
     segment = await add_segment(db, account)
-    event = changed(account, segment)
-    await service.on_segment_changed(event)
-    await service.on_segment_changed(event)  # redelivery
+    event = requested(account, segment)
+    await service.on_build_requested(event)
+    await service.on_build_requested(event)  # redelivery
     assert len(submitter.jobs) == 1
     ((job_id, (sql, params, labels)),) = submitter.jobs.items()
+    assert job_id == job_id_for(segment, event.data.build_id)
     assert sql.startswith(
         f"CREATE OR REPLACE TABLE `proj`.`acct_{account.hex}`.`segment_{segment.hex}`"
     )
@@ -119,36 +135,63 @@ async def test_a_created_segment_is_submitted_once_even_if_redelivered(
         "build_time": datetime(2026, 1, 31, 1, 0, tzinfo=UTC),
     }
     assert labels["segment_id"] == segment.hex
+    assert labels["build_id"] == event.data.build_id.hex
     messages = await outbox(db)
     assert [m["topic"] for m in messages] == ["job.submitted"]
     assert messages[0]["data"]["job_id"] == job_id
+    assert messages[0]["data"]["build_id"] == str(event.data.build_id)
     assert messages[0]["correlationid"] == str(event.correlationid)
-    async with db.acquire() as conn:
-        assert (
-            await conn.fetchval("SELECT build_status FROM segments WHERE id=$1", segment)
-            == "in_progress"
-        )
 
 
-async def test_an_outdated_change_waits_for_the_newer_one(db, account, service, submitter):
-    segment = await add_segment(db, account, version=3)
-    await service.on_segment_changed(changed(account, segment, version=2))
-    assert submitter.jobs == {}
-    await service.on_segment_changed(changed(account, segment, version=3))
+async def test_a_resent_build_resubmits_the_same_job(db, account, service, submitter):
+    segment = await add_segment(db, account)
+    first = requested(account, segment)
+    again = requested(account, segment, build_id=first.data.build_id)  # the reconciler re-sent it
+    await service.on_build_requested(first)
+    await service.on_build_requested(again)
     assert len(submitter.jobs) == 1
+    assert [m["data"]["job_id"] for m in await outbox(db)] == [
+        job_id_for(segment, first.data.build_id)
+    ] * 2
 
 
-async def test_archived_and_foreign_segments_are_not_built(db, account, service, submitter):
+async def test_the_compiler_writes_no_status(db, account, service, submitter):
+    segment = await add_segment(db, account)
+    await service.on_build_requested(requested(account, segment))
+    async with db.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM builds") == 0
+        assert await conn.fetchval("SELECT count(*) FROM segment_build_state") == 0
+
+
+async def test_archived_deleted_and_foreign_segments_end_their_build_canceled(
+    db, account, service, submitter
+):
     archived = await add_segment(db, account, status="archived")
-    await service.on_segment_changed(changed(account, archived, change=ChangeKind.UNARCHIVED))
+    await service.on_build_requested(requested(account, archived))
+    await service.on_build_requested(requested(account, uuid4()))  # deleted
     foreign = await add_segment(db, account)
-    await service.on_segment_changed(changed(uuid4(), foreign))  # claims another account
+    await service.on_build_requested(requested(uuid4(), foreign))  # claims another account
     assert submitter.jobs == {}
+    ended = [(m["topic"], m["data"]["status"], m["data"]["error"]) for m in await outbox(db)]
+    assert ended == [
+        ("job.completed", "canceled", "the segment is archived"),
+        ("job.completed", "canceled", "the segment no longer exists"),
+        ("job.completed", "canceled", "the segment no longer exists"),
+    ]
 
 
 async def test_a_deleted_segment_drops_its_table(db, account, service, submitter):
     segment = uuid4()
-    await service.on_segment_changed(changed(account, segment, change=ChangeKind.DELETED))
+    await service.on_segment_changed(
+        SegmentChanged(
+            source="test",
+            accountid=account,
+            correlationid=uuid4(),
+            data=SegmentChangedData(
+                segment_id=segment, change=ChangeKind.DELETED, rules_version=1, rules_changed=False
+            ),
+        )
+    )
     assert submitter.dropped == [f"proj.acct_{account.hex}.segment_{segment.hex}"]
 
 
@@ -165,52 +208,57 @@ async def test_rules_that_no_longer_compile_fail_the_build_with_a_reason(
         },
     }
     segment = await add_segment(db, account, rules=stale)
-    await service.on_segment_changed(changed(account, segment))
+    event = requested(account, segment)
+    await service.on_build_requested(event)
     assert submitter.jobs == {}
     messages = await outbox(db)
     assert [m["topic"] for m in messages] == ["job.completed"]
     assert messages[0]["data"]["status"] == "failed"
+    assert messages[0]["data"]["build_id"] == str(event.data.build_id)
     assert "removed_field" in messages[0]["data"]["error"]
-    async with db.acquire() as conn:
-        row = await conn.fetchrow(
-            "SELECT build_status, last_error FROM segments WHERE id=$1", segment
-        )
-    assert row["build_status"] == "failed"
-    assert "removed_field" in row["last_error"]
+
+
+async def test_a_statement_bigquery_refuses_fails_the_build_and_an_outage_is_retried(
+    db, account, service, submitter
+):
+    segment = await add_segment(db, account)
+    submitter.unreachable = True
+    event = requested(account, segment)
+    with pytest.raises(ConnectionError):
+        await service.on_build_requested(event)  # nothing recorded: the message is redelivered
+    assert await outbox(db) == []
+    submitter.unreachable = False
+    submitter.refuse = "No matching signature for operator IN UNNEST"
+    await service.on_build_requested(event)
+    (message,) = await outbox(db)
+    assert (message["topic"], message["data"]["status"]) == ("job.completed", "failed")
+    assert "IN UNNEST" in message["data"]["error"]
 
 
 async def test_a_segment_without_rules_selects_every_object(db, account, service, submitter):
     segment = await add_segment(db, account, rules=None)
-    await service.on_build_requested(
-        BuildRequested(
-            source="test",
-            accountid=account,
-            correlationid=uuid4(),
-            data=BuildRequestedData(segment_id=segment, mode=BuildMode.REFRESH, reason="schedule"),
-        )
-    )
+    await service.on_build_requested(requested(account, segment, BuildMode.REFRESH))
     ((sql, params, _),) = submitter.jobs.values()
     assert sql.endswith("FROM `proj`.`acct_" + account.hex + "`.`customers` AS t WHERE TRUE")
     assert set(params) == {"build_time"}
 
 
-async def test_a_refresh_of_a_built_segment_merges(db, account, service, submitter):
+async def test_a_refresh_of_a_built_segment_merges_and_a_first_build_creates(
+    db, account, service, submitter
+):
     segment = await add_segment(db, account)
+    await service.on_build_requested(requested(account, segment, BuildMode.REFRESH))
+    ((first, _, labels),) = submitter.jobs.values()
+    assert first.startswith("CREATE OR REPLACE TABLE") and labels["mode"] == "build"
     async with db.acquire() as conn:
-        await conn.execute("UPDATE segments SET built_at = now() WHERE id = $1", segment)
-    await service.on_build_requested(
-        BuildRequested(
-            source="test",
-            accountid=account,
-            correlationid=uuid4(),
-            data=BuildRequestedData(segment_id=segment, mode=BuildMode.REFRESH, reason="schedule"),
-        )
-    )
+        await record_build(conn, segment, member_count=3)
+    submitter.jobs.clear()
+    await service.on_build_requested(requested(account, segment, BuildMode.REFRESH))
     ((sql, params, labels),) = submitter.jobs.values()
     assert set(params) >= {"build_date", "build_time"}
     assert sql.startswith(f"MERGE INTO `proj`.`acct_{account.hex}`.`segment_{segment.hex}`")
     assert "WHEN NOT MATCHED BY SOURCE THEN DELETE" in sql
     assert labels["mode"] == "refresh"
-    (message,) = await outbox(db)
+    message = (await outbox(db))[-1]
     assert message["data"]["mode"] == "refresh"
     assert message["data"]["build_time"] == "2026-01-31T01:00:00Z"

@@ -1,34 +1,46 @@
-"""Tracking jobs to their end, against real Postgres with BigQuery as a scripted fake."""
+"""Following jobs to their end, against real Postgres with BigQuery as a scripted fake."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
 
+from build_records import record_build
 from contracts.messages import BuildMode, JobSubmitted, JobSubmittedData
 from job_monitor.ports import JobState
 from job_monitor.tracking import JobTracker, poll_delay
 
 
 class ScriptedInspector:
-    """Answers each job's polls from a script; the last answer repeats."""
+    """Answers each job's checks from a script; the last answer repeats. A script entry
+    that is an exception is raised (a bug or an outage while checking that job)."""
 
     def __init__(self) -> None:
-        self.script: dict[str, list[JobState]] = {}
+        self.script: dict[str, list[JobState | Exception]] = {}
         self.rows: dict[str, int] = {}
         self.entered: dict[str, int] = {}
         self.canceled: list[str] = []
+        self.dropped: list[str] = []
         self.polls: dict[str, int] = {}
+        self.waits: list[float] = []
 
-    async def state(self, job_id: str) -> JobState:
+    async def state(self, job_id: str, wait_s: float) -> JobState:
         self.polls[job_id] = self.polls.get(job_id, 0) + 1
+        self.waits.append(wait_s)
         states = self.script[job_id]
-        return states.pop(0) if len(states) > 1 else states[0]
+        answer = states.pop(0) if len(states) > 1 else states[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
     async def cancel(self, job_id: str) -> None:
         self.canceled.append(job_id)
+
+    async def drop_table(self, table: str) -> None:
+        self.dropped.append(table)
 
     async def counts(self, table: str, build_time) -> tuple[int, int]:
         return self.rows[table], self.entered.get(table, self.rows[table])
@@ -38,49 +50,44 @@ T0 = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
 DONE = JobState("done", started=T0, ended=T0 + timedelta(seconds=2), bytes_billed=10)
 
 
-async def add_segment(pool, account: UUID, version: int = 1) -> UUID:
+async def add_segment(pool, account: UUID) -> UUID:
     segment = uuid4()
     async with pool.acquire() as conn:
         await conn.execute(
-            "INSERT INTO segments (id, account_id, name, object_type, rules_version,"
-            " build_status, created_by, member_count, built_at)"
-            " VALUES ($1, $2, $3, 'customer', $4, 'in_progress', 'u', 5, $5)",
+            "INSERT INTO segments (id, account_id, name, object_type, created_by)"
+            " VALUES ($1, $2, $3, 'customer', 'u')",
             segment,
             account,
             segment.hex,
-            version,
-            T0 - timedelta(days=1),
         )
+        await record_build(conn, segment, member_count=5, built_at=T0 - timedelta(days=1))
     return segment
 
 
-def submitted(account: UUID, segment: UUID, job_id: str, version: int = 1) -> JobSubmitted:
+def submitted(account: UUID, segment: UUID, job_id: str, mode=BuildMode.BUILD) -> JobSubmitted:
     return JobSubmitted(
         source="test",
         accountid=account,
         correlationid=uuid4(),
         data=JobSubmittedData(
+            build_id=uuid4(),
             segment_id=segment,
             job_id=job_id,
-            mode=BuildMode.BUILD,
-            rules_version=version,
+            mode=mode,
+            rules_version=1,
             table=f"p.d.{job_id}",
         ),
     )
 
 
-async def segment_row(pool, segment: UUID):
+async def published(pool) -> list[tuple[str, dict]]:
     async with pool.acquire() as conn:
-        return await conn.fetchrow("SELECT * FROM segments WHERE id = $1", segment)
-
-
-async def topics(pool) -> list[str]:
-    async with pool.acquire() as conn:
-        return [r["topic"] for r in await conn.fetch("SELECT topic FROM outbox ORDER BY seq")]
+        rows = await conn.fetch("SELECT topic, payload FROM outbox ORDER BY seq")
+    return [(r["topic"], r["payload"]["data"]) for r in rows]
 
 
 async def drive(tracker: JobTracker, pool, rounds: int = 10) -> None:
-    """Poll until nothing is left running, skipping the backoff waits."""
+    """Check until nothing is left running, skipping the waits between checks."""
     for _ in range(rounds):
         async with pool.acquire() as conn:
             await conn.execute("UPDATE jobs SET next_poll_at = now() WHERE status = 'running'")
@@ -102,37 +109,40 @@ def test_backoff_doubles_up_to_the_cap():
     assert [poll_delay(n, 5) for n in range(6)] == [0.5, 1, 2, 4, 5, 5]
 
 
-async def test_a_job_polled_until_done_records_size_history_and_completion(
+async def test_a_job_followed_to_its_end_is_told_started_once_then_completed(
     db, account, tracker, inspector
 ):
     segment = await add_segment(db, account)
-    inspector.script["j1"] = [JobState("running"), JobState("running"), DONE]
+    inspector.script["j1"] = [JobState("pending"), JobState("running"), JobState("running"), DONE]
     inspector.rows["p.d.j1"] = 42
     event = submitted(account, segment, "j1")
     await tracker.on_job_submitted(event)
     await tracker.on_job_submitted(event)  # redelivered: tracked once
     await drive(tracker, db)
-    assert inspector.polls["j1"] == 3
-    row = await segment_row(db, segment)
-    assert (row["build_status"], row["member_count"], row["built_version"]) == ("done", 42, 1)
-    assert row["built_at"] == T0 + timedelta(seconds=2)
-    assert await topics(db) == ["job.completed"]
+    assert inspector.polls["j1"] == 4
+    told = await published(db)
+    assert [t for t, _ in told] == ["job.started", "job.completed"]
+    done = told[1][1]
+    assert (done["status"], done["member_count"], done["duration_ms"]) == ("done", 42, 2000)
+    assert done["build_id"] == str(event.data.build_id)
     async with db.acquire() as conn:
-        history = await conn.fetch("SELECT status, member_count, duration_ms FROM build_history")
-    assert [tuple(h) for h in history] == [("done", 42, 2000)]
+        # the monitor writes its own table only: the segment's status is the scheduler's
+        assert await conn.fetchval("SELECT status FROM jobs WHERE id = 'j1'") == "done"
+        assert await conn.fetchval("SELECT state FROM segment_build_state") == "done"
+        assert await conn.fetchval("SELECT member_count FROM segment_build_state") == 5
 
 
-async def test_a_failed_job_keeps_the_last_good_size_and_says_why(db, account, tracker, inspector):
+async def test_a_failed_job_says_why(db, account, tracker, inspector):
     segment = await add_segment(db, account)
     inspector.script["j2"] = [JobState("failed", error="Binder Error: no column x")]
     await tracker.on_job_submitted(submitted(account, segment, "j2"))
     await drive(tracker, db)
-    row = await segment_row(db, segment)
-    assert row["build_status"] == "failed" and row["member_count"] == 5
-    assert row["last_error"] == "Binder Error: no column x"
-    async with db.acquire() as conn:
-        payload = await conn.fetchval("SELECT payload FROM outbox")
-    assert payload["data"]["status"] == "failed" and payload["data"]["error"].startswith("Binder")
+    ((topic, data),) = await published(db)
+    assert (topic, data["status"], data["error"]) == (
+        "job.completed",
+        "failed",
+        "Binder Error: no column x",
+    )
 
 
 async def test_a_job_past_its_deadline_is_canceled(db, account, inspector):
@@ -142,32 +152,69 @@ async def test_a_job_past_its_deadline_is_canceled(db, account, inspector):
     await tracker.on_job_submitted(submitted(account, segment, "j3"))
     await drive(tracker, db)
     assert inspector.canceled == ["j3"]
-    assert (await segment_row(db, segment))["build_status"] == "canceled"
+    assert [d["status"] for _, d in await published(db)] == ["canceled"]
 
 
-async def test_a_job_for_outdated_rules_does_not_overwrite_the_segment(
+async def test_one_jobs_error_never_blocks_another_and_ends_after_its_budget(
+    db, account, inspector
+):
+    """The wedge seen in production: a check that raised rolled back every job's poll."""
+    tracker = JobTracker(db, inspector, timeout_s=600, max_interval_s=30, error_budget=3)
+    broken, fine = await add_segment(db, account), await add_segment(db, account)
+    inspector.script["broken"] = [RuntimeError("Not found: Table segment_x was dropped")]
+    inspector.script["fine"] = [DONE]
+    inspector.rows["p.d.fine"] = 3
+    await tracker.on_job_submitted(submitted(account, broken, "broken"))
+    await tracker.on_job_submitted(submitted(account, fine, "fine"))
+    await drive(tracker, db)
+    told = {d["job_id"]: d for _, d in await published(db)}
+    assert told["fine"]["status"] == "done"
+    assert told["broken"]["status"] == "failed"
+    assert "3 failed checks" in told["broken"]["error"]
+    assert "was dropped" in told["broken"]["error"]
+    assert inspector.polls["broken"] == 3
+
+
+async def test_a_transient_error_is_forgotten_once_a_check_succeeds(db, account, inspector):
+    tracker = JobTracker(db, inspector, timeout_s=600, max_interval_s=30, error_budget=2)
+    segment = await add_segment(db, account)
+    inspector.script["j"] = [
+        ConnectionError("reset"),
+        JobState("running"),
+        ConnectionError("x"),
+        DONE,
+    ]
+    inspector.rows["p.d.j"] = 1
+    await tracker.on_job_submitted(submitted(account, segment, "j"))
+    await drive(tracker, db)
+    assert [d["status"] for t, d in await published(db) if t == "job.completed"] == ["done"]
+
+
+async def test_a_deleted_segments_job_is_canceled_and_its_table_dropped(
     db, account, tracker, inspector
 ):
-    segment = await add_segment(db, account, version=2)
-    inspector.script["old"] = [DONE]
-    inspector.rows["p.d.old"] = 99
-    await tracker.on_job_submitted(submitted(account, segment, "old", version=1))
-    await drive(tracker, db)
-    row = await segment_row(db, segment)
-    assert row["build_status"] == "in_progress" and row["member_count"] == 5
-    assert await topics(db) == ["job.completed"]  # the fact is still told
-
-
-async def test_a_segment_embedded_by_others_asks_for_a_cascade(db, account, tracker, inspector):
-    child = await add_segment(db, account)
-    parent = await add_segment(db, account)
+    segment = await add_segment(db, account)
+    inspector.script["gone"] = [JobState("running")]
+    await tracker.on_job_submitted(submitted(account, segment, "gone"))
     async with db.acquire() as conn:
-        await conn.execute("INSERT INTO segment_embeddings VALUES ($1, $2)", parent, child)
-    inspector.script["j4"] = [DONE]
-    inspector.rows["p.d.j4"] = 1
-    await tracker.on_job_submitted(submitted(account, child, "j4"))
+        await conn.execute("DELETE FROM segments WHERE id = $1", segment)
     await drive(tracker, db)
-    assert await topics(db) == ["job.completed", "cascade.requested"]
+    assert inspector.canceled == ["gone"]
+    assert inspector.dropped == ["p.d.gone"]
+    ((_, data),) = await published(db)
+    assert (data["status"], data["error"]) == ("canceled", "the segment was deleted")
+
+
+async def test_checks_long_poll_within_the_jobs_deadline(db, account, inspector):
+    tracker = JobTracker(db, inspector, timeout_s=600, max_interval_s=30, long_poll_s=5)
+    segment = await add_segment(db, account)
+    inspector.script["lp"] = [JobState("running"), DONE]
+    inspector.rows["p.d.lp"] = 1
+    await tracker.on_job_submitted(submitted(account, segment, "lp"))
+    await tracker.poll_due()
+    await tracker.poll_due()  # after a long-poll the next check is due at once
+    assert inspector.waits == [5, 5]
+    assert [t for t, _ in await published(db)] == ["job.started", "job.completed"]
 
 
 async def test_tracking_resumes_after_a_restart(db, account, inspector):
@@ -179,7 +226,25 @@ async def test_tracking_resumes_after_a_restart(db, account, inspector):
     await first.poll_due()  # still running; then the process dies
     restarted = JobTracker(db, inspector, timeout_s=600, max_interval_s=30)
     await drive(restarted, db)
-    assert (await segment_row(db, segment))["member_count"] == 7
+    assert [d["member_count"] for t, d in await published(db) if t == "job.completed"] == [7]
+
+
+async def test_the_loop_follows_many_jobs_at_once(db, account, inspector):
+    tracker = JobTracker(db, inspector, timeout_s=600, max_interval_s=30, concurrency=4)
+    for i in range(10):
+        segment = await add_segment(db, account)
+        inspector.script[f"m{i}"] = [DONE]
+        inspector.rows[f"p.d.m{i}"] = i
+        await tracker.on_job_submitted(submitted(account, segment, f"m{i}"))
+    loop = asyncio.create_task(tracker.run(idle_s=0.05))
+    try:
+        for _ in range(100):
+            if len([t for t, _ in await published(db) if t == "job.completed"]) == 10:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        loop.cancel()
+    assert sorted(d["member_count"] for _, d in await published(db)) == list(range(10))
 
 
 async def test_a_refresh_reports_who_entered_and_who_left(db, account, tracker, inspector):
@@ -187,14 +252,7 @@ async def test_a_refresh_reports_who_entered_and_who_left(db, account, tracker, 
     inspector.script["r1"] = [JobState("done", started=T0, ended=T0, affected_rows=4)]
     inspector.rows["p.d.r1"] = 6
     inspector.entered["p.d.r1"] = 3
-    event = submitted(account, segment, "r1")
-    event = event.model_copy(
-        update={"data": event.data.model_copy(update={"mode": BuildMode.REFRESH})}
-    )
-    await tracker.on_job_submitted(event)
+    await tracker.on_job_submitted(submitted(account, segment, "r1", BuildMode.REFRESH))
     await drive(tracker, db)
-    async with db.acquire() as conn:
-        payload = await conn.fetchval("SELECT payload FROM outbox")
-        history = await conn.fetchrow("SELECT entered, exited FROM build_history")
-    assert (payload["data"]["entered"], payload["data"]["exited"]) == (3, 1)
-    assert tuple(history) == (3, 1)
+    ((_, data),) = await published(db)
+    assert (data["entered"], data["exited"]) == (3, 1)

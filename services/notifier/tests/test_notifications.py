@@ -1,25 +1,28 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 from contracts.messages import (
+    BuildCause,
+    BuildChanged,
+    BuildChangedData,
+    BuildState,
     BuildStatus,
     ChangeKind,
-    JobCompleted,
-    JobCompletedData,
     SegmentChanged,
     SegmentChangedData,
 )
-from contracts.push import SegmentStatusPush
+from contracts.push import AnyPush, SegmentStatusPush
 from notifier.notifications import Notifier
 
 
 class FakeChannel:
     def __init__(self, failures: int = 0) -> None:
-        self.sent: list[tuple[UUID, SegmentStatusPush]] = []
+        self.sent: list[tuple[UUID, AnyPush]] = []
         self.failures = failures
 
-    async def send(self, account_id: UUID, push: SegmentStatusPush) -> None:
+    async def send(self, account_id: UUID, push: AnyPush) -> None:
         if self.failures:
             self.failures -= 1
             raise ConnectionError("pusher unreachable")
@@ -40,66 +43,93 @@ class MemorySeen:
 ACCOUNT, SEGMENT = uuid4(), uuid4()
 
 
-def completed() -> JobCompleted:
-    return JobCompleted(
-        source="t",
+def build_changed(state: BuildState = BuildState.DONE, reason: str | None = None) -> BuildChanged:
+    return BuildChanged(
+        source="scheduler",
         accountid=ACCOUNT,
         correlationid=uuid4(),
-        data=JobCompletedData(
+        data=BuildChangedData(
+            build_id=uuid4(),
             segment_id=SEGMENT,
-            job_id="j",
-            status=BuildStatus.DONE,
+            state=state,
+            status=state.status,
+            cause=BuildCause.EDIT,
             rules_version=2,
-            member_count=12,
+            since=datetime(2026, 1, 1, tzinfo=UTC),
+            reason=reason,
+            member_count=12 if state is BuildState.DONE else None,
         ),
     )
 
 
-async def test_a_completed_job_reaches_every_channel_once():
+async def test_a_build_change_reaches_every_channel_once():
     pusher, sockets = FakeChannel(), FakeChannel()
     notifier = Notifier([pusher, sockets], MemorySeen())
-    event = completed()
-    await notifier.on_job_completed(event)
-    await notifier.on_job_completed(event)  # redelivered
+    event = build_changed()
+    await notifier.on_build_changed(event)
+    await notifier.on_build_changed(event)  # redelivered
     for channel in (pusher, sockets):
         assert len(channel.sent) == 1
         account, push = channel.sent[0]
         assert account == ACCOUNT
-        assert (push.segment_id, push.status, push.member_count) == (SEGMENT, "done", 12)
+        assert isinstance(push, SegmentStatusPush)
+        assert (push.segment_id, push.status, push.state, push.member_count) == (
+            SEGMENT,
+            "done",
+            "done",
+            12,
+        )
+        assert push.event == "segment.status" and push.rules_version == 2
+
+
+async def test_every_state_is_pushed_with_its_reason():
+    channel = FakeChannel()
+    notifier = Notifier([channel], MemorySeen())
+    for state in BuildState:
+        await notifier.on_build_changed(build_changed(state, reason=f"why {state}"))
+    pushed = [
+        (p.status, p.state, p.error) for _, p in channel.sent if isinstance(p, SegmentStatusPush)
+    ]
+    assert pushed == [
+        ("in_progress", "requested", None),
+        ("in_progress", "submitted", None),
+        ("in_progress", "running", None),
+        ("done", "done", None),
+        ("failed", "failed", "why failed"),
+        ("skipped", "skipped", "why skipped"),
+        ("canceled", "canceled", "why canceled"),
+    ]
 
 
 async def test_a_failed_push_is_retried_on_redelivery_not_forgotten():
     flaky = FakeChannel(failures=1)
     notifier = Notifier([flaky], MemorySeen())
-    event = completed()
+    event = build_changed()
     try:
-        await notifier.on_job_completed(event)
+        await notifier.on_build_changed(event)
     except ConnectionError:
         pass
-    await notifier.on_job_completed(event)
+    await notifier.on_build_changed(event)
     assert len(flaky.sent) == 1
 
 
-async def test_a_rule_change_announces_the_rebuild_and_a_rename_does_not():
+async def test_every_metadata_change_is_pushed_so_other_tabs_follow():
     channel = FakeChannel()
     notifier = Notifier([channel], MemorySeen())
-
-    def change(rules_changed: bool) -> SegmentChanged:
-        return SegmentChanged(
-            source="t",
-            accountid=ACCOUNT,
-            correlationid=uuid4(),
-            data=SegmentChangedData(
-                segment_id=SEGMENT,
-                change=ChangeKind.UPDATED,
-                rules_version=3,
-                rules_changed=rules_changed,
-            ),
+    for change in ChangeKind:
+        await notifier.on_segment_changed(
+            SegmentChanged(
+                source="t",
+                accountid=ACCOUNT,
+                correlationid=uuid4(),
+                data=SegmentChangedData(
+                    segment_id=SEGMENT, change=change, rules_version=3, rules_changed=False
+                ),
+            )
         )
-
-    await notifier.on_segment_changed(change(rules_changed=False))
-    await notifier.on_segment_changed(change(rules_changed=True))
-    assert [p.status for _, p in channel.sent] == ["in_progress"]
+    assert [(p.event, getattr(p, "change", None)) for _, p in channel.sent] == [
+        ("segment.changed", c) for c in ChangeKind
+    ]
 
 
 async def test_the_cache_generation_channel_bumps_the_shared_key():

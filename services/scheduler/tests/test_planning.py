@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from uuid import uuid4
 
-from scheduler.planning import due_tick, plan_refresh
+from scheduler.planning import due_tick
 
 HOUR = timedelta(hours=1)
 
@@ -38,9 +37,3 @@ def test_daylight_saving_keeps_the_local_hour():
         due_tick("0 8 * * *", "America/New_York", datetime(2026, 7, 15, 12, 5, tzinfo=UTC), HOUR)
         is not None
     )
-
-
-def test_without_embedding_every_segment_is_one_level():
-    ids = [uuid4(), uuid4()]
-    assert plan_refresh(ids) == [ids]
-    assert plan_refresh([]) == []

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 from redis.asyncio import Redis
 
+from build_records import record_build
 from contracts.cache import cache_generation_key
 from segment_api.app import create_app
 from segment_api.cache import Cache
@@ -48,7 +49,7 @@ async def test_a_finished_build_reported_by_the_notifier_invalidates(
     ).json()
     await names(client, h)
     async with db.acquire() as conn:
-        await conn.execute("UPDATE segments SET build_status = 'done' WHERE id = $1", created["id"])
+        await record_build(conn, UUID(created["id"]), member_count=3)
     # What the notifier does on job.completed: bump the account's cache generation.
     redis = Redis.from_url("redis://127.0.0.1:6379/0")
     await redis.incr(cache_generation_key(redis_prefix, account))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from uuid import uuid4
+from uuid import UUID, uuid4
 
+from build_records import record_build
 from segment_runtime.auth import Access, Scope
 
 
@@ -94,7 +95,8 @@ async def test_a_rename_does_not_rebuild_and_new_rules_do(client, token, db):
     assert renamed.json()["name"] == "After" and renamed.json()["rules_version"] == 1
     edited = await client.patch(f"/v1/segments/{s['id']}", json={"rules": rules(age=50)}, headers=h)
     assert edited.json()["rules_version"] == 2
-    assert edited.json()["build_status"] == "in_progress"
+    # new rules that no build has taken up yet: waiting for the scheduler
+    assert edited.json()["build_status"] == "pending"
     changes = [
         (d["change"], d["rules_changed"], d["rules_version"])
         for t, d in await messages(db)
@@ -117,9 +119,11 @@ async def test_archive_unarchive_duplicate_and_rebuild(client, token, db):
     assert [first.json()["name"], second.json()["name"]] == ["Copy of Loyal", "Copy of Loyal (2)"]
     assert first.json()["rules"] == s["rules"]
     assert (await client.post(f"/v1/segments/{s['id']}/rebuild", headers=h)).status_code == 202
-    requests = [d for t, d in await messages(db) if t == "build.requested"]
+    # the gateway asks the scheduler (it decides nothing about builds itself)
+    assert [t for t, _ in await messages(db) if t == "build.requested"] == []
+    requests = [d for t, d in await messages(db) if t == "cascade.requested"]
     assert requests == [
-        {"segment_id": s["id"], "mode": "build", "reason": "manual", "run_id": None}
+        {"scope": "segments", "segment_ids": [s["id"]], "cause": "rebuild", "run_id": None}
     ]
 
 
@@ -206,21 +210,33 @@ async def test_the_list_filters_searches_sorts_and_pages(client, token):
     assert bad.json()["errors"][0]["path"] == "query.sort"
 
 
-async def test_refresh_all_asks_every_active_segment_to_refresh(client, token, db):
+async def test_refresh_all_asks_the_scheduler_for_a_run_over_the_account(client, token, db):
     h = token()
-    a = await create(client, h, "A")
+    await create(client, h, "A")
     b = await create(client, h, "B")
     await client.post(f"/v1/segments/{b['id']}/archive", headers=h)
     run = await client.post("/v1/segments/refresh-all", headers=h)
     assert run.status_code == 202
     async with db.acquire() as conn:
-        asked = {
-            r["key"]
-            for r in await conn.fetch("SELECT key FROM outbox WHERE topic = 'build.requested'")
-        }
-        default = str(await conn.fetchval("SELECT id FROM segments WHERE NOT is_custom"))
-    assert asked == {a["id"], default}
-    assert run.json()["segments"] == 2
+        asked = [
+            (r["key"], r["payload"]["data"])
+            for r in await conn.fetch(
+                "SELECT key, payload FROM outbox WHERE topic = 'cascade.requested'"
+            )
+        ]
+        account = await conn.fetchval("SELECT account_id FROM segments LIMIT 1")
+    assert asked == [
+        (
+            str(account),
+            {
+                "scope": "account",
+                "segment_ids": [],
+                "cause": "refresh",
+                "run_id": run.json()["run_id"],
+            },
+        )
+    ]
+    assert run.json()["segments"] == 2  # A and All Data; B is archived
     owned = token(permissions={Scope.MANAGE: Access.OWNED, Scope.VIEW: Access.ALL})
     assert (await client.post("/v1/segments/refresh-all", headers=owned)).status_code == 403
 
@@ -231,8 +247,8 @@ async def test_embeddable_excludes_itself_and_anything_that_would_close_a_cycle(
     b = await create(client, h, "B", a["id"])  # B embeds A
     c = await create(client, h, "C")
     async with db.acquire() as conn:
-        await conn.execute("UPDATE segments SET build_status = 'failed' WHERE id = $1", c["id"])
-        await conn.execute("UPDATE segments SET build_status = 'done' WHERE id = $1", a["id"])
+        await record_build(conn, UUID(c["id"]), state="failed", reason="boom")
+        await record_build(conn, UUID(a["id"]), member_count=1)
     for_a = (await client.get(f"/v1/segments/{a['id']}/embeddable", headers=h)).json()
     assert {s["name"]: s["warning"] for s in for_a} == {"C": "its last build failed"}
     for_new = (await client.get("/v1/segments/embeddable", headers=h)).json()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from uuid import uuid4
+from uuid import UUID, uuid4
+
+from build_records import record_build
 
 RULES = {
     "object": "customer",
@@ -82,7 +84,7 @@ async def test_the_filter_covers_built_segments_and_checks_identifiers(client, t
     h = token()
     ids = await make(client, h, 2)
     async with db.acquire() as conn:
-        await conn.execute("UPDATE segments SET built_at = now() WHERE id = $1", ids[0])
+        await record_build(conn, UUID(ids[0]), member_count=1)
     await client.put("/v1/reports/sales/segments", json={"segment_ids": ids}, headers=h)
     filters = (
         await client.get(

@@ -30,7 +30,8 @@ async def test_create_writes_the_segment_and_its_message_together(client, token,
     assert response.status_code == 201, response.text
     created = response.json()
     assert created["name"] == "Adults"  # trimmed
-    assert created["build_status"] == "in_progress" and created["rules_version"] == 1
+    assert created["build_status"] == "pending" and created["rules_version"] == 1
+    assert created["build"] is None  # the scheduler has not taken it up yet
     async with db.acquire() as conn:
         rows = await conn.fetch("SELECT topic, key, payload FROM outbox")
     mine = [r for r in rows if r["key"] == created["id"]]

@@ -3,7 +3,9 @@ come from the OpenAPI document, so a new route cannot be forgotten here."""
 
 from __future__ import annotations
 
-from uuid import uuid4
+from uuid import UUID, uuid4
+
+from build_records import record_build
 
 RULES = {
     "object": "customer",
@@ -31,7 +33,7 @@ async def test_another_account_finds_no_segment_anywhere(client, token, db):
         await client.post("/v1/segments", json={"name": "Mine", "rules": RULES}, headers=owner)
     ).json()
     async with db.acquire() as conn:
-        await conn.execute("UPDATE segments SET built_at = now() WHERE id = $1", segment["id"])
+        await record_build(conn, UUID(segment["id"]), member_count=1)
     await client.put(
         "/v1/reports/sales/segments", json={"segment_ids": [segment["id"]]}, headers=owner
     )

@@ -1,41 +1,78 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
-from google.api_core.exceptions import NotFound
+from google.api_core.exceptions import GoogleAPICallError, NotFound
+from google.api_core.retry import Retry
 from google.cloud import bigquery
 
 from compiler.statements import BUILD_TIME_PARAM, Target, refresh_counts
 from job_monitor.ports import JobState
 from segment_runtime.bigquery import REQUEST_TIMEOUT_S, to_query_parameters
 
+T = TypeVar("T")
+# Calls that read (a job's state, a count) may be retried briefly; nothing here submits.
+READ_RETRY = Retry(initial=0.2, maximum=2.0, multiplier=2.0, timeout=20.0)
+
 
 class BigQueryInspector:
-    def __init__(self, client: bigquery.Client) -> None:
+    def __init__(self, client: bigquery.Client, concurrency: int) -> None:
         self._client = client
-
-    async def state(self, job_id: str) -> JobState:
-        try:
-            job = await asyncio.to_thread(self._client.get_job, job_id, timeout=REQUEST_TIMEOUT_S)
-        except NotFound:
-            return JobState("failed", error=f"job {job_id} not found in BigQuery")
-        if job.state != "DONE":
-            return JobState("running")
-        error = job.error_result
-        billed = getattr(job, "total_bytes_billed", None)
-        affected = getattr(job, "num_dml_affected_rows", None)
-        return JobState(
-            "failed" if error else "done",
-            affected_rows=int(affected) if affected is not None else None,
-            error=(error.get("message") or str(error)) if error else None,
-            started=job.started,
-            ended=job.ended,
-            bytes_billed=int(billed) if billed is not None else None,
+        # Long-polls hold a thread each: they get a pool of their own, sized to the
+        # number of jobs followed at once, so they never starve other blocking calls.
+        self._threads = concurrent.futures.ThreadPoolExecutor(
+            max_workers=concurrency, thread_name_prefix="bq-poll"
         )
 
+    async def _run(self, call: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._threads, call)
+
+    async def state(self, job_id: str, wait_s: float) -> JobState:
+        def _state() -> JobState:
+            try:
+                job = self._client.get_job(job_id, retry=READ_RETRY, timeout=REQUEST_TIMEOUT_S)
+            except NotFound:
+                return JobState("failed", error=f"job {job_id} is not known to BigQuery")
+            if job.state != "DONE" and wait_s > 0 and isinstance(job, bigquery.QueryJob):
+                # getQueryResults answers as soon as the job ends (or after wait_s); a job
+                # that failed raises here, and its error is read from the job below.
+                with contextlib.suppress(concurrent.futures.TimeoutError, GoogleAPICallError):
+                    job.result(timeout=wait_s, max_results=0, job_retry=None)
+                job.reload(retry=READ_RETRY, timeout=REQUEST_TIMEOUT_S)
+            if job.state != "DONE":
+                return JobState(
+                    "running" if job.state == "RUNNING" else "pending", started=job.started
+                )
+            error = job.error_result
+            billed = getattr(job, "total_bytes_billed", None)
+            affected = getattr(job, "num_dml_affected_rows", None)
+            return JobState(
+                "failed" if error else "done",
+                affected_rows=int(affected) if affected is not None else None,
+                error=(error.get("message") or str(error)) if error else None,
+                started=job.started,
+                ended=job.ended,
+                bytes_billed=int(billed) if billed is not None else None,
+            )
+
+        return await self._run(_state)
+
     async def cancel(self, job_id: str) -> None:
-        await asyncio.to_thread(self._client.cancel_job, job_id, timeout=REQUEST_TIMEOUT_S)
+        def _cancel() -> None:
+            with contextlib.suppress(NotFound):
+                self._client.cancel_job(job_id, timeout=REQUEST_TIMEOUT_S)
+
+        await self._run(_cancel)
+
+    async def drop_table(self, table: str) -> None:
+        await self._run(
+            lambda: self._client.delete_table(table, not_found_ok=True, timeout=REQUEST_TIMEOUT_S)
+        )
 
     async def counts(self, table: str, build_time: datetime | None) -> tuple[int, int]:
         project, dataset, name = table.split(".")
@@ -50,10 +87,10 @@ class BigQueryInspector:
             row = next(
                 iter(
                     self._client.query(
-                        query.sql, job_config=config, timeout=REQUEST_TIMEOUT_S
-                    ).result()
+                        query.sql, job_config=config, timeout=REQUEST_TIMEOUT_S, job_retry=None
+                    ).result(timeout=REQUEST_TIMEOUT_S)
                 )
             )
             return int(row["members"]), int(row["entered"] or 0)
 
-        return await asyncio.to_thread(_run)
+        return await self._run(_run)

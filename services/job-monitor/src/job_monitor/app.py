@@ -32,12 +32,15 @@ def create_app(settings: Settings | None = None) -> FastStream:
         tracker.set(
             JobTracker(
                 resources.pool,
-                BigQueryInspector(make_client(settings)),
+                BigQueryInspector(make_client(settings), settings.concurrency),
                 timeout_s=settings.job_timeout_s,
                 max_interval_s=settings.poll_max_interval_s,
+                long_poll_s=settings.long_poll_s,
+                concurrency=settings.concurrency,
+                error_budget=settings.poll_error_budget,
             )
         )
-        resources.spawn(tracker.get().run())
+        resources.spawn("job-tracker", tracker.get().run)
 
     process.on_start(wire)
     return process.app

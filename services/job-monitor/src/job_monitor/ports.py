@@ -7,7 +7,7 @@ from typing import Literal, Protocol
 
 @dataclass(frozen=True)
 class JobState:
-    state: Literal["running", "done", "failed"]
+    state: Literal["pending", "running", "done", "failed"]
     error: str | None = None
     started: datetime | None = None
     ended: datetime | None = None
@@ -16,9 +16,12 @@ class JobState:
 
 
 class JobInspector(Protocol):
-    async def state(self, job_id: str) -> JobState: ...
+    async def state(self, job_id: str, wait_s: float) -> JobState:
+        """The job's state; while it runs, wait up to `wait_s` for its end (a long-poll)."""
 
     async def cancel(self, job_id: str) -> None: ...
+
+    async def drop_table(self, table: str) -> None: ...
 
     async def counts(self, table: str, build_time: datetime | None) -> tuple[int, int]:
         """Members in the table now, and how many of them entered at `build_time`."""

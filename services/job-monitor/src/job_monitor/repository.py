@@ -1,4 +1,4 @@
-"""All SQL the job monitor runs."""
+"""All SQL the job monitor runs. It writes only `jobs` (and its outbox)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from segment_runtime.db import Connection
 @dataclass(frozen=True)
 class TrackedJob:
     id: str
+    build_id: UUID
     account_id: UUID
     segment_id: UUID
     rules_version: int
@@ -20,22 +21,30 @@ class TrackedJob:
     correlation_id: UUID
     run_id: UUID | None
     polls: int
+    poll_errors: int
     submitted_at: datetime
     deadline_at: datetime
     mode: str
     build_time: datetime | None
-    previous_members: int | None
+    started_announced: bool
+
+
+_JOB_COLUMNS = (
+    "id, build_id, account_id, segment_id, rules_version, target_table, correlation_id, run_id,"
+    " polls, poll_errors, submitted_at, deadline_at, mode, build_time, started_announced"
+)
 
 
 async def track(conn: Connection, event: JobSubmitted, timeout_s: float) -> None:
     d = event.data
     await conn.execute(
-        "INSERT INTO jobs (id, account_id, segment_id, mode, rules_version, target_table,"
+        "INSERT INTO jobs (id, build_id, account_id, segment_id, mode, rules_version, target_table,"
         " correlation_id, run_id, submitted_at, deadline_at, build_time)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-        " $9::timestamptz + make_interval(secs => $10::float8), $11)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+        " $10::timestamptz + make_interval(secs => $11::float8), $12)"
         " ON CONFLICT (id) DO NOTHING",
         d.job_id,
+        d.build_id,
         event.accountid,
         d.segment_id,
         d.mode.value,
@@ -49,27 +58,69 @@ async def track(conn: Connection, event: JobSubmitted, timeout_s: float) -> None
     )
 
 
-async def claim_due(conn: Connection, limit: int) -> list[TrackedJob]:
-    """Running jobs whose next poll is due, locked for this poller (others skip them)."""
+async def claim_due(conn: Connection, limit: int, lease_s: float) -> list[TrackedJob]:
+    """Running jobs whose next check is due, leased to this poller for `lease_s` (another
+    poller, or this one after a crash, takes them back when the lease runs out)."""
     rows = await conn.fetch(
-        "SELECT j.id, j.account_id, j.segment_id, j.rules_version, j.target_table,"
-        " j.correlation_id, j.run_id, j.polls, j.submitted_at, j.deadline_at, j.mode,"
-        " j.build_time, s.member_count AS previous_members"
-        " FROM jobs j LEFT JOIN segments s ON s.id = j.segment_id"
-        " WHERE j.status = 'running' AND j.next_poll_at <= now()"
-        " ORDER BY j.next_poll_at LIMIT $1 FOR UPDATE OF j SKIP LOCKED",
+        "UPDATE jobs SET next_poll_at = now() + make_interval(secs => $2::float8)"  # noqa: S608
+        " WHERE id IN (SELECT id FROM jobs WHERE status = 'running' AND next_poll_at <= now()"
+        " ORDER BY next_poll_at LIMIT $1 FOR UPDATE SKIP LOCKED)"
+        f" RETURNING {_JOB_COLUMNS}",
         limit,
+        lease_s,
     )
     return [TrackedJob(**dict(r)) for r in rows]
 
 
 async def reschedule(conn: Connection, job_id: str, delay_s: float) -> None:
     await conn.execute(
-        "UPDATE jobs SET polls = polls + 1,"
-        " next_poll_at = now() + make_interval(secs => $2::float8) WHERE id = $1",
+        "UPDATE jobs SET polls = polls + 1, poll_errors = 0, last_poll_error = NULL,"
+        " next_poll_at = now() + make_interval(secs => $2::float8)"
+        " WHERE id = $1 AND status = 'running'",
         job_id,
         delay_s,
     )
+
+
+async def poll_failed(conn: Connection, job_id: str, error: str, delay_s: float) -> int:
+    """Records a failed check; returns how many failed in a row."""
+    errors = await conn.fetchval(
+        "UPDATE jobs SET poll_errors = poll_errors + 1, last_poll_error = $2,"
+        " next_poll_at = now() + make_interval(secs => $3::float8)"
+        " WHERE id = $1 AND status = 'running' RETURNING poll_errors",
+        job_id,
+        error,
+        delay_s,
+    )
+    return int(errors or 0)
+
+
+async def mark_started(conn: Connection, job_id: str) -> bool:
+    """True the first time only: job.started is said once per job."""
+    return bool(
+        await conn.fetchval(
+            "UPDATE jobs SET started_announced = true WHERE id = $1 AND NOT started_announced"
+            " RETURNING true",
+            job_id,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class SegmentNow:
+    exists: bool
+    previous_members: int | None
+
+
+async def segment_now(conn: Connection, segment_id: UUID) -> SegmentNow:
+    row = await conn.fetchrow(
+        "SELECT s.id IS NOT NULL AS exists, b.member_count FROM (SELECT $1::uuid AS id) k"
+        " LEFT JOIN segments s ON s.id = k.id"
+        " LEFT JOIN segment_build_state b ON b.segment_id = k.id",
+        segment_id,
+    )
+    assert row is not None
+    return SegmentNow(bool(row["exists"]), row["member_count"])
 
 
 @dataclass(frozen=True)
@@ -84,62 +135,21 @@ class Outcome:
     exited: int | None = None
 
 
-async def record_outcome(conn: Connection, job: TrackedJob, outcome: Outcome) -> None:
-    """Job row, build history and (if this job built the current rules) the segment."""
-    await conn.execute(
-        "UPDATE jobs SET status = $2, finished_at = $3, member_count = $4, bytes_billed = $5,"
-        " error = $6, entered = $7, exited = $8, polls = polls + 1 WHERE id = $1",
-        job.id,
-        outcome.status,
-        outcome.finished_at,
-        outcome.member_count,
-        outcome.bytes_billed,
-        outcome.error,
-        outcome.entered,
-        outcome.exited,
-    )
-    await conn.execute(
-        "INSERT INTO build_history (segment_id, account_id, job_id, status, rules_version,"
-        " member_count, duration_ms, error, finished_at, entered, exited)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (job_id) DO NOTHING",
-        job.segment_id,
-        job.account_id,
-        job.id,
-        outcome.status,
-        job.rules_version,
-        outcome.member_count,
-        outcome.duration_ms,
-        outcome.error,
-        outcome.finished_at,
-        outcome.entered,
-        outcome.exited,
-    )
-    if outcome.status == "done":
-        await conn.execute(
-            "UPDATE segments SET build_status = 'done', built_at = $3, built_version = $2,"
-            " member_count = $4, bytes_billed = $5, last_error = NULL"
-            " WHERE id = $1 AND rules_version = $2",
-            job.segment_id,
-            job.rules_version,
+async def record_outcome(conn: Connection, job: TrackedJob, outcome: Outcome) -> bool:
+    """The job's end, once; False if another poller recorded it first."""
+    return bool(
+        await conn.fetchval(
+            "UPDATE jobs SET status = $2, finished_at = $3, member_count = $4, bytes_billed = $5,"
+            " error = $6, entered = $7, exited = $8, duration_ms = $9, polls = polls + 1"
+            " WHERE id = $1 AND status = 'running' RETURNING true",
+            job.id,
+            outcome.status,
             outcome.finished_at,
             outcome.member_count,
             outcome.bytes_billed,
-        )
-    else:
-        # A failed build keeps the last good table's size and time; it only says why.
-        await conn.execute(
-            "UPDATE segments SET build_status = $3, last_error = $4"
-            " WHERE id = $1 AND rules_version = $2",
-            job.segment_id,
-            job.rules_version,
-            outcome.status,
             outcome.error,
+            outcome.entered,
+            outcome.exited,
+            outcome.duration_ms,
         )
-
-
-async def parents_of(conn: Connection, segment_id: UUID) -> list[UUID]:
-    rows = await conn.fetch(
-        "SELECT parent_id FROM segment_embeddings WHERE child_id = $1 ORDER BY parent_id",
-        segment_id,
     )
-    return [r["parent_id"] for r in rows]

@@ -14,3 +14,18 @@ class Settings(PostgresSettings, KafkaSettings, BigQuerySettings):
         description="Cancel a job still running after this long.",
     )
     poll_max_interval_s: float = Field(30.0, gt=0, alias="JOB_POLL_MAX_INTERVAL_S")
+    long_poll_s: float = Field(
+        5.0,
+        ge=0,
+        alias="JOB_LONG_POLL_S",
+        description="How long one call waits for a running job to end (0: plain polling).",
+    )
+    concurrency: int = Field(
+        16, ge=1, alias="JOB_MONITOR_CONCURRENCY", description="Jobs followed at once."
+    )
+    poll_error_budget: int = Field(
+        5,
+        ge=1,
+        alias="JOB_POLL_ERROR_BUDGET",
+        description="Failed checks of one job in a row before its build fails with the error.",
+    )

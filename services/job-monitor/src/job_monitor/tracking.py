@@ -1,20 +1,27 @@
-"""The monitoring use case: track submitted jobs, poll them with backoff, record outcomes."""
+"""The monitoring use case: follow each submitted job to its end, on its own.
+
+Every job is checked in its own task and its own transaction, so one job's
+error (a dropped table, a warehouse refusal, a bug) fails that job's build with
+the reason after a few tries and never blocks another. While a job runs, a
+check long-polls BigQuery for its end, so the end is seen within moments. The
+monitor states facts (`job.started`, `job.completed`); what follows from them
+is the scheduler's decision.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from datetime import UTC, datetime
-from uuid import uuid4
 
 import structlog
 
 from contracts.messages import (
-    BuildStatus,
-    CascadeRequested,
-    CascadeRequestedData,
     JobCompleted,
     JobCompletedData,
+    JobOutcome,
+    JobStarted,
+    JobStartedData,
     JobSubmitted,
 )
 from job_monitor import repository
@@ -28,33 +35,48 @@ log = structlog.get_logger(__name__)
 CONSUMER = "job-monitor"
 SOURCE = "job-monitor"
 FIRST_POLL_DELAY_S = 0.5
+LEASE_MARGIN_S = 60.0
 
 
-def _exited(job: TrackedJob, state: JobState, members: int, entered: int) -> int | None:
+def _exited(
+    job: TrackedJob, state: JobState, members: int, entered: int, before: int | None
+) -> int | None:
     """A MERGE's affected rows are its inserts plus its deletes; a full build replaces
     the table, so who left is not known from the job alone."""
     if job.mode != "refresh":
         return None
     if state.affected_rows is not None:
         return max(state.affected_rows - entered, 0)
-    if job.previous_members is not None:
-        return max(job.previous_members + entered - members, 0)
+    if before is not None:
+        return max(before + entered - members, 0)
     return None
 
 
 def poll_delay(polls: int, max_interval_s: float) -> float:
-    """Exponential backoff between polls of one job: 0.5 s, 1 s, 2 s, … up to the cap."""
+    """Backoff between plain polls of one job: 0.5 s, 1 s, 2 s, … up to the cap."""
     return float(min(max_interval_s, FIRST_POLL_DELAY_S * 2 ** min(polls, 20)))
 
 
 class JobTracker:
     def __init__(
-        self, pool: Pool, inspector: JobInspector, *, timeout_s: float, max_interval_s: float
+        self,
+        pool: Pool,
+        inspector: JobInspector,
+        *,
+        timeout_s: float,
+        max_interval_s: float,
+        long_poll_s: float = 0.0,
+        concurrency: int = 16,
+        error_budget: int = 5,
     ) -> None:
         self._pool = pool
         self._inspector = inspector
         self._timeout_s = timeout_s
         self._max_interval_s = max_interval_s
+        self._long_poll_s = long_poll_s
+        self._concurrency = concurrency
+        self._error_budget = error_budget
+        self._following: set[asyncio.Task[None]] = set()
         self.wake = asyncio.Event()
 
     async def on_job_submitted(self, event: JobSubmitted) -> None:
@@ -65,51 +87,103 @@ class JobTracker:
             self.wake.set()
 
     async def run(self, idle_s: float = 0.5) -> None:
-        """Poll forever. Jobs live in Postgres, so a restart resumes them here."""
-        while True:
-            try:
-                busy = await self.poll_due()
-            except Exception:
-                log.exception("poll_failed")
-                busy = 0
-            if not busy:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), idle_s)
-                self.wake.clear()
+        """Follow jobs until cancelled. Jobs live in Postgres, so a restart resumes them."""
+        try:
+            while True:
+                free = self._concurrency - len(self._following)
+                jobs = await self._claim(free) if free > 0 else []
+                for job in jobs:
+                    task = asyncio.create_task(self.follow(job), name=f"job:{job.id}")
+                    self._following.add(task)
+                    task.add_done_callback(self._following.discard)
+                if not jobs:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.wake.wait(), idle_s)
+                    self.wake.clear()
+        finally:
+            for task in list(self._following):
+                task.cancel()
 
     async def poll_due(self, limit: int = 20) -> int:
-        async with self._pool.acquire() as conn, conn.transaction():
-            jobs = await repository.claim_due(conn, limit)
-            for job in jobs:
-                await self._poll(conn, job)
-            return len(jobs)
+        """Check every due job once, concurrently (the loop's step, for tests and tools)."""
+        jobs = await self._claim(limit)
+        await asyncio.gather(*(self.follow(job) for job in jobs))
+        return len(jobs)
 
-    async def _poll(self, conn: Connection, job: TrackedJob) -> None:
-        state = await self._inspector.state(job.id)
+    async def _claim(self, limit: int) -> list[TrackedJob]:
+        async with self._pool.acquire() as conn:
+            return await repository.claim_due(conn, limit, self._long_poll_s + LEASE_MARGIN_S)
+
+    async def follow(self, job: TrackedJob) -> None:
+        """One check of one job. Never raises: an error is this job's alone."""
+        try:
+            await self._check(job)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("job_check_failed", job_id=job.id, error=repr(exc))
+            with contextlib.suppress(Exception):
+                await self._check_failed(job, exc)
+        finally:
+            self.wake.set()
+
+    async def _check(self, job: TrackedJob) -> None:
+        async with self._pool.acquire() as conn:
+            segment = await repository.segment_now(conn, job.segment_id)
         now = datetime.now(UTC)
-        if state.state == "running":
-            if now >= job.deadline_at:
-                await self._inspector.cancel(job.id)
-                await self._finish(
+        if not segment.exists:
+            # Deleted while building: stop the job and drop whatever it wrote.
+            await self._inspector.cancel(job.id)
+            await self._inspector.drop_table(job.target_table)
+            await self._finish(
+                job, Outcome("canceled", now, None, None, None, "the segment was deleted")
+            )
+            return
+        remaining = (job.deadline_at - now).total_seconds()
+        state = await self._inspector.state(job.id, max(0.0, min(self._long_poll_s, remaining)))
+        if state.state in ("pending", "running"):
+            await self._still_running(job, state)
+            return
+        await self._finish(job, await self._outcome(job, state, segment.previous_members))
+
+    async def _still_running(self, job: TrackedJob, state: JobState) -> None:
+        now = datetime.now(UTC)
+        if now >= job.deadline_at:
+            await self._inspector.cancel(job.id)
+            reason = f"canceled after {self._timeout_s:.0f} s without finishing"
+            await self._finish(job, Outcome("canceled", now, None, None, None, reason))
+            return
+        async with self._pool.acquire() as conn, conn.transaction():
+            if state.state == "running" and await repository.mark_started(conn, job.id):
+                await enqueue(
                     conn,
-                    job,
-                    Outcome(
-                        "canceled",
-                        now,
-                        None,
-                        None,
-                        None,
-                        f"canceled after {self._timeout_s:.0f} s without finishing",
+                    JobStarted(
+                        source=SOURCE,
+                        accountid=job.account_id,
+                        correlationid=job.correlation_id,
+                        data=JobStartedData(
+                            build_id=job.build_id,
+                            segment_id=job.segment_id,
+                            job_id=job.id,
+                            started_at=state.started,
+                        ),
                     ),
                 )
-            else:
-                await repository.reschedule(
-                    conn, job.id, poll_delay(job.polls, self._max_interval_s)
-                )
-            return
-        await self._finish(conn, job, await self._outcome(job, state, now))
+            # After a long-poll the next one can start at once; plain polls back off.
+            delay = 0.0 if self._long_poll_s > 0 else poll_delay(job.polls, self._max_interval_s)
+            await repository.reschedule(conn, job.id, delay)
 
-    async def _outcome(self, job: TrackedJob, state: JobState, now: datetime) -> Outcome:
+    async def _check_failed(self, job: TrackedJob, exc: Exception) -> None:
+        async with self._pool.acquire() as conn:
+            failures = await repository.poll_failed(
+                conn, job.id, repr(exc)[:1000], poll_delay(job.poll_errors, self._max_interval_s)
+            )
+        if failures >= self._error_budget:
+            reason = f"could not follow the job ({failures} failed checks): {exc}"
+            await self._finish(job, Outcome("failed", datetime.now(UTC), None, None, None, reason))
+
+    async def _outcome(self, job: TrackedJob, state: JobState, before: int | None) -> Outcome:
+        now = datetime.now(UTC)
         duration = (
             int((state.ended - state.started).total_seconds() * 1000)
             if state.started and state.ended
@@ -128,51 +202,40 @@ class JobTracker:
             state.bytes_billed,
             None,
             entered=entered,
-            exited=_exited(job, state, members, entered),
+            exited=_exited(job, state, members, entered, before),
         )
 
-    async def _finish(self, conn: Connection, job: TrackedJob, outcome: Outcome) -> None:
-        await repository.record_outcome(conn, job, outcome)
-        await enqueue(
-            conn,
-            JobCompleted(
-                source=SOURCE,
-                accountid=job.account_id,
-                correlationid=job.correlation_id,
-                data=JobCompletedData(
-                    segment_id=job.segment_id,
-                    job_id=job.id,
-                    status=BuildStatus(outcome.status),
-                    rules_version=job.rules_version,
-                    member_count=outcome.member_count,
-                    built_at=outcome.finished_at,
-                    duration_ms=outcome.duration_ms,
-                    bytes_billed=outcome.bytes_billed,
-                    error=outcome.error,
-                    run_id=job.run_id,
-                    entered=outcome.entered,
-                    exited=outcome.exited,
-                ),
-            ),
-        )
-        parents = await repository.parents_of(conn, job.segment_id)
-        if outcome.status == "done" and parents:
+    async def _finish(self, job: TrackedJob, outcome: Outcome) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            if not await repository.record_outcome(conn, job, outcome):
+                return
             await enqueue(
                 conn,
-                CascadeRequested(
+                JobCompleted(
                     source=SOURCE,
                     accountid=job.account_id,
                     correlationid=job.correlation_id,
-                    data=CascadeRequestedData(
-                        origin_segment_id=job.segment_id,
-                        parent_segment_ids=parents,
-                        cascade_id=uuid4(),
+                    data=JobCompletedData(
+                        build_id=job.build_id,
+                        segment_id=job.segment_id,
+                        job_id=job.id,
+                        status=JobOutcome(outcome.status),
+                        rules_version=job.rules_version,
+                        member_count=outcome.member_count,
+                        built_at=outcome.finished_at,
+                        duration_ms=outcome.duration_ms,
+                        bytes_billed=outcome.bytes_billed,
+                        error=outcome.error,
+                        run_id=job.run_id,
+                        entered=outcome.entered,
+                        exited=outcome.exited,
                     ),
                 ),
             )
         log.info(
             "job_finished",
             job_id=job.id,
+            build_id=str(job.build_id),
             status=outcome.status,
             members=outcome.member_count,
             error=outcome.error,

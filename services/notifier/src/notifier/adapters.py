@@ -9,7 +9,7 @@ import pusher
 from redis.asyncio import Redis
 
 from contracts.cache import cache_generation_key
-from contracts.push import STATUS_EVENT, SegmentStatusPush, account_channel
+from contracts.push import AnyPush, account_channel
 from segment_runtime.settings import PusherSettings
 
 
@@ -29,11 +29,11 @@ class PusherChannel:
             timeout=10,
         )
 
-    async def send(self, account_id: UUID, push: SegmentStatusPush) -> None:
+    async def send(self, account_id: UUID, push: AnyPush) -> None:
         await asyncio.to_thread(
             self._client.trigger,
             account_channel(account_id),
-            STATUS_EVENT,
+            push.event,
             push.model_dump(mode="json"),
         )
 
@@ -45,7 +45,7 @@ class RedisFanout:
         self._redis = redis
         self._prefix = prefix
 
-    async def send(self, account_id: UUID, push: SegmentStatusPush) -> None:
+    async def send(self, account_id: UUID, push: AnyPush) -> None:
         await self._redis.publish(fanout_channel(self._prefix, account_id), push.model_dump_json())
 
 
@@ -73,6 +73,6 @@ class CacheGeneration:
         self._redis = redis
         self._prefix = prefix
 
-    async def send(self, account_id: UUID, push: SegmentStatusPush) -> None:
+    async def send(self, account_id: UUID, push: AnyPush) -> None:
         del push
         await self._redis.incr(cache_generation_key(self._prefix, account_id))

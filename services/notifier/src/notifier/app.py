@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect, status
 from redis.asyncio import Redis
 
-from contracts.messages import JobCompleted, SegmentChanged
-from contracts.topics import JOB_COMPLETED, SEGMENT_CHANGED
+from contracts.messages import BuildChanged, SegmentChanged
+from contracts.topics import BUILD_CHANGED, SEGMENT_CHANGED
 from notifier.adapters import CacheGeneration, PusherChannel, RedisFanout, RedisSeen
 from notifier.notifications import Notifier
 from notifier.settings import Settings
@@ -36,9 +36,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RedisSeen(redis, settings.redis_prefix, settings.dedup_ttl_s),
     )
 
-    @subscribe(broker, JOB_COMPLETED, settings.consumer_group)
-    async def on_job_completed(event: JobCompleted) -> None:
-        await notifier.on_job_completed(event)
+    @subscribe(broker, BUILD_CHANGED, settings.consumer_group)
+    async def on_build_changed(event: BuildChanged) -> None:
+        await notifier.on_build_changed(event)
 
     @subscribe(broker, SEGMENT_CHANGED, settings.consumer_group)
     async def on_segment_changed(event: SegmentChanged) -> None:

@@ -1,4 +1,4 @@
-"""The notification use case: a status fact becomes a push on every channel, once."""
+"""The notification use case: each status or metadata fact becomes a push on every channel, once."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from uuid import UUID
 
 import structlog
 
-from contracts.messages import BuildStatus, ChangeKind, JobCompleted, SegmentChanged
-from contracts.push import SegmentStatusPush
+from contracts.messages import BuildChanged, BuildState, SegmentChanged
+from contracts.push import AnyPush, SegmentChangePush, SegmentStatusPush
 from notifier.ports import Channel, SeenMessages
 
 log = structlog.get_logger(__name__)
@@ -19,40 +19,44 @@ class Notifier:
         self._channels = channels
         self._seen = seen
 
-    async def on_job_completed(self, event: JobCompleted) -> None:
+    async def on_build_changed(self, event: BuildChanged) -> None:
         d = event.data
+        failed = d.state in (BuildState.FAILED, BuildState.CANCELED, BuildState.SKIPPED)
         await self._push(
             event.accountid,
             SegmentStatusPush(
                 message_id=event.id,
                 segment_id=d.segment_id,
                 status=d.status,
+                state=d.state,
+                build_id=d.build_id,
+                cause=d.cause,
                 rules_version=d.rules_version,
+                since=d.since,
+                reason=d.reason,
                 member_count=d.member_count,
+                entered=d.entered,
+                exited=d.exited,
                 built_at=d.built_at,
-                error=d.error,
+                error=d.reason if failed else None,
+                run=d.run,
             ),
         )
 
     async def on_segment_changed(self, event: SegmentChanged) -> None:
         d = event.data
-        if not d.rules_changed or d.change not in (
-            ChangeKind.CREATED,
-            ChangeKind.UPDATED,
-            ChangeKind.UNARCHIVED,
-        ):
-            return
         await self._push(
             event.accountid,
-            SegmentStatusPush(
+            SegmentChangePush(
                 message_id=event.id,
                 segment_id=d.segment_id,
-                status=BuildStatus.IN_PROGRESS,
+                change=d.change,
                 rules_version=d.rules_version,
+                rules_changed=d.rules_changed,
             ),
         )
 
-    async def _push(self, account_id: UUID, push: SegmentStatusPush) -> None:
+    async def _push(self, account_id: UUID, push: AnyPush) -> None:
         # Remembered only after every channel took it: a failure redelivers, and a
         # repeated push of the same status is harmless to a frontend, a lost one is not.
         if await self._seen.seen(push.message_id):
@@ -60,4 +64,4 @@ class Notifier:
         for channel in self._channels:
             await channel.send(account_id, push)
         await self._seen.remember(push.message_id)
-        log.info("pushed", segment_id=str(push.segment_id), status=push.status)
+        log.info("pushed", segment_id=str(push.segment_id), push=push.event)

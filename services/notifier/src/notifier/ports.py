@@ -3,13 +3,13 @@ from __future__ import annotations
 from typing import Protocol
 from uuid import UUID
 
-from contracts.push import SegmentStatusPush
+from contracts.push import AnyPush
 
 
 class Channel(Protocol):
-    """Somewhere a status push goes: Pusher, the websocket fan-out."""
+    """Somewhere a push goes: Pusher, the websocket fan-out, the gateway's cache."""
 
-    async def send(self, account_id: UUID, push: SegmentStatusPush) -> None: ...
+    async def send(self, account_id: UUID, push: AnyPush) -> None: ...
 
 
 class SeenMessages(Protocol):

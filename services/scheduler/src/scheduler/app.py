@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from faststream import FastStream
 
-from contracts.messages import CascadeRequested
-from contracts.topics import CASCADE_REQUESTED
-from scheduler.refresh import RefreshScheduler
+from contracts.messages import (
+    CascadeRequested,
+    JobCompleted,
+    JobStarted,
+    JobSubmitted,
+    SegmentChanged,
+)
+from contracts.topics import (
+    CASCADE_REQUESTED,
+    JOB_COMPLETED,
+    JOB_STARTED,
+    JOB_SUBMITTED,
+    SEGMENT_CHANGED,
+)
+from scheduler.builds import BuildOwner
+from scheduler.reconciler import Deadlines, Reconciler
+from scheduler.refresh import RefreshSchedule
 from scheduler.settings import Settings
 from segment_runtime.kafka import subscribe
 from segment_runtime.lifecycle import Resources, Slot, service_process
+from segment_runtime.supervision import every
 
 
 def create_app(settings: Settings | None = None) -> FastStream:
@@ -22,17 +37,49 @@ def create_app(settings: Settings | None = None) -> FastStream:
         bootstrap=settings.kafka_bootstrap,
         database_url=settings.database_url,
     )
-    scheduler: Slot[RefreshScheduler] = Slot()
+    owner: Slot[BuildOwner] = Slot()
+    group = settings.consumer_group
 
-    @subscribe(process.broker, CASCADE_REQUESTED, settings.consumer_group)
+    @subscribe(process.broker, SEGMENT_CHANGED, group)
+    async def on_segment_changed(event: SegmentChanged) -> None:
+        await owner.get().on_segment_changed(event)
+
+    @subscribe(process.broker, CASCADE_REQUESTED, group)
     async def on_cascade_requested(event: CascadeRequested) -> None:
-        await scheduler.get().on_cascade_requested(event)
+        await owner.get().on_cascade_requested(event)
+
+    @subscribe(process.broker, JOB_SUBMITTED, group)
+    async def on_job_submitted(event: JobSubmitted) -> None:
+        await owner.get().on_job_submitted(event)
+
+    @subscribe(process.broker, JOB_STARTED, group)
+    async def on_job_started(event: JobStarted) -> None:
+        await owner.get().on_job_started(event)
+
+    @subscribe(process.broker, JOB_COMPLETED, group)
+    async def on_job_completed(event: JobCompleted) -> None:
+        await owner.get().on_job_completed(event)
 
     def wire(resources: Resources) -> None:
-        scheduler.set(
-            RefreshScheduler(resources.pool, catch_up=timedelta(seconds=settings.catch_up_s))
+        owner.set(BuildOwner(resources.pool))
+        schedule = RefreshSchedule(
+            resources.pool, owner.get(), catch_up=timedelta(seconds=settings.catch_up_s)
         )
-        resources.spawn(scheduler.get().run(settings.tick_s))
+        reconciler = Reconciler(
+            resources.pool,
+            owner.get(),
+            Deadlines(
+                dispatch_s=settings.dispatch_deadline_s,
+                silent_s=settings.silent_deadline_s,
+                job_s=settings.job_deadline_s,
+                change_s=settings.change_deadline_s,
+            ),
+        )
+        resources.spawn(
+            "refresh-schedule",
+            lambda: every(settings.tick_s, lambda: schedule.tick(datetime.now(UTC))),
+        )
+        resources.spawn("reconciler", lambda: every(settings.reconcile_s, reconciler.run_once))
 
     process.on_start(wire)
     return process.app

@@ -1,12 +1,17 @@
-"""All SQL the scheduler runs."""
+"""All SQL the scheduler runs. It alone writes `builds`, `segment_build_state` and
+`refresh_runs`; it reads segments, embeddings, accounts and the job monitor's jobs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
+from contracts.messages import BuildCause, BuildMode, BuildState
 from segment_runtime.db import Connection
+
+OPEN_STATES = ("requested", "submitted", "running")
 
 
 @dataclass(frozen=True)
@@ -16,18 +21,319 @@ class AccountSchedule:
     refresh_cron: str
 
 
+@dataclass(frozen=True)
+class SegmentInfo:
+    id: UUID
+    account_id: UUID
+    name: str
+    status: str
+    rules_version: int
+
+
+@dataclass(frozen=True)
+class Build:
+    id: UUID
+    account_id: UUID
+    segment_id: UUID
+    cause: BuildCause
+    mode: BuildMode
+    run_id: UUID | None
+    origin_segment_id: UUID | None
+    rules_version: int
+    state: BuildState
+    reason: str | None
+    job_id: str | None
+    attempts: int
+    requested_at: datetime
+    dispatched_at: datetime | None
+    updated_at: datetime
+    member_count: int | None
+    entered: int | None
+    exited: int | None
+    bytes_billed: int | None
+    finished_at: datetime | None
+
+    @property
+    def queued(self) -> bool:
+        return self.state is BuildState.REQUESTED and self.dispatched_at is None
+
+
+_BUILD_COLUMNS = (
+    "id, account_id, segment_id, cause, mode, run_id, origin_segment_id, rules_version, state,"
+    " reason, job_id, attempts, requested_at, dispatched_at, updated_at, member_count, entered,"
+    " exited, bytes_billed, finished_at"
+)
+
+
+def _build(row: Any) -> Build:
+    values = dict(row)
+    values["cause"] = BuildCause(values["cause"])
+    values["mode"] = BuildMode(values["mode"])
+    values["state"] = BuildState(values["state"])
+    return Build(**values)
+
+
+async def lock_account(conn: Connection, account_id: UUID) -> None:
+    """Every decision about an account's builds happens under this lock, so two handlers
+    (or two scheduler instances) never plan over the same graph at once."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended('builds:' || $1, 0))", str(account_id)
+    )
+
+
 async def accounts(conn: Connection) -> list[AccountSchedule]:
     rows = await conn.fetch("SELECT id, time_zone, refresh_cron FROM accounts ORDER BY id")
     return [AccountSchedule(**dict(r)) for r in rows]
 
 
-async def start_run(
-    conn: Connection, run_id: UUID, account_id: UUID, scheduled_for: datetime, trigger: str
-) -> bool:
-    """Claims the run; False if this tick already ran (another instance, or a restart)."""
-    count = await conn.fetchval(
-        "SELECT count(*) FROM segments WHERE account_id = $1 AND status = 'active'", account_id
+async def segment(conn: Connection, segment_id: UUID) -> SegmentInfo | None:
+    row = await conn.fetchrow(
+        "SELECT id, account_id, name, status, rules_version FROM segments WHERE id = $1",
+        segment_id,
     )
+    return SegmentInfo(**dict(row)) if row else None
+
+
+async def active_segments(conn: Connection, account_id: UUID) -> list[UUID]:
+    rows = await conn.fetch(
+        "SELECT id FROM segments WHERE account_id = $1 AND status = 'active'"
+        " ORDER BY created_at, id",
+        account_id,
+    )
+    return [r["id"] for r in rows]
+
+
+async def names(conn: Connection, account_id: UUID) -> dict[UUID, str]:
+    rows = await conn.fetch("SELECT id, name FROM segments WHERE account_id = $1", account_id)
+    return {r["id"]: r["name"] for r in rows}
+
+
+async def embeds(conn: Connection, account_id: UUID) -> dict[UUID, frozenset[UUID]]:
+    rows = await conn.fetch(
+        "SELECT e.parent_id, array_agg(e.child_id) AS children FROM segment_embeddings e"
+        " JOIN segments p ON p.id = e.parent_id"
+        " WHERE p.account_id = $1 AND p.status = 'active' GROUP BY e.parent_id",
+        account_id,
+    )
+    return {r["parent_id"]: frozenset(r["children"]) for r in rows}
+
+
+async def get_build(conn: Connection, build_id: UUID) -> Build | None:
+    row = await conn.fetchrow(
+        f"SELECT {_BUILD_COLUMNS} FROM builds WHERE id = $1",  # noqa: S608 - constant columns
+        build_id,
+    )
+    return _build(row) if row else None
+
+
+async def open_builds(conn: Connection, account_id: UUID) -> list[Build]:
+    rows = await conn.fetch(
+        f"SELECT {_BUILD_COLUMNS} FROM builds"  # noqa: S608 - constant columns
+        " WHERE account_id = $1 AND state = ANY($2::text[]) ORDER BY requested_at",
+        account_id,
+        list(OPEN_STATES),
+    )
+    return [_build(r) for r in rows]
+
+
+async def open_builds_of(conn: Connection, segment_id: UUID) -> list[Build]:
+    rows = await conn.fetch(
+        f"SELECT {_BUILD_COLUMNS} FROM builds"  # noqa: S608 - constant columns
+        " WHERE segment_id = $1 AND state = ANY($2::text[]) ORDER BY requested_at",
+        segment_id,
+        list(OPEN_STATES),
+    )
+    return [_build(r) for r in rows]
+
+
+async def insert_build(
+    conn: Connection,
+    *,
+    build_id: UUID,
+    account_id: UUID,
+    segment_id: UUID,
+    cause: BuildCause,
+    mode: BuildMode,
+    run_id: UUID | None,
+    origin_segment_id: UUID | None,
+    rules_version: int,
+) -> Build:
+    row = await conn.fetchrow(
+        "INSERT INTO builds (id, account_id, segment_id, cause, mode, run_id, origin_segment_id,"  # noqa: S608
+        " rules_version, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'requested')"
+        f" RETURNING {_BUILD_COLUMNS}",
+        build_id,
+        account_id,
+        segment_id,
+        cause.value,
+        mode.value,
+        run_id,
+        origin_segment_id,
+        rules_version,
+    )
+    return _build(row)
+
+
+async def merge_into_queued(
+    conn: Connection, build_id: UUID, *, mode: BuildMode, run_id: UUID | None, rules_version: int
+) -> Build:
+    """A request for a segment that already has a build waiting joins that build: the
+    newest rules, a full build if either asked for one, and the run if it had none."""
+    row = await conn.fetchrow(
+        "UPDATE builds SET rules_version = greatest(rules_version, $2),"  # noqa: S608
+        " mode = CASE WHEN $3 = 'build' THEN 'build' ELSE mode END,"
+        " run_id = coalesce(run_id, $4), updated_at = clock_timestamp()"
+        f" WHERE id = $1 RETURNING {_BUILD_COLUMNS}",
+        build_id,
+        rules_version,
+        mode.value,
+        run_id,
+    )
+    return _build(row)
+
+
+async def transition(
+    conn: Connection,
+    build_id: UUID,
+    to: BuildState,
+    *,
+    allowed_from: tuple[BuildState, ...],
+    reason: str | None = None,
+    **fields: Any,
+) -> Build | None:
+    """Moves a build along its state machine; None if it was not in an allowed state
+    (a late or repeated fact changes nothing)."""
+    stamp = {
+        BuildState.SUBMITTED: "submitted_at",
+        BuildState.RUNNING: "started_at",
+    }.get(to, "finished_at" if to.terminal else None)
+    sets = ["state = $2", "reason = $3", "updated_at = clock_timestamp()"]
+    values: list[Any] = [build_id, to.value, reason, [s.value for s in allowed_from]]
+    if stamp:
+        sets.append(f"{stamp} = coalesce({stamp}, clock_timestamp())")
+    for column, value in fields.items():
+        if column not in _SETTABLE:
+            raise ValueError(f"not a build column: {column}")
+        values.append(value)
+        sets.append(f"{column} = ${len(values)}")
+    row = await conn.fetchrow(
+        f"UPDATE builds SET {', '.join(sets)} WHERE id = $1 AND state = ANY($4::text[])"  # noqa: S608
+        f" RETURNING {_BUILD_COLUMNS}",
+        *values,
+    )
+    return _build(row) if row else None
+
+
+_SETTABLE = frozenset(
+    {
+        "job_id",
+        "rules_version",
+        "member_count",
+        "entered",
+        "exited",
+        "bytes_billed",
+        "duration_ms",
+    }
+)
+
+
+async def mark_dispatched(conn: Connection, build_id: UUID, reason: str | None = None) -> Build:
+    row = await conn.fetchrow(
+        "UPDATE builds SET dispatched_at = clock_timestamp(), attempts = attempts + 1,"  # noqa: S608
+        " reason = $2, updated_at = clock_timestamp()"
+        f" WHERE id = $1 RETURNING {_BUILD_COLUMNS}",
+        build_id,
+        reason,
+    )
+    return _build(row)
+
+
+@dataclass(frozen=True)
+class Projection:
+    build_id: UUID
+    requested_at: datetime
+
+
+async def projection(conn: Connection, segment_id: UUID) -> Projection | None:
+    row = await conn.fetchrow(
+        "SELECT p.build_id, b.requested_at FROM segment_build_state p"
+        " JOIN builds b ON b.id = p.build_id WHERE p.segment_id = $1",
+        segment_id,
+    )
+    return Projection(row["build_id"], row["requested_at"]) if row else None
+
+
+async def project(conn: Connection, build: Build, *, show_state: bool) -> None:
+    """The one statement that writes a segment's build status: its latest build's state,
+    and the table's size and time from its latest done build."""
+    done = build.state is BuildState.DONE
+    await conn.execute(
+        "INSERT INTO segment_build_state (segment_id, account_id, build_id, state, cause, reason,"
+        " since, rules_version, built_at, built_version, member_count, bytes_billed)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+        " CASE WHEN $9 THEN $10::timestamptz END, CASE WHEN $9 THEN $8::int END,"
+        " CASE WHEN $9 THEN $11::bigint END, CASE WHEN $9 THEN $12::bigint END)"
+        " ON CONFLICT (segment_id) DO UPDATE SET"
+        " build_id = CASE WHEN $13 THEN excluded.build_id ELSE segment_build_state.build_id END,"
+        " state = CASE WHEN $13 THEN excluded.state ELSE segment_build_state.state END,"
+        " cause = CASE WHEN $13 THEN excluded.cause ELSE segment_build_state.cause END,"
+        " reason = CASE WHEN $13 THEN excluded.reason ELSE segment_build_state.reason END,"
+        " since = CASE WHEN $13 THEN excluded.since ELSE segment_build_state.since END,"
+        " rules_version = CASE WHEN $13 THEN excluded.rules_version"
+        "   ELSE segment_build_state.rules_version END,"
+        " built_at = CASE WHEN $9 THEN excluded.built_at ELSE segment_build_state.built_at END,"
+        " built_version = CASE WHEN $9 THEN excluded.built_version"
+        "   ELSE segment_build_state.built_version END,"
+        " member_count = CASE WHEN $9 THEN excluded.member_count"
+        "   ELSE segment_build_state.member_count END,"
+        " bytes_billed = CASE WHEN $9 THEN excluded.bytes_billed"
+        "   ELSE segment_build_state.bytes_billed END",
+        build.segment_id,
+        build.account_id,
+        build.id,
+        build.state.value,
+        build.cause.value,
+        build.reason,
+        build.updated_at,
+        build.rules_version,
+        done,
+        build.finished_at,
+        build.member_count,
+        build.bytes_billed,
+        show_state,
+    )
+
+
+async def forget_projection(conn: Connection, segment_id: UUID) -> None:
+    await conn.execute("DELETE FROM segment_build_state WHERE segment_id = $1", segment_id)
+
+
+async def last_bytes_billed(conn: Connection, segment_ids: list[UUID]) -> dict[UUID, int]:
+    rows = await conn.fetch(
+        "SELECT segment_id, bytes_billed FROM segment_build_state"
+        " WHERE segment_id = ANY($1::uuid[]) AND bytes_billed IS NOT NULL",
+        segment_ids,
+    )
+    return {r["segment_id"]: int(r["bytes_billed"]) for r in rows}
+
+
+async def cost_threshold(conn: Connection, account_id: UUID) -> int:
+    value = await conn.fetchval(
+        "SELECT cost_threshold_bytes FROM accounts WHERE id = $1", account_id
+    )
+    return int(value) if value is not None else 10_000_000_000
+
+
+async def start_run(
+    conn: Connection,
+    run_id: UUID,
+    account_id: UUID,
+    *,
+    scheduled_for: datetime,
+    trigger: str,
+    segment_count: int,
+) -> bool:
+    """Claims the run; False if this tick (or this run id) already ran."""
     inserted = await conn.fetchval(
         "INSERT INTO refresh_runs (id, account_id, scheduled_for, trigger, segment_count)"
         " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true",
@@ -35,15 +341,111 @@ async def start_run(
         account_id,
         scheduled_for,
         trigger,
-        count,
+        segment_count,
     )
     return bool(inserted)
 
 
-async def refreshable_segments(conn: Connection, account_id: UUID) -> list[UUID]:
+async def run_counts(conn: Connection, run_id: UUID) -> dict[str, int]:
     rows = await conn.fetch(
-        "SELECT id FROM segments WHERE account_id = $1 AND status = 'active'"
-        " ORDER BY created_at, id",
-        account_id,
+        "SELECT state, count(*) AS n FROM builds WHERE run_id = $1 GROUP BY state", run_id
     )
-    return [r["id"] for r in rows]
+    return {r["state"]: int(r["n"]) for r in rows}
+
+
+async def run_state(conn: Connection, run_id: UUID) -> str | None:
+    value = await conn.fetchval("SELECT state FROM refresh_runs WHERE id = $1", run_id)
+    return str(value) if value is not None else None
+
+
+async def finish_run(conn: Connection, run_id: UUID, summary: dict[str, Any]) -> None:
+    await conn.execute(
+        "UPDATE refresh_runs SET state = 'finished', finished_at = clock_timestamp(),"
+        " summary = $2 WHERE id = $1 AND state = 'running'",
+        run_id,
+        summary,
+    )
+
+
+# --- the reconciler's reads ----------------------------------------------------------------
+
+
+async def accounts_with_queued(conn: Connection) -> list[UUID]:
+    rows = await conn.fetch(
+        "SELECT DISTINCT account_id FROM builds WHERE state = 'requested' AND dispatched_at IS NULL"
+    )
+    return [r["account_id"] for r in rows]
+
+
+async def unanswered_dispatches(conn: Connection, older_than_s: float) -> list[Build]:
+    """Sent to the compiler, and no job.submitted since."""
+    rows = await conn.fetch(
+        f"SELECT {_BUILD_COLUMNS} FROM builds WHERE state = 'requested'"  # noqa: S608
+        " AND dispatched_at < clock_timestamp() - make_interval(secs => $1::float8)"
+        " ORDER BY dispatched_at LIMIT 500",
+        older_than_s,
+    )
+    return [_build(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    status: str
+    member_count: int | None
+    bytes_billed: int | None
+    error: str | None
+    entered: int | None
+    exited: int | None
+    duration_ms: int | None
+
+
+async def silent_jobs(
+    conn: Connection, older_than_s: float
+) -> list[tuple[Build, JobRecord | None]]:
+    """Builds submitted or running with no news for a while, with what the job monitor
+    recorded of their job (None: it never heard of the job)."""
+    rows = await conn.fetch(
+        f"SELECT {', '.join('b.' + c.strip() for c in _BUILD_COLUMNS.split(','))},"  # noqa: S608
+        " j.status AS j_status, j.member_count AS j_member_count,"
+        " j.bytes_billed AS j_bytes_billed, j.error AS j_error, j.entered AS j_entered,"
+        " j.exited AS j_exited, j.duration_ms AS j_duration_ms, j.id IS NOT NULL AS j_known"
+        " FROM builds b LEFT JOIN jobs j ON j.id = b.job_id"
+        " WHERE b.state IN ('submitted', 'running')"
+        " AND b.updated_at < clock_timestamp() - make_interval(secs => $1::float8)"
+        " AND (j.id IS NULL OR j.status <> 'running') ORDER BY b.updated_at LIMIT 500",
+        older_than_s,
+    )
+    out: list[tuple[Build, JobRecord | None]] = []
+    for r in rows:
+        values = dict(r)
+        job = {k[2:]: values.pop(k) for k in list(values) if k.startswith("j_")}
+        known = job.pop("known")
+        out.append((_build(values), JobRecord(**job) if known else None))
+    return out
+
+
+async def overdue_running(conn: Connection, older_than_s: float) -> list[Build]:
+    rows = await conn.fetch(
+        f"SELECT {_BUILD_COLUMNS} FROM builds WHERE state IN ('submitted', 'running')"  # noqa: S608
+        " AND updated_at < clock_timestamp() - make_interval(secs => $1::float8)"
+        " ORDER BY updated_at LIMIT 500",
+        older_than_s,
+    )
+    return [_build(r) for r in rows]
+
+
+async def unbuilt_changes(conn: Connection, older_than_s: float) -> list[SegmentInfo]:
+    """Active segments whose current rules no build has taken up: their change message
+    was lost (a broker restart loses what it held)."""
+    rows = await conn.fetch(
+        "SELECT s.id, s.account_id, s.name, s.status, s.rules_version FROM segments s"
+        " LEFT JOIN segment_build_state p ON p.segment_id = s.id"
+        " WHERE s.status = 'active'"
+        " AND s.updated_at < clock_timestamp() - make_interval(secs => $1::float8)"
+        " AND (p.segment_id IS NULL OR p.rules_version < s.rules_version)"
+        " AND NOT EXISTS (SELECT 1 FROM builds b WHERE b.segment_id = s.id"
+        "   AND b.state IN ('requested', 'submitted', 'running'))"
+        " LIMIT 500",
+        older_than_s,
+    )
+    return [SegmentInfo(**dict(r)) for r in rows]

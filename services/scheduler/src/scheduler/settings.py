@@ -16,3 +16,30 @@ class Settings(PostgresSettings, KafkaSettings):
         alias="SCHEDULER_CATCH_UP_S",
         description="A missed tick older than this is skipped, not run.",
     )
+    reconcile_s: float = Field(
+        10.0, gt=0, alias="RECONCILE_EVERY_S", description="How often stuck builds are looked for."
+    )
+    dispatch_deadline_s: float = Field(
+        60.0,
+        gt=0,
+        alias="RECONCILE_DISPATCH_S",
+        description="A build sent to the compiler with no job after this long is sent again.",
+    )
+    silent_deadline_s: float = Field(
+        30.0,
+        gt=0,
+        alias="RECONCILE_SILENT_S",
+        description="A job the monitor saw end, with no job.completed after this long, is settled.",
+    )
+    change_deadline_s: float = Field(
+        30.0,
+        gt=0,
+        alias="RECONCILE_CHANGE_S",
+        description="A segment change no build took up after this long is built (lost message).",
+    )
+    job_deadline_s: float = Field(
+        2100.0,
+        gt=0,
+        alias="RECONCILE_JOB_S",
+        description="A build with no outcome after this long fails (job monitor silent).",
+    )

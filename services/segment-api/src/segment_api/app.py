@@ -35,7 +35,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await broker.connect()
-        resources = await open_resources(settings.database_url, settings.kafka_bootstrap, broker)
+        resources = await open_resources(
+            "segment-api", settings.database_url, settings.kafka_bootstrap, broker
+        )
         warehouse = BigQueryWarehouse(make_client(settings))
         redis = Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
         cache = Cache(redis, settings.redis_prefix)

@@ -16,7 +16,7 @@ async def applied(
     rows = await conn.fetch(
         "SELECT r.segment_id, r.report_name, r.apply_chart, s.name, s.object_type,"
         " s.built_at IS NOT NULL AS built FROM segment_reports r"
-        " JOIN segments s ON s.id = r.segment_id"
+        " JOIN segment_view s ON s.id = r.segment_id"
         " WHERE r.account_id = $1 AND r.user_id = $2 AND r.report_name IN ($3, '')"
         " AND s.status = 'active'"
         " ORDER BY (r.report_name = '') DESC, r.position, r.created_at",

@@ -8,11 +8,23 @@ from uuid import UUID, uuid4
 
 from segment_runtime.db import Connection
 
-# A constant column list; the f-strings below interpolate nothing else.
+# A constant column list; the f-strings below interpolate nothing else. Segments are read
+# through `segment_view`: the gateway's own row joined with the scheduler's build projection.
 _COLUMNS = (
     "id, account_id, name, description, object_type, rules, rules_version, is_custom, status,"
-    " build_status, built_at, member_count, last_error, created_by, created_at, updated_at"
+    " build_status, built_at, member_count, last_error, created_by, created_at, updated_at,"
+    " build_id, build_state, build_since, build_reason, build_cause, build_rules_version"
 )
+
+
+async def _read(conn: Connection, segment_id: UUID | None) -> dict[str, Any]:
+    """A segment just written, read back with its build projection."""
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM segment_view WHERE id = $1",  # noqa: S608
+        segment_id,
+    )
+    assert row is not None
+    return dict(row)
 
 
 async def ensure_account(conn: Connection, account_id: UUID) -> None:
@@ -35,10 +47,9 @@ async def insert_segment(
     rules: dict[str, Any],
     created_by: str,
 ) -> dict[str, Any]:
-    row = await conn.fetchrow(
-        "INSERT INTO segments (id, account_id, name, description, object_type, rules,"  # noqa: S608
-        " created_by, build_status) VALUES ($1, $2, $3, $4, $5, $6, $7, 'in_progress')"
-        f" RETURNING {_COLUMNS}",
+    await conn.execute(
+        "INSERT INTO segments (id, account_id, name, description, object_type, rules,"
+        " created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         segment_id,
         account_id,
         name,
@@ -47,8 +58,7 @@ async def insert_segment(
         rules,
         created_by,
     )
-    assert row is not None
-    return dict(row)
+    return await _read(conn, segment_id)
 
 
 async def get_segment(
@@ -56,7 +66,7 @@ async def get_segment(
 ) -> dict[str, Any] | None:
     # Scoped by account in SQL: another tenant's segment is simply not there.
     row = await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM segments WHERE id = $1 AND account_id = $2",  # noqa: S608
+        f"SELECT {_COLUMNS} FROM segment_view WHERE id = $1 AND account_id = $2",  # noqa: S608
         segment_id,
         account_id,
     )
@@ -89,7 +99,7 @@ async def list_segments(
     column = _SORTS[sort.lstrip("-")]
     direction = "DESC" if sort.startswith("-") else "ASC"
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS}, count(*) OVER () AS total FROM segments"  # noqa: S608
+        f"SELECT {_COLUMNS}, count(*) OVER () AS total FROM segment_view"  # noqa: S608
         " WHERE account_id = $1 AND ($2::text IS NULL OR created_by = $2)"
         " AND ($3::text IS NULL OR strpos(lower(name), lower($3)) > 0)"
         " AND ($4::text IS NULL OR status = $4) AND ($5::text IS NULL OR object_type = $5)"
@@ -112,35 +122,23 @@ async def list_segments(
 
 async def ensure_default_segment(conn: Connection, account_id: UUID) -> dict[str, Any] | None:
     """The account's "All Data" segment; returns it only when it was just created."""
-    row = await conn.fetchrow(
-        "INSERT INTO segments (id, account_id, name, object_type, rules, is_custom, created_by,"  # noqa: S608
-        " build_status) VALUES ($1, $2, 'All Data', 'customer', NULL, false, 'system',"
-        f" 'in_progress') ON CONFLICT DO NOTHING RETURNING {_COLUMNS}",
+    created = await conn.fetchval(
+        "INSERT INTO segments (id, account_id, name, object_type, rules, is_custom, created_by)"
+        " VALUES ($1, $2, 'All Data', 'customer', NULL, false, 'system')"
+        " ON CONFLICT DO NOTHING RETURNING id",
         uuid4(),
         account_id,
     )
-    return dict(row) if row else None
+    return await _read(conn, created) if created else None
 
 
 async def active_segments(conn: Connection, account_id: UUID) -> list[dict[str, Any]]:
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM segments WHERE account_id = $1 AND status = 'active'"  # noqa: S608
+        f"SELECT {_COLUMNS} FROM segment_view WHERE account_id = $1 AND status = 'active'"  # noqa: S608
         " ORDER BY created_at, id",
         account_id,
     )
     return [dict(r) for r in rows]
-
-
-async def record_manual_run(
-    conn: Connection, run_id: UUID, account_id: UUID, segments: int
-) -> None:
-    await conn.execute(
-        "INSERT INTO refresh_runs (id, account_id, scheduled_for, trigger, segment_count)"
-        " VALUES ($1, $2, now(), 'manual', $3)",
-        run_id,
-        account_id,
-        segments,
-    )
 
 
 async def account_plan(conn: Connection, account_id: UUID) -> str:
@@ -198,13 +196,12 @@ async def embedding_parents(conn: Connection, child_id: UUID) -> list[str]:
 async def lock_segment(
     conn: Connection, account_id: UUID, segment_id: UUID
 ) -> dict[str, Any] | None:
-    row = await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM segments WHERE id = $1 AND account_id = $2"  # noqa: S608
-        " FOR UPDATE",
+    locked = await conn.fetchval(
+        "SELECT id FROM segments WHERE id = $1 AND account_id = $2 FOR UPDATE",
         segment_id,
         account_id,
     )
-    return dict(row) if row else None
+    return await _read(conn, locked) if locked else None
 
 
 async def update_segment(
@@ -216,33 +213,23 @@ async def update_segment(
     rules: dict[str, Any] | None,
     rules_changed: bool,
 ) -> dict[str, Any]:
-    row = await conn.fetchrow(
-        "UPDATE segments SET name = $2, description = $3, rules = $4, updated_at = now(),"  # noqa: S608
-        " rules_version = rules_version + $5::int,"
-        " build_status = CASE WHEN $5::int = 1 THEN 'in_progress' ELSE build_status END"
-        f" WHERE id = $1 RETURNING {_COLUMNS}",
+    await conn.execute(
+        "UPDATE segments SET name = $2, description = $3, rules = $4, updated_at = now(),"
+        " rules_version = rules_version + $5::int WHERE id = $1",
         segment_id,
         name,
         description,
         rules,
         1 if rules_changed else 0,
     )
-    assert row is not None
-    return dict(row)
+    return await _read(conn, segment_id)
 
 
-async def set_status(
-    conn: Connection, segment_id: UUID, status: str, build_status: str | None = None
-) -> dict[str, Any]:
-    row = await conn.fetchrow(
-        "UPDATE segments SET status = $2, build_status = COALESCE($3, build_status),"  # noqa: S608
-        f" updated_at = now() WHERE id = $1 RETURNING {_COLUMNS}",
-        segment_id,
-        status,
-        build_status,
+async def set_status(conn: Connection, segment_id: UUID, status: str) -> dict[str, Any]:
+    await conn.execute(
+        "UPDATE segments SET status = $2, updated_at = now() WHERE id = $1", segment_id, status
     )
-    assert row is not None
-    return dict(row)
+    return await _read(conn, segment_id)
 
 
 async def delete_segment(conn: Connection, segment_id: UUID) -> None:
@@ -274,8 +261,8 @@ async def build_history(
     conn: Connection, segment_id: UUID, since: datetime
 ) -> list[dict[str, Any]]:
     rows = await conn.fetch(
-        "SELECT finished_at, member_count, entered, exited FROM build_history"
-        " WHERE segment_id = $1 AND status = 'done' AND finished_at >= $2 ORDER BY finished_at",
+        "SELECT finished_at, member_count, entered, exited FROM builds"
+        " WHERE segment_id = $1 AND state = 'done' AND finished_at >= $2 ORDER BY finished_at",
         segment_id,
         since,
     )

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from contracts.messages import BuildStatus
+from contracts.messages import BuildCause, BuildState, BuildStatus
 from contracts.rules import RULES_EXAMPLE, RuleSet
 from segment_api.problems import FieldError
 
@@ -57,6 +57,21 @@ class SegmentCreate(RulesInput):
     description: Description | None = None
 
 
+class BuildOut(BaseModel):
+    """The segment's latest build, as the scheduler recorded it."""
+
+    id: UUID
+    state: BuildState = Field(
+        description="requested, submitted, running, done, failed, skipped or canceled."
+    )
+    cause: BuildCause = Field(description="Why it was built: create, edit, refresh, cascade, ...")
+    since: datetime = Field(description="When it entered this state.")
+    reason: str | None = Field(
+        description="Why it failed, was skipped or canceled; or what the reconciler did."
+    )
+    rules_version: int
+
+
 class SegmentOut(BaseModel):
     id: UUID
     name: str
@@ -70,6 +85,9 @@ class SegmentOut(BaseModel):
     built_at: datetime | None = Field(description="When the member table was last built.")
     member_count: int | None = Field(description="Members in the last built table.")
     last_error: str | None
+    build: BuildOut | None = Field(
+        None, description="Its latest build; none until the scheduler has taken up the segment."
+    )
     created_by: str
     created_at: datetime
     updated_at: datetime
@@ -143,8 +161,8 @@ class ListQuery(BaseModel):
 
 
 class RefreshRun(BaseModel):
-    run_id: UUID
-    segments: int = Field(description="Segments asked to refresh.")
+    run_id: UUID = Field(description="Every build of the run carries it; pushes report progress.")
+    segments: int = Field(description="Active segments the run will refresh.")
 
 
 class PreviewRequest(RulesInput):

@@ -17,9 +17,8 @@ from contracts.catalog import Catalog
 from contracts.legacy import LegacyConversionError, from_legacy
 from contracts.limits import DEFAULT_PLAN, PLANS
 from contracts.messages import (
-    BuildMode,
-    BuildRequested,
-    BuildRequestedData,
+    CascadeRequested,
+    CascadeRequestedData,
     ChangeKind,
     SegmentChanged,
     SegmentChangedData,
@@ -53,7 +52,19 @@ SOURCE = "segment-api"
 
 
 def _out(row: dict[str, Any]) -> SegmentOut:
-    return SegmentOut.model_validate({**row, "object": row["object_type"]})
+    build = (
+        {
+            "id": row["build_id"],
+            "state": row["build_state"],
+            "cause": row["build_cause"],
+            "since": row["build_since"],
+            "reason": row["build_reason"],
+            "rules_version": row["build_rules_version"],
+        }
+        if row.get("build_id")
+        else None
+    )
+    return SegmentOut.model_validate({**row, "object": row["object_type"], "build": build})
 
 
 def require_scope(principal: Principal, scope: Scope) -> Access:
@@ -322,7 +333,7 @@ class SegmentService:
             await self._locked(conn, principal, segment_id, Scope.ARCHIVED)
             await self._within_plan(conn, principal.account_id)
             try:
-                row = await repository.set_status(conn, segment_id, "active", "in_progress")
+                row = await repository.set_status(conn, segment_id, "active")
             except asyncpg.UniqueViolationError as exc:
                 raise _name_taken("this name") from exc
             await _announce(conn, principal, row, ChangeKind.UNARCHIVED)
@@ -372,21 +383,21 @@ class SegmentService:
         return _out(row)
 
     async def rebuild(self, principal: Principal, segment_id: UUID) -> SegmentOut:
+        """Asks the scheduler to rebuild the segment and, after it, what embeds it."""
         async with self._pool.acquire() as conn, conn.transaction():
             row = await self._locked(conn, principal, segment_id, Scope.MANAGE, rebuilding=True)
             if row["status"] != "active":
                 raise ProblemError(
                     409, "conflict", "An archived segment is not rebuilt", "unarchive it first"
                 )
-            row = await repository.set_status(conn, segment_id, "active", "in_progress")
             await enqueue(
                 conn,
-                BuildRequested(
+                CascadeRequested(
                     source=SOURCE,
                     accountid=principal.account_id,
                     correlationid=uuid4(),
-                    data=BuildRequestedData(
-                        segment_id=segment_id, mode=BuildMode.BUILD, reason="manual"
+                    data=CascadeRequestedData(
+                        scope="segments", segment_ids=[segment_id], cause="rebuild"
                     ),
                 ),
             )
@@ -426,6 +437,7 @@ class SegmentService:
             "pending": "still building",
             "failed": "its last build failed",
             "canceled": "its last build failed",
+            "skipped": "its last build was skipped",
         }
         return [
             EmbeddableOut(
@@ -492,28 +504,22 @@ class SegmentService:
         )
 
     async def refresh_all(self, principal: Principal) -> RefreshRun:
-        """The first document's "expire all": every active segment is rebuilt."""
+        """The first document's "expire all": a refresh run over every active segment, which
+        the scheduler plans in dependency order."""
         if require_scope(principal, Scope.MANAGE) is not Access.ALL:
             raise forbidden("refreshing every segment needs customers_segment_manage = all")
         run_id = uuid4()
         async with self._pool.acquire() as conn, conn.transaction():
             await self._provision(conn, principal)
             active = await repository.active_segments(conn, principal.account_id)
-            await repository.record_manual_run(conn, run_id, principal.account_id, len(active))
-            for row in active:
-                await enqueue(
-                    conn,
-                    BuildRequested(
-                        source=SOURCE,
-                        accountid=principal.account_id,
-                        correlationid=run_id,
-                        data=BuildRequestedData(
-                            segment_id=row["id"],
-                            mode=BuildMode.REFRESH,
-                            reason="manual",
-                            run_id=run_id,
-                        ),
-                    ),
-                )
+            await enqueue(
+                conn,
+                CascadeRequested(
+                    source=SOURCE,
+                    accountid=principal.account_id,
+                    correlationid=run_id,
+                    data=CascadeRequestedData(scope="account", cause="refresh", run_id=run_id),
+                ),
+            )
         await self.cache.invalidate(principal.account_id)
         return RefreshRun(run_id=run_id, segments=len(active))

@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from google.api_core.exceptions import Conflict
+from google.api_core.exceptions import BadRequest, Conflict
 from google.cloud import bigquery
 
+from compiler.service.ports import JobRefusedError
 from segment_runtime.bigquery import REQUEST_TIMEOUT_S, SUBMIT_RETRY, to_query_parameters
 
 
@@ -31,16 +32,19 @@ class BigQuerySubmitter:
         )
 
         def _submit() -> None:
-            # Conflict: this very job was submitted before (a redelivered message).
+            # Conflict: this very job was submitted before (a re-sent build).
             with contextlib.suppress(Conflict):
-                self._client.query(
-                    sql,
-                    job_config=config,
-                    job_id=job_id,
-                    retry=SUBMIT_RETRY,
-                    job_retry=None,
-                    timeout=REQUEST_TIMEOUT_S,
-                )
+                try:
+                    self._client.query(
+                        sql,
+                        job_config=config,
+                        job_id=job_id,
+                        retry=SUBMIT_RETRY,
+                        job_retry=None,
+                        timeout=REQUEST_TIMEOUT_S,
+                    )
+                except BadRequest as exc:
+                    raise JobRefusedError(exc.message) from exc
 
         await asyncio.to_thread(_submit)
 

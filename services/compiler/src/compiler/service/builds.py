@@ -1,4 +1,9 @@
-"""The build use case: a segment change or build request becomes a submitted job."""
+"""The build use case: a build the scheduler asks for becomes a submitted BigQuery job.
+
+The compiler decides nothing about when or whether to build: it answers the
+scheduler's `build.requested` command and states what happened as facts
+(`job.submitted`, or `job.completed` when no job could be made).
+"""
 
 from __future__ import annotations
 
@@ -11,14 +16,15 @@ from compiler import statements
 from compiler.errors import RuleSetInvalidError
 from compiler.predicates import build_date_value
 from compiler.service import repository
-from compiler.service.ports import Clock, JobSubmitter, SegmentRecord
+from compiler.service.ports import Clock, JobRefusedError, JobSubmitter
 from compiler.statements import BUILD_TIME_PARAM
 from contracts.messages import (
     BuildMode,
     BuildRequested,
-    BuildStatus,
+    ChangeKind,
     JobCompleted,
     JobCompletedData,
+    JobOutcome,
     JobSubmitted,
     JobSubmittedData,
     SegmentChanged,
@@ -34,9 +40,9 @@ CONSUMER = "compiler"
 SOURCE = "compiler"
 
 
-def job_id_for(segment_id: UUID, version: int, cause: UUID) -> str:
-    """Deterministic per cause, so a redelivered message re-submits the same job."""
-    return f"seg_{segment_id.hex}_v{version}_{cause.hex[:12]}"
+def job_id_for(segment_id: UUID, build_id: UUID) -> str:
+    """Deterministic per build, so a re-sent command re-submits the same job (a no-op)."""
+    return f"seg_{segment_id.hex}_b{build_id.hex}"
 
 
 class BuildService:
@@ -46,72 +52,33 @@ class BuildService:
         self._clock = clock
 
     async def on_segment_changed(self, event: SegmentChanged) -> None:
-        data = event.data
-        if data.change == "deleted":
-            table = (
-                f"{self._submitter.project()}.{dataset_id(event.accountid)}."
-                f"{segment_table(data.segment_id)}"
-            )
-            await self._submitter.drop_table(table)
-            return
-        if data.change == "archived" or not data.rules_changed:
-            return
+        """A deleted segment's member table goes with it."""
+        if event.data.change is ChangeKind.DELETED:
+            await self._submitter.drop_table(self._table(event.accountid, event.data.segment_id))
 
-        async def effect(conn: Connection) -> None:
-            await self._build(
-                conn,
-                account_id=event.accountid,
-                segment_id=data.segment_id,
-                version=data.rules_version,
-                mode=BuildMode.BUILD,
-                cause=event.id,
-                correlation=event.correlationid,
-                run_id=None,
-            )
-
-        await handle_once(self._pool, CONSUMER, event.id, effect)
+    def _table(self, account_id: UUID, segment_id: UUID) -> str:
+        return f"{self._submitter.project()}.{dataset_id(account_id)}.{segment_table(segment_id)}"
 
     async def on_build_requested(self, event: BuildRequested) -> None:
-        data = event.data
-
         async def effect(conn: Connection) -> None:
-            await self._build(
-                conn,
-                account_id=event.accountid,
-                segment_id=data.segment_id,
-                version=None,
-                mode=data.mode,
-                cause=event.id,
-                correlation=event.correlationid,
-                run_id=data.run_id,
-            )
+            await self._build(conn, event)
 
         await handle_once(self._pool, CONSUMER, event.id, effect)
 
-    async def _build(
-        self,
-        conn: Connection,
-        *,
-        account_id: UUID,
-        segment_id: UUID,
-        version: int | None,
-        mode: BuildMode,
-        cause: UUID,
-        correlation: UUID,
-        run_id: UUID | None,
-    ) -> None:
-        segment = await repository.load_segment(conn, segment_id)
-        if segment is None or segment.account_id != account_id:
-            log.warning("build_skipped_unknown_segment", segment_id=str(segment_id))
+    async def _build(self, conn: Connection, event: BuildRequested) -> None:
+        data = event.data
+        segment = await repository.load_segment(conn, data.segment_id)
+        if segment is None or segment.account_id != event.accountid:
+            await self._ended(conn, event, JobOutcome.CANCELED, "the segment no longer exists")
             return
-        if segment.status != "active" or (version is not None and segment.rules_version > version):
-            # Archived, or a newer change is on its way and will build the newer rules.
+        if segment.status != "active":
+            await self._ended(conn, event, JobOutcome.CANCELED, f"the segment is {segment.status}")
             return
-        target = statements.Target(self._submitter.project(), dataset_id(account_id))
-        table = segment_table(segment_id)
+        target = statements.Target(self._submitter.project(), dataset_id(segment.account_id))
+        table = segment_table(segment.id)
         # MERGE keeps entered/exited counts, but needs the table; the first build creates it.
-        mode = mode if segment.built else BuildMode.BUILD
-        catalog = await account_catalog(conn, account_id)
+        mode = data.mode if segment.built else BuildMode.BUILD
+        catalog = await account_catalog(conn, segment.account_id)
         try:
             membership = (
                 statements.membership(segment.rules, target, catalog)
@@ -120,9 +87,8 @@ class BuildService:
                 else statements.everyone(segment.object_type, target, catalog)
             )
         except RuleSetInvalidError as exc:
-            await self._fail(
-                conn, segment, str(exc), cause=cause, correlation=correlation, run_id=run_id
-            )
+            # A rule set that no longer compiles (say, the catalog changed) fails its build.
+            await self._ended(conn, event, JobOutcome.FAILED, str(exc), segment.rules_version)
             return
         compiled = (statements.build if mode is BuildMode.BUILD else statements.refresh)(
             membership, table
@@ -131,62 +97,68 @@ class BuildService:
         params = compiled.bind(
             {**build_date_value(self._clock.today(segment.time_zone)), BUILD_TIME_PARAM: build_time}
         )
-        job_id = job_id_for(segment_id, segment.rules_version, cause)
-        await self._submitter.submit(
-            job_id,
-            compiled.sql,
-            params,
-            {
-                "account_id": account_id.hex,
-                "segment_id": segment_id.hex,
-                "mode": mode.value,
-            },
-        )
-        await repository.set_build_status(conn, segment_id, BuildStatus.IN_PROGRESS)
+        job_id = job_id_for(segment.id, data.build_id)
+        labels = {
+            "account_id": segment.account_id.hex,
+            "segment_id": segment.id.hex,
+            "build_id": data.build_id.hex,
+            "mode": mode.value,
+        }
+        try:
+            await self._submitter.submit(job_id, compiled.sql, params, labels)
+        except JobRefusedError as exc:
+            # BigQuery refused the statement itself: no retry makes it valid.
+            await self._ended(conn, event, JobOutcome.FAILED, str(exc), segment.rules_version)
+            return
         await enqueue(
             conn,
             JobSubmitted(
                 source=SOURCE,
-                accountid=account_id,
-                correlationid=correlation,
+                accountid=segment.account_id,
+                correlationid=event.correlationid,
                 data=JobSubmittedData(
-                    segment_id=segment_id,
+                    build_id=data.build_id,
+                    segment_id=segment.id,
                     job_id=job_id,
                     mode=mode,
                     rules_version=segment.rules_version,
-                    run_id=run_id,
+                    run_id=data.run_id,
                     table=target.name(table),
                     build_time=build_time,
                 ),
             ),
         )
-        log.info("job_submitted", segment_id=str(segment_id), job_id=job_id)
+        log.info(
+            "job_submitted", segment_id=str(segment.id), build_id=str(data.build_id), job_id=job_id
+        )
 
-    async def _fail(
+    async def _ended(
         self,
         conn: Connection,
-        segment: SegmentRecord,
+        event: BuildRequested,
+        outcome: JobOutcome,
         reason: str,
-        *,
-        cause: UUID,
-        correlation: UUID,
-        run_id: UUID | None,
+        rules_version: int | None = None,
     ) -> None:
-        """A rule set that no longer compiles (say, the catalog changed) fails its build."""
-        await repository.set_build_status(conn, segment.id, BuildStatus.FAILED, reason)
+        """No job could be made: the build ends here, and the scheduler hears why."""
+        data = event.data
+        log.warning(
+            "build_not_submitted", build_id=str(data.build_id), outcome=outcome.value, reason=reason
+        )
         await enqueue(
             conn,
             JobCompleted(
                 source=SOURCE,
-                accountid=segment.account_id,
-                correlationid=correlation,
+                accountid=event.accountid,
+                correlationid=event.correlationid,
                 data=JobCompletedData(
-                    segment_id=segment.id,
-                    job_id=f"compile_{cause.hex}",
-                    status=BuildStatus.FAILED,
-                    rules_version=segment.rules_version,
+                    build_id=data.build_id,
+                    segment_id=data.segment_id,
+                    job_id=f"compile_{data.build_id.hex}",
+                    status=outcome,
+                    rules_version=rules_version or data.rules_version,
                     error=reason,
-                    run_id=run_id,
+                    run_id=data.run_id,
                     built_at=datetime.now(UTC),
                 ),
             ),

@@ -22,11 +22,17 @@ class SegmentRecord:
     built: bool  # a member table exists, so a refresh can MERGE into it
 
 
+class JobRefusedError(Exception):
+    """BigQuery refused the job itself (an invalid statement): retrying cannot help."""
+
+
 class JobSubmitter(Protocol):
     async def submit(
         self, job_id: str, sql: str, params: dict[str, Any], labels: dict[str, str]
     ) -> None:
-        """Submit a query job; submitting an id that already exists is not an error."""
+        """Submit a query job; submitting an id that already exists is not an error.
+
+        Raises JobRefusedError when BigQuery refuses the statement."""
 
     async def drop_table(self, table: str) -> None: ...
 

@@ -93,6 +93,32 @@ class Stack:
         for p in self.procs.values():
             processes.stop_group(p)
 
+    # --- the slow/faulty warehouse in front of the emulator (devstack.slow_warehouse) ---------
+
+    @property
+    def warehouse(self) -> str:
+        return f"http://127.0.0.1:{self.cfg.slow_warehouse_port}"
+
+    def set_fault(self, segment_id: str, **rule: Any) -> None:
+        """How the segment's build jobs behave: duration_s, outcome (ok, fail, lose, hang)..."""
+        response = httpx.put(
+            f"{self.warehouse}/_faults/segments/{UUID(segment_id).hex}", json=rule, timeout=5
+        )
+        response.raise_for_status()
+
+    def set_default_fault(self, **rule: Any) -> None:
+        httpx.put(f"{self.warehouse}/_faults", json={"default": rule}, timeout=5).raise_for_status()
+
+    def reset_faults(self) -> None:
+        httpx.delete(f"{self.warehouse}/_faults", timeout=5).raise_for_status()
+
+    def warehouse_jobs(self, segment_id: str | None = None) -> list[dict[str, Any]]:
+        """Every build job the warehouse ran, with when it started and ended."""
+        jobs: list[dict[str, Any]] = httpx.get(f"{self.warehouse}/_faults/jobs", timeout=5).json()
+        if segment_id is not None:
+            jobs = [j for j in jobs if j["segment"] == UUID(segment_id).hex]
+        return jobs
+
     def dump_logs(self, lines: int = 40) -> str:
         out = []
         for path in sorted(self.logs.glob("*.log")):
@@ -205,6 +231,7 @@ def stack(
             "pusher_cluster_port",
             "api_port",
             "notifier_port",
+            "slow_warehouse_port",
         )
     }
     cfg = StackConfig(
@@ -214,6 +241,7 @@ def stack(
         bigquery_port=emulator.port,
         bigquery_grpc_port=emulator.grpc_port,
         bigquery_project=emulator.project,
+        slow_warehouse=True,
         **ports,
     )
     account_id = uuid4()
@@ -235,6 +263,8 @@ def stack(
             stack.start(processes.soketi(cfg))
             processes.wait_for_port(cfg.kafka_port)
             processes.wait_for_port(cfg.pusher_port)
+        stack.start(processes.slow_warehouse(cfg))
+        processes.wait_for_port(cfg.slow_warehouse_port)
         client = stack.bigquery()
         tables = seeding.seed_warehouse(client, account_id, CUSTOMERS, seed=SEED)
         stack.customers = tables[CUSTOMER.table]

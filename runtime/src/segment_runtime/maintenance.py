@@ -17,12 +17,14 @@ KEEP = timedelta(days=7)
 async def prune_delivered(pool: Pool, service: str, keep: timedelta = KEEP) -> tuple[int, int]:
     async with pool.acquire() as conn:
         processed = await conn.execute(
-            "DELETE FROM processed_messages WHERE consumer = $1 AND processed_at < now() - $2::interval",
+            "DELETE FROM processed_messages"
+            " WHERE consumer = $1 AND processed_at < now() - $2::interval",
             service,
             keep,
         )
         published = await conn.execute(
-            "DELETE FROM outbox WHERE published_at < now() - $2::interval AND payload->>'source' = $1",
+            "DELETE FROM outbox"
+            " WHERE published_at < now() - $2::interval AND payload->>'source' = $1",
             service,
             keep,
         )

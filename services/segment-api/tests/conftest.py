@@ -7,12 +7,8 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from segment_api.app import create_app
-from segment_api.cache import Cache
-from segment_api.insights import Insights
+from segment_api.app import create_app, wire
 from segment_api.ports import DryRunResult, QueryTimeoutError
-from segment_api.reports import Reports
-from segment_api.segments import SegmentService
 from segment_api.settings import Settings
 from segment_runtime.auth import ALL_ACCESS, Access, Scope, issue_token
 
@@ -68,10 +64,8 @@ async def client(db, database_url, warehouse) -> AsyncIterator[httpx.AsyncClient
     app = create_app(settings)
     # No lifespan here: the outbox rows are what these tests look at, not Kafka.
     redis = Redis.from_url("redis://127.0.0.1:6379/0")
-    app.state.cache = Cache(redis, REDIS_PREFIX)
-    app.state.segments = SegmentService(db, warehouse, app.state.cache)
-    app.state.insights = Insights(db, warehouse, app.state.segments, budget_s=0.01)
-    app.state.reports = Reports(db, warehouse)
+    wire(app, settings.model_copy(update={"preview_budget_s": 0.01}), db, warehouse, redis)
+    app.state.limiter = None  # rate limits have their own test
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://api"
     ) as c:

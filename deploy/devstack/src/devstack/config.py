@@ -26,6 +26,12 @@ class StackConfig(BaseSettings):
     bigquery_port: int = 19050
     bigquery_grpc_port: int = 19060
     bigquery_project: str = "segment-demo"
+    # The slow/faulty warehouse (devstack.slow_warehouse) in front of the emulator: jobs get
+    # real durations and faults can be injected. Off by default for the local stack.
+    slow_warehouse: bool = False
+    slow_warehouse_port: int = 19055
+    slow_job_s: float = 0.0
+    slow_job_jitter_s: float = 0.0
     pusher_port: int = 16001
     pusher_metrics_port: int = 16002
     pusher_cluster_port: int = 16003
@@ -63,13 +69,20 @@ class StackConfig(BaseSettings):
     def bigquery_endpoint(self) -> str:
         return f"http://127.0.0.1:{self.bigquery_port}"
 
+    @property
+    def services_bigquery_endpoint(self) -> str:
+        """What the services call: the slow warehouse when it runs, else the emulator."""
+        if self.slow_warehouse:
+            return f"http://127.0.0.1:{self.slow_warehouse_port}"
+        return self.bigquery_endpoint
+
     def service_env(self) -> dict[str, str]:
         """The environment every platform service reads (see the README's table)."""
         return {
             "DATABASE_URL": self.database_url,
             "KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "BIGQUERY_PROJECT": self.bigquery_project,
-            "BIGQUERY_ENDPOINT": self.bigquery_endpoint,
+            "BIGQUERY_ENDPOINT": self.services_bigquery_endpoint,
             "REDIS_URL": self.redis_url,
             "REDIS_PREFIX": self.redis_prefix,
             "PUSHER_APP_ID": self.pusher_app_id,

@@ -95,12 +95,32 @@ def soketi(cfg: StackConfig) -> Process:
     return Process("pusher", [str(cfg.soketi_bin), "start", f"--config={config_file}"], env)
 
 
+def slow_warehouse(cfg: StackConfig) -> Process:
+    return Process(
+        "slow-warehouse",
+        [
+            sys.executable,
+            "-m",
+            "devstack.slow_warehouse",
+            "--upstream",
+            cfg.bigquery_endpoint,
+            "--port",
+            str(cfg.slow_warehouse_port),
+            "--default-duration",
+            str(cfg.slow_job_s),
+            "--default-jitter",
+            str(cfg.slow_job_jitter_s),
+        ],
+    )
+
+
 def service(cfg: StackConfig, module: str) -> Process:
     return Process(module.replace("_", "-"), [sys.executable, "-m", module], cfg.service_env())
 
 
 def infrastructure(cfg: StackConfig) -> list[Process]:
-    return [broker(cfg), emulator(cfg), soketi(cfg)]
+    extra = [slow_warehouse(cfg)] if cfg.slow_warehouse else []
+    return [broker(cfg), emulator(cfg), soketi(cfg), *extra]
 
 
 def platform(cfg: StackConfig) -> list[Process]:

@@ -11,20 +11,39 @@ from redis.asyncio import Redis
 
 from segment_api import openapi, problems
 from segment_api.adapters import BigQueryWarehouse
+from segment_api.builds import BuildHistory
 from segment_api.cache import Cache
 from segment_api.insights import Insights
 from segment_api.palette import Palette
+from segment_api.ports import Warehouse
 from segment_api.ratelimit import RateLimiter
 from segment_api.reports import Reports
-from segment_api.routes import objects, realtime, reports, segments
+from segment_api.routes import builds, objects, realtime, reports, segments
 from segment_api.schemas import HealthOut
 from segment_api.segments import SegmentService
 from segment_api.settings import Settings
 from segment_runtime.auth import TokenVerifier
 from segment_runtime.bigquery import make_client
+from segment_runtime.db import Pool
 from segment_runtime.kafka import make_broker
 from segment_runtime.lifecycle import open_resources
 from segment_runtime.logs import configure_logging
+
+
+def wire(app: FastAPI, settings: Settings, pool: Pool, warehouse: Warehouse, redis: Redis) -> None:
+    """The gateway's use cases over their adapters: the one bootstrap, also what tests call
+    with their own pool and a fake warehouse."""
+    cache = Cache(redis, settings.redis_prefix)
+    app.state.cache = cache
+    app.state.limiter = RateLimiter(redis, settings.redis_prefix, settings.rate_limit_per_minute)
+    app.state.segments = SegmentService(pool, warehouse, cache)
+    app.state.insights = Insights(
+        pool, warehouse, app.state.segments, budget_s=settings.preview_budget_s
+    )
+    app.state.palette = Palette(pool, warehouse, cache, budget_s=settings.preview_budget_s)
+    app.state.reports = Reports(pool, warehouse)
+    app.state.builds = BuildHistory(pool, app.state.segments)
+    app.state.pool = pool
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -40,20 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         warehouse = BigQueryWarehouse(make_client(settings))
         redis = Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
-        cache = Cache(redis, settings.redis_prefix)
-        app.state.cache = cache
-        app.state.limiter = RateLimiter(
-            redis, settings.redis_prefix, settings.rate_limit_per_minute
-        )
-        app.state.segments = SegmentService(resources.pool, warehouse, cache)
-        app.state.insights = Insights(
-            resources.pool, warehouse, app.state.segments, budget_s=settings.preview_budget_s
-        )
-        app.state.palette = Palette(
-            resources.pool, warehouse, cache, budget_s=settings.preview_budget_s
-        )
-        app.state.reports = Reports(resources.pool, warehouse)
-        app.state.pool = resources.pool
+        wire(app, settings, resources.pool, warehouse, redis)
         try:
             yield
         finally:
@@ -81,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(realtime.router)
     app.include_router(objects.router)
     app.include_router(reports.router)
+    app.include_router(builds.router)
 
     @app.get("/health", tags=["health"])
     async def health(request: Request) -> HealthOut:

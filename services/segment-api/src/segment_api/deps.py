@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from segment_api.builds import BuildHistory
 from segment_api.insights import Insights
 from segment_api.palette import Palette
 from segment_api.problems import ProblemError
@@ -56,6 +57,11 @@ def palette_service(request: Request) -> Palette:
     return palette
 
 
+def build_history(request: Request) -> BuildHistory:
+    history: BuildHistory = request.app.state.builds
+    return history
+
+
 def reports_service(request: Request) -> Reports:
     reports: Reports = request.app.state.reports
     return reports
@@ -66,6 +72,7 @@ ReportsDep = Annotated[Reports, Depends(reports_service)]
 PaletteDep = Annotated[Palette, Depends(palette_service)]
 InsightsDep = Annotated[Insights, Depends(insights_service)]
 Segments = Annotated[SegmentService, Depends(segment_service)]
+BuildsDep = Annotated[BuildHistory, Depends(build_history)]
 
 
 def rate_limited(kind: str) -> Any:

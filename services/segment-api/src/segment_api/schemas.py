@@ -160,6 +160,44 @@ class ListQuery(BaseModel):
     sort: SortKey = Field("-created_at", description="Field, `-` for descending.")
 
 
+class BuildRecordOut(BaseModel):
+    """One build of a segment, as the scheduler recorded it."""
+
+    id: UUID
+    state: BuildState
+    cause: BuildCause
+    mode: str = Field(description="build (replace the table) or refresh (merge into it)")
+    run_id: UUID | None = Field(description="The refresh run it belonged to.")
+    origin_segment_id: UUID | None = Field(
+        description="For a cascade: the embedded segment whose rebuild caused it."
+    )
+    rules_version: int
+    reason: str | None
+    job_id: str | None
+    requested_at: datetime
+    submitted_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_ms: int | None
+    member_count: int | None
+    entered: int | None
+    exited: int | None
+    bytes_billed: int | None
+
+
+class RefreshRunOut(BaseModel):
+    """A refresh run's progress: how many of its builds are in each state."""
+
+    id: UUID
+    trigger: str = Field(description="schedule or manual")
+    state: str = Field(description="running, or finished once none of its builds is open")
+    scheduled_for: datetime
+    started_at: datetime
+    finished_at: datetime | None
+    total: int
+    counts: dict[str, int]
+
+
 class RefreshRun(BaseModel):
     run_id: UUID = Field(description="Every build of the run carries it; pushes report progress.")
     segments: int = Field(description="Active segments the run will refresh.")

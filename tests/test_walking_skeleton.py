@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 
-from contracts.push import STATUS_EVENT, account_channel
 from contracts.topics import DEAD_LETTER, SEGMENT_CHANGED
 from contracts.warehouse import dataset_id, segment_table
+from e2e import create, next_status, pusher_client
 
 pytestmark = pytest.mark.stack
 DEADLINE_S = 120
@@ -55,59 +53,6 @@ def rule_in_plain_python(row: dict[str, Any]) -> bool:
     city = (row["city"] or "").lower() == "jakarta"
     source = (row["source"] or "").lower() in {"whatsapp", "referral"}
     return adult and (city or source) and row["is_vip"] is not True
-
-
-async def pusher_client(stack) -> AsyncIterator[ClientConnection]:
-    """A Pusher-protocol client: connect, get a socket id, sign through the API, subscribe."""
-    url = (
-        f"ws://127.0.0.1:{stack.cfg.pusher_port}/app/{stack.cfg.pusher_key}"
-        "?protocol=7&client=e2e&version=1.0"
-    )
-    async with connect(url) as ws:
-        hello = json.loads(await ws.recv())
-        assert hello["event"] == "pusher:connection_established"
-        socket_id = json.loads(hello["data"])["socket_id"]
-        channel = account_channel(stack.account_id)
-        async with httpx.AsyncClient() as http:
-            signed = await http.post(
-                f"{stack.api}/v1/realtime/pusher/auth",
-                headers=stack.headers(),
-                data={"socket_id": socket_id, "channel_name": channel},
-            )
-        assert signed.status_code == 200, signed.text
-        await ws.send(
-            json.dumps(
-                {
-                    "event": "pusher:subscribe",
-                    "data": {"channel": channel, "auth": signed.json()["auth"]},
-                }
-            )
-        )
-        ack = json.loads(await ws.recv())
-        assert ack["event"] == "pusher_internal:subscription_succeeded", ack
-        yield ws
-
-
-async def next_status(
-    ws: ClientConnection, segment_id: str, status: str, pusher: bool
-) -> dict[str, Any]:
-    while True:
-        frame = json.loads(await ws.recv())
-        if pusher:
-            if frame.get("event") != STATUS_EVENT:
-                continue
-            frame = json.loads(frame["data"]) if isinstance(frame["data"], str) else frame["data"]
-        if frame["segment_id"] == segment_id and frame.get("status") == status:
-            return frame
-
-
-async def create(stack, name: str, rules: dict[str, Any]) -> dict[str, Any]:
-    async with httpx.AsyncClient() as http:
-        response = await http.post(
-            f"{stack.api}/v1/segments", headers=stack.headers(), json={"name": name, "rules": rules}
-        )
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 async def test_a_created_segment_is_built_exactly_and_announced(stack, expected_members):

@@ -140,7 +140,10 @@ class JobTracker:
             )
             return
         remaining = (job.deadline_at - now).total_seconds()
-        state = await self._inspector.state(job.id, max(0.0, min(self._long_poll_s, remaining)))
+        # Until the job has been seen running, look without waiting, so that its start is
+        # told (job.started) before a long-poll waits for its end.
+        wait = 0.0 if not job.started_announced else min(self._long_poll_s, remaining)
+        state = await self._inspector.state(job.id, max(0.0, wait))
         if state.state in ("pending", "running"):
             await self._still_running(job, state)
             return

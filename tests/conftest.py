@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -52,6 +53,7 @@ class Stack:
     customers: list[dict[str, Any]]
     logs: Path
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    service_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def api(self) -> str:
@@ -80,10 +82,13 @@ class Stack:
         )
 
     def start(self, proc: processes.Process) -> None:
-        log = (self.logs / f"{proc.name}.log").open("wb")
+        log = (self.logs / f"{proc.name}.log").open("ab")
+        env = proc.full_env()
+        if proc.name.replace("-", "_") in processes.SERVICES:
+            env.update(self.service_env)
         self.procs[proc.name] = subprocess.Popen(
             proc.argv,
-            env=proc.full_env(),
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -92,6 +97,26 @@ class Stack:
     def stop(self) -> None:
         for p in self.procs.values():
             processes.stop_group(p)
+
+    def wait_healthy(self) -> None:
+        _wait_http(f"{self.api}/health")
+        _wait_http(f"http://127.0.0.1:{self.cfg.notifier_port}/health")
+
+    def kill(self, name: str) -> None:
+        """kill -9, no goodbye: the process (and what it spawned) just stops."""
+        proc = self.procs[name]
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=15)
+
+    def restart(self, name: str) -> None:
+        """Start `name` again (after `kill`), as its supervisor would."""
+        if name == "kafka":
+            self.start(processes.broker(self.cfg))
+            processes.wait_for_port(self.cfg.kafka_port)
+            return
+        (proc,) = [p for p in processes.platform(self.cfg) if p.name == name]
+        self.start(proc)
 
     # --- the slow/faulty warehouse in front of the emulator (devstack.slow_warehouse) ---------
 
@@ -211,15 +236,17 @@ def stack_database_url(postgres_server: str) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
-def stack(
-    stack_database_url: str,
-    tmp_path_factory: pytest.TempPathFactory,
-    request: pytest.FixtureRequest,
+@contextlib.contextmanager
+def launch_stack(
+    database_url: str,
+    state: Path,
     emulator: Emulator,
+    *,
+    customers: int = CUSTOMERS,
+    service_env: dict[str, str] | None = None,
+    use_docker: bool = False,
 ) -> Iterator[Stack]:
-    database_url = stack_database_url
-    state = tmp_path_factory.mktemp("stack")
+    """Broker, soketi, the slow warehouse and the five services, for one fresh account."""
     logs = state / "logs"
     logs.mkdir()
     ports = {
@@ -245,8 +272,7 @@ def stack(
         **ports,
     )
     account_id = uuid4()
-    stack = Stack(cfg, account_id, [], logs)
-    use_docker = docker_available() and not os.environ.get("SEGP_TEST_NO_DOCKER")
+    stack = Stack(cfg, account_id, [], logs, service_env=service_env or {})
     with contextlib.ExitStack() as exits:
         exits.callback(stack.stop)
         if use_docker:
@@ -266,19 +292,64 @@ def stack(
         stack.start(processes.slow_warehouse(cfg))
         processes.wait_for_port(cfg.slow_warehouse_port)
         client = stack.bigquery()
-        tables = seeding.seed_warehouse(client, account_id, CUSTOMERS, seed=SEED)
+        tables = seeding.seed_warehouse(client, account_id, customers, seed=SEED)
         stack.customers = tables[CUSTOMER.table]
         asyncio.run(seeding.ensure_account(database_url, account_id, "e2e", TIME_ZONE))
         for proc in processes.platform(cfg):
             stack.start(proc)
         try:
-            _wait_http(f"{stack.api}/health")
-            _wait_http(f"http://127.0.0.1:{cfg.notifier_port}/health")
+            stack.wait_healthy()
         except TimeoutError:
             pytest.fail("the platform did not start:\n" + stack.dump_logs())
         yield stack
+
+
+@pytest.fixture(scope="session")
+def stack(
+    stack_database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+    emulator: Emulator,
+) -> Iterator[Stack]:
+    use_docker = docker_available() and not os.environ.get("SEGP_TEST_NO_DOCKER")
+    state = tmp_path_factory.mktemp("stack")
+    with launch_stack(stack_database_url, state, emulator, use_docker=use_docker) as stack:
+        yield stack
         if request.session.testsfailed:
             print("\n" + stack.dump_logs())  # noqa: T201 - the logs are what a failure needs
+
+
+# The reconciler looks often and gives up on a message quickly on the fault stack, so lost
+# work is re-driven within seconds rather than the production minute.
+FAST_RECONCILER = {
+    "RECONCILE_EVERY_S": "1",
+    "RECONCILE_DISPATCH_S": "10",
+    "RECONCILE_SILENT_S": "4",
+    "RECONCILE_CHANGE_S": "4",
+    "JOB_LONG_POLL_S": "1",
+    "JOB_LEASE_MARGIN_S": "4",
+    "KAFKA_CLIENT_LOG_LEVEL": "INFO",
+}
+
+
+@pytest.fixture(scope="module")
+def fault_stack(
+    postgres_server: str, tmp_path_factory: pytest.TempPathFactory, emulator: Emulator
+) -> Iterator[Stack]:
+    """A stack of its own, for tests that kill its processes and restart its broker."""
+    from devstack.database import scratch_database
+
+    with (
+        scratch_database(postgres_server, "segp_faults") as database_url,
+        launch_stack(
+            database_url,
+            tmp_path_factory.mktemp("faults"),
+            emulator,
+            customers=500,
+            service_env=FAST_RECONCILER,
+        ) as stack,
+    ):
+        yield stack
 
 
 @pytest.fixture

@@ -155,6 +155,8 @@ def make_broker(bootstrap: str, client_id: str) -> KafkaBroker:
         bootstrap,
         client_id=client_id,
         enable_idempotence=False,  # not supported by the local broker; the outbox covers it
+        # Topics re-created after a broker restart are seen within seconds, not minutes.
+        metadata_max_age_ms=METADATA_MAX_AGE_MS,
         middlewares=[dead_letter_middleware(lambda: holder[0], client_id)],
     )
     holder.append(broker)
@@ -172,8 +174,9 @@ async def publish_message(broker: KafkaBroker, message: AnyMessage) -> None:
 
 
 @retry(wait=wait_exponential(multiplier=0.2, max=3), stop=stop_after_delay(60), reraise=True)
-async def ensure_topics(bootstrap: str) -> None:
-    """Create the platform's topics if missing (idempotent; every service calls it)."""
+async def ensure_topics(bootstrap: str) -> list[str]:
+    """Create the platform's topics if missing (idempotent; every service calls it).
+    Returns the names it had to create."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -186,11 +189,63 @@ async def ensure_topics(bootstrap: str) -> None:
         if wanted:
             with contextlib.suppress(TopicAlreadyExistsError):  # another service won the race
                 await admin.create_topics(wanted)
+        return [t.name for t in wanted]
     finally:
         await admin.close()
 
 
+async def watch_topics(bootstrap: str, every_s: float = 3.0) -> None:
+    """The local broker forgets its topics when it restarts; put them back at once, so
+    publishers and consumers carry on without a restart of their own."""
+    while True:
+        await asyncio.sleep(every_s)
+        created = await ensure_topics(bootstrap)
+        if created:
+            log.warning("topics_recreated", topics=created)
+
+
+async def watch_consumers(broker: KafkaBroker, stuck_s: float = 20.0, every_s: float = 2.0) -> None:
+    """Restart a subscriber whose consumer has held no partition for `stuck_s`.
+
+    A consumer that was joining its group when the broker went away can stay out of
+    the group for good (seen with aiokafka against the local broker); starting the
+    subscriber again makes it join afresh. With one instance per service every
+    subscriber owns its topic's partitions, so an empty assignment is never normal.
+    (Run more instances than a topic has partitions and the spare ones will be
+    restarted now and then: harmless, but a reason to size partitions.)
+    """
+    idle_since: dict[int, float] = {}
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(every_s)
+        for subscriber in list(broker.subscribers):
+            consumer = getattr(subscriber, "consumer", None)
+            key = id(subscriber)
+            if consumer is None or consumer.assignment():
+                idle_since.pop(key, None)
+                continue
+            since = idle_since.setdefault(key, loop.time())
+            if loop.time() - since < stuck_s:
+                continue
+            log.warning("consumer_restarted", group=getattr(subscriber, "group_id", None))
+            idle_since.pop(key, None)
+            await subscriber.stop()
+            await subscriber.start()
+
+
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[None]])
+
+
+METADATA_MAX_AGE_MS = 3000
+# A killed consumer is noticed after this long, and its partitions go to the others.
+SESSION_TIMEOUT_MS = 6000
+HEARTBEAT_INTERVAL_MS = 1500
+
+
+def consumer_group(group: str, topic: str) -> str:
+    """One group per service and topic: a subscriber joining or leaving rebalances only its
+    own topic's partitions, never the service's other subscriptions."""
+    return f"{group}.{topic}"
 
 
 def subscribe(broker: KafkaBroker, topic: str, group_id: str) -> Callable[[Handler], Handler]:
@@ -201,7 +256,12 @@ def subscribe(broker: KafkaBroker, topic: str, group_id: str) -> Callable[[Handl
     that point because the dead-letter middleware answers them.
     """
     decorator = broker.subscriber(
-        topic, group_id=group_id, ack_policy=AckPolicy.NACK_ON_ERROR, auto_offset_reset="earliest"
+        topic,
+        group_id=consumer_group(group_id, topic),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset="earliest",
+        session_timeout_ms=SESSION_TIMEOUT_MS,
+        heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
     )
 
     def register(handler: Handler) -> Handler:

@@ -12,7 +12,7 @@ from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
 from segment_runtime.db import Pool, create_pool
-from segment_runtime.kafka import ensure_topics, make_broker
+from segment_runtime.kafka import ensure_topics, make_broker, watch_consumers, watch_topics
 from segment_runtime.logs import configure_logging
 from segment_runtime.maintenance import prune_delivered
 from segment_runtime.outbox import OutboxRelay
@@ -59,6 +59,8 @@ async def open_resources(
     resources.spawn(
         "prune", lambda: every(PRUNE_EVERY_S, lambda: prune_delivered(resources.pool, name))
     )
+    resources.spawn("topic-watch", lambda: watch_topics(bootstrap))
+    resources.spawn("consumer-watch", lambda: watch_consumers(broker))
     return resources
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import structlog
 
@@ -10,8 +11,9 @@ import structlog
 def configure_logging(level: str, service: str) -> structlog.stdlib.BoundLogger:
     logging.basicConfig(level=level.upper(), format="%(message)s")
     # The Kafka client narrates every rebalance at INFO; its warnings are what matter.
+    kafka_level = os.environ.get("KAFKA_CLIENT_LOG_LEVEL", "WARNING").upper()
     logging.getLogger("aiokafka").setLevel(
-        max(logging.WARNING, logging.getLevelName(level.upper()))
+        max(logging.getLevelName(kafka_level), logging.getLevelName(level.upper()))
     )
     structlog.configure(
         processors=[

@@ -492,3 +492,54 @@ async def test_a_change_whose_message_was_lost_is_built(world, reconciler):
     (build,) = await world.builds()
     assert build["cause"] == "recovery"
     assert (await reconciler.run_once())["recovered"] == 0  # taken up now
+
+
+async def test_a_command_lost_on_the_way_is_taken_from_the_outbox(world, reconciler):
+    from segment_runtime.outbox import enqueue
+
+    await world.segment("S")
+    command = CascadeRequested(
+        **world.envelope(),
+        data=CascadeRequestedData(scope="segments", segment_ids=[world.ids["S"]], cause="rebuild"),
+    )
+    async with world.pool.acquire() as conn:  # the gateway wrote it; the broker then lost it
+        await enqueue(conn, command)
+    done = await reconciler.run_once()
+    assert done["commands"] == 1
+    (build,) = await world.builds()
+    assert build["cause"] == "rebuild"
+    await reconciler.run_once()
+    assert len(await world.builds()) == 1  # handled once
+
+
+async def test_a_build_of_a_segment_deleted_without_word_is_canceled(world, reconciler):
+    await world.segment("S")
+    await world.changed("S")
+    async with world.pool.acquire() as conn:  # the delete's message was lost
+        await conn.execute("DELETE FROM segments WHERE id = $1", world.ids["S"])
+    done = await reconciler.run_once()
+    assert done["orphans"] == 1
+    (build,) = await world.builds()
+    assert (build["state"], build["reason"]) == ("canceled", "segment deleted")
+
+
+async def test_a_build_whose_job_submitted_was_lost_adopts_the_job_instead_of_resending(
+    world, reconciler
+):
+    await world.segment("S")
+    await world.changed("S")
+    command = await world.command("S")
+    async with world.pool.acquire() as conn:  # the job monitor follows the job
+        await conn.execute(
+            "INSERT INTO jobs (id, build_id, account_id, segment_id, mode, rules_version,"
+            " target_table, correlation_id, deadline_at)"
+            " VALUES ('running-job', $1, $2, $3, 'build', 1, 'p.d.t', $4, now() + interval '1 h')",
+            UUID(command["build_id"]),
+            world.account,
+            world.ids["S"],
+            uuid4(),
+        )
+    done = await reconciler.run_once()
+    assert (done["settled"], done["redispatched"]) == (1, 0)
+    (build,) = await world.builds()
+    assert (build["state"], build["job_id"], build["attempts"]) == ("submitted", "running-job", 1)

@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastStream:
                 long_poll_s=settings.long_poll_s,
                 concurrency=settings.concurrency,
                 error_budget=settings.poll_error_budget,
+                lease_margin_s=settings.lease_margin_s,
             )
         )
         resources.spawn("job-tracker", tracker.get().run)

@@ -23,6 +23,12 @@ class Settings(PostgresSettings, KafkaSettings, BigQuerySettings):
     concurrency: int = Field(
         16, ge=1, alias="JOB_MONITOR_CONCURRENCY", description="Jobs followed at once."
     )
+    lease_margin_s: float = Field(
+        30.0,
+        gt=0,
+        alias="JOB_LEASE_MARGIN_S",
+        description="A check's lease beyond its long-poll (a killed monitor's jobs wait this).",
+    )
     poll_error_budget: int = Field(
         5,
         ge=1,

@@ -35,7 +35,9 @@ log = structlog.get_logger(__name__)
 CONSUMER = "job-monitor"
 SOURCE = "job-monitor"
 FIRST_POLL_DELAY_S = 0.5
-LEASE_MARGIN_S = 60.0
+# A check is leased for its long-poll plus this; a monitor killed mid-check leaves the job
+# to another (or to itself, restarted) once the lease runs out.
+LEASE_MARGIN_S = 30.0
 
 
 def _exited(
@@ -68,6 +70,7 @@ class JobTracker:
         long_poll_s: float = 0.0,
         concurrency: int = 16,
         error_budget: int = 5,
+        lease_margin_s: float = LEASE_MARGIN_S,
     ) -> None:
         self._pool = pool
         self._inspector = inspector
@@ -76,6 +79,7 @@ class JobTracker:
         self._long_poll_s = long_poll_s
         self._concurrency = concurrency
         self._error_budget = error_budget
+        self._lease_s = long_poll_s + lease_margin_s
         self._following: set[asyncio.Task[None]] = set()
         self.wake = asyncio.Event()
 
@@ -112,7 +116,7 @@ class JobTracker:
 
     async def _claim(self, limit: int) -> list[TrackedJob]:
         async with self._pool.acquire() as conn:
-            return await repository.claim_due(conn, limit, self._long_poll_s + LEASE_MARGIN_S)
+            return await repository.claim_due(conn, limit, self._lease_s)
 
     async def follow(self, job: TrackedJob) -> None:
         """One check of one job. Never raises: an error is this job's alone."""

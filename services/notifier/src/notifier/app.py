@@ -16,8 +16,15 @@ from notifier.notifications import Notifier
 from notifier.settings import Settings
 from notifier.websockets import Hub
 from segment_runtime.auth import Access, InvalidTokenError, Scope, TokenVerifier
-from segment_runtime.kafka import ensure_topics, make_broker, subscribe
+from segment_runtime.kafka import (
+    ensure_topics,
+    make_broker,
+    subscribe,
+    watch_consumers,
+    watch_topics,
+)
 from segment_runtime.logs import configure_logging
+from segment_runtime.supervision import supervise
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -47,6 +54,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await ensure_topics(settings.kafka_bootstrap)
+        watches = [
+            asyncio.create_task(
+                supervise("topic-watch", lambda: watch_topics(settings.kafka_bootstrap))
+            ),
+            asyncio.create_task(supervise("consumer-watch", lambda: watch_consumers(broker))),
+        ]
         hub_task = asyncio.create_task(hub.run())
         await asyncio.wait_for(hub.ready.wait(), 10)
         await broker.start()
@@ -54,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await broker.stop()
+            for watch in watches:
+                watch.cancel()
             hub_task.cancel()
             with suppress(asyncio.CancelledError):
                 await hub_task

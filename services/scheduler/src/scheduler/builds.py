@@ -208,8 +208,24 @@ class BuildOwner:
 
         await self._locked(build.account_id, uuid4(), decide)
 
+    async def adopt_job(self, build: Build, job_id: str) -> None:
+        """The job monitor follows a job for this build: only job.submitted was lost."""
+
+        async def decide(tx: Tx) -> None:
+            submitted = await repository.transition(
+                tx.conn,
+                build.id,
+                BuildState.SUBMITTED,
+                allowed_from=(BuildState.REQUESTED,),
+                job_id=job_id,
+            )
+            if submitted is not None:
+                await self._announce(tx, submitted)
+
+        await self._locked(build.account_id, uuid4(), decide)
+
     async def settle(
-        self, build: Build, state: BuildState, reason: str | None, **fields: int | None
+        self, build: Build, state: BuildState, reason: str | None, **fields: str | int | None
     ) -> None:
         """End a build the job monitor's facts never reached (applied from its jobs table)."""
 
@@ -219,6 +235,16 @@ class BuildOwner:
             )
             if ended is not None:
                 await self._finished(tx, ended)
+
+        await self._locked(build.account_id, uuid4(), decide)
+
+    async def cancel_orphan(self, build: Build, reason: str) -> None:
+        async def decide(tx: Tx) -> None:
+            canceled = await repository.transition(
+                tx.conn, build.id, BuildState.CANCELED, allowed_from=_IN_FLIGHT, reason=reason
+            )
+            if canceled is not None:
+                await self._finished(tx, canceled)
 
         await self._locked(build.account_id, uuid4(), decide)
 

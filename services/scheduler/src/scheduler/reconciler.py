@@ -10,12 +10,14 @@ the build with a reason. Nothing is left waiting without one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
 
 import structlog
 
-from contracts.messages import BuildState
+from contracts.messages import BuildState, CascadeRequested
 from scheduler import repository
 from scheduler.builds import BuildOwner
+from scheduler.repository import Build
 from segment_runtime.db import Pool
 
 log = structlog.get_logger(__name__)
@@ -32,7 +34,7 @@ class Deadlines:
     dispatch_s: float = 60.0  # sent to the compiler, no job.submitted since
     silent_s: float = 30.0  # the job monitor recorded an end, and no job.completed came
     job_s: float = 2100.0  # submitted or running with no outcome at all (monitor timeout + 5 min)
-    change_s: float = 30.0  # a segment's new rules that no build took up
+    change_s: float = 30.0  # a segment's new rules (or a command) that nothing took up
     max_attempts: int = 3
 
 
@@ -45,46 +47,75 @@ class Reconciler:
     async def run_once(self) -> dict[str, int]:
         """One pass; returns what it did, by kind (for logs and tests)."""
         d = self.deadlines
-        done = {"advanced": 0, "redispatched": 0, "settled": 0, "overdue": 0, "recovered": 0}
         async with self._pool.acquire() as conn:
             queued_accounts = await repository.accounts_with_queued(conn)
             unanswered = await repository.unanswered_dispatches(conn, d.dispatch_s)
             silent = await repository.silent_jobs(conn, d.silent_s)
             overdue = await repository.overdue_running(conn, d.job_s)
             lost_changes = await repository.unbuilt_changes(conn, d.change_s)
-        for account_id in queued_accounts:
-            await self._owner.advance(account_id)
-            done["advanced"] += 1
-        for build in unanswered:
-            await self._owner.redispatch(build, d.max_attempts, d.dispatch_s)
-            done["redispatched"] += 1
-        for build, job in silent:
-            if job is None:
-                if build.updated_at is not None:
-                    await self._owner.redispatch(build, d.max_attempts, d.silent_s)
-                    done["redispatched"] += 1
-                continue
-            await self._owner.settle(
-                build,
-                _JOB_STATES.get(job.status, BuildState.FAILED),
-                job.error,
-                member_count=job.member_count,
-                bytes_billed=job.bytes_billed,
-                entered=job.entered,
-                exited=job.exited,
-                duration_ms=job.duration_ms,
-            )
-            done["settled"] += 1
-        for build in overdue:
-            await self._owner.settle(
-                build,
-                BuildState.FAILED,
-                f"no outcome from the job monitor within {d.job_s:.0f} s",
-            )
-            done["overdue"] += 1
-        for segment in lost_changes:
-            await self._owner.recover_change(segment)
-            done["recovered"] += 1
+            lost_commands = await repository.unanswered_commands(conn, d.change_s)
+            orphans = await repository.orphaned_builds(conn)
+        done = {
+            "commands": await self._take_commands(lost_commands),
+            "orphans": await self._cancel_orphans(orphans),
+            "advanced": await self._advance(queued_accounts),
+            "redispatched": 0,
+            "settled": 0,
+            "overdue": await self._fail_overdue(overdue),
+            "recovered": await self._recover_changes(lost_changes),
+        }
+        for build, job in [*unanswered, *silent]:
+            kind = await self._follow_up(build, job)
+            done[kind] += 1
         if any(done.values()):
             log.warning("reconciled", **done)
         return done
+
+    async def _follow_up(self, build: Build, job: repository.JobRecord | None) -> str:
+        """A build whose facts stopped coming: what the job monitor knows of its job decides."""
+        if job is None:  # no job for it: the command (or its job.submitted) was lost
+            await self._owner.redispatch(
+                build, self.deadlines.max_attempts, self.deadlines.dispatch_s
+            )
+            return "redispatched"
+        if job.status == "running":  # only job.submitted was lost
+            await self._owner.adopt_job(build, job.id)
+            return "settled"
+        await self._owner.settle(  # the job ended; job.completed was lost
+            build,
+            _JOB_STATES.get(job.status, BuildState.FAILED),
+            job.error,
+            job_id=job.id,
+            member_count=job.member_count,
+            bytes_billed=job.bytes_billed,
+            entered=job.entered,
+            exited=job.exited,
+            duration_ms=job.duration_ms,
+        )
+        return "settled"
+
+    async def _take_commands(self, payloads: list[dict[str, object]]) -> int:
+        for payload in payloads:
+            await self._owner.on_cascade_requested(CascadeRequested.model_validate(payload))
+        return len(payloads)
+
+    async def _cancel_orphans(self, orphans: list[tuple[Build, str]]) -> int:
+        for build, reason in orphans:
+            await self._owner.cancel_orphan(build, reason)
+        return len(orphans)
+
+    async def _advance(self, accounts: list[UUID]) -> int:
+        for account_id in accounts:
+            await self._owner.advance(account_id)
+        return len(accounts)
+
+    async def _fail_overdue(self, builds: list[Build]) -> int:
+        for build in builds:
+            reason = f"no outcome from the job monitor within {self.deadlines.job_s:.0f} s"
+            await self._owner.settle(build, BuildState.FAILED, reason)
+        return len(builds)
+
+    async def _recover_changes(self, segments: list[repository.SegmentInfo]) -> int:
+        for segment in segments:
+            await self._owner.recover_change(segment)
+        return len(segments)

@@ -377,19 +377,9 @@ async def accounts_with_queued(conn: Connection) -> list[UUID]:
     return [r["account_id"] for r in rows]
 
 
-async def unanswered_dispatches(conn: Connection, older_than_s: float) -> list[Build]:
-    """Sent to the compiler, and no job.submitted since."""
-    rows = await conn.fetch(
-        f"SELECT {_BUILD_COLUMNS} FROM builds WHERE state = 'requested'"  # noqa: S608
-        " AND dispatched_at < clock_timestamp() - make_interval(secs => $1::float8)"
-        " ORDER BY dispatched_at LIMIT 500",
-        older_than_s,
-    )
-    return [_build(r) for r in rows]
-
-
 @dataclass(frozen=True)
 class JobRecord:
+    id: str
     status: str
     member_count: int | None
     bytes_billed: int | None
@@ -399,22 +389,7 @@ class JobRecord:
     duration_ms: int | None
 
 
-async def silent_jobs(
-    conn: Connection, older_than_s: float
-) -> list[tuple[Build, JobRecord | None]]:
-    """Builds submitted or running with no news for a while, with what the job monitor
-    recorded of their job (None: it never heard of the job)."""
-    rows = await conn.fetch(
-        f"SELECT {', '.join('b.' + c.strip() for c in _BUILD_COLUMNS.split(','))},"  # noqa: S608
-        " j.status AS j_status, j.member_count AS j_member_count,"
-        " j.bytes_billed AS j_bytes_billed, j.error AS j_error, j.entered AS j_entered,"
-        " j.exited AS j_exited, j.duration_ms AS j_duration_ms, j.id IS NOT NULL AS j_known"
-        " FROM builds b LEFT JOIN jobs j ON j.id = b.job_id"
-        " WHERE b.state IN ('submitted', 'running')"
-        " AND b.updated_at < clock_timestamp() - make_interval(secs => $1::float8)"
-        " AND (j.id IS NULL OR j.status <> 'running') ORDER BY b.updated_at LIMIT 500",
-        older_than_s,
-    )
+def _with_job(rows: list[Any]) -> list[tuple[Build, JobRecord | None]]:
     out: list[tuple[Build, JobRecord | None]] = []
     for r in rows:
         values = dict(r)
@@ -422,6 +397,46 @@ async def silent_jobs(
         known = job.pop("known")
         out.append((_build(values), JobRecord(**job) if known else None))
     return out
+
+
+_JOB_COLUMNS = (
+    " j.id AS j_id, j.status AS j_status, j.member_count AS j_member_count,"
+    " j.bytes_billed AS j_bytes_billed, j.error AS j_error, j.entered AS j_entered,"
+    " j.exited AS j_exited, j.duration_ms AS j_duration_ms, j.id IS NOT NULL AS j_known"
+)
+_B_COLUMNS = ", ".join("b." + c.strip() for c in _BUILD_COLUMNS.split(","))
+
+
+async def unanswered_dispatches(
+    conn: Connection, older_than_s: float
+) -> list[tuple[Build, JobRecord | None]]:
+    """Sent to the compiler with no job.submitted since, with the job the job monitor
+    follows for the build, if any (then only the facts were lost, not the work)."""
+    rows = await conn.fetch(
+        f"SELECT {_B_COLUMNS}, {_JOB_COLUMNS} FROM builds b"  # noqa: S608 - constant columns
+        " LEFT JOIN jobs j ON j.build_id = b.id"
+        " WHERE b.state = 'requested'"
+        " AND b.dispatched_at < clock_timestamp() - make_interval(secs => $1::float8)"
+        " ORDER BY b.dispatched_at LIMIT 500",
+        older_than_s,
+    )
+    return _with_job(rows)
+
+
+async def silent_jobs(
+    conn: Connection, older_than_s: float
+) -> list[tuple[Build, JobRecord | None]]:
+    """Builds submitted or running with no news for a while, with what the job monitor
+    recorded of their job (None: it never heard of the job)."""
+    rows = await conn.fetch(
+        f"SELECT {_B_COLUMNS}, {_JOB_COLUMNS} FROM builds b"  # noqa: S608 - constant columns
+        " LEFT JOIN jobs j ON j.id = b.job_id"
+        " WHERE b.state IN ('submitted', 'running')"
+        " AND b.updated_at < clock_timestamp() - make_interval(secs => $1::float8)"
+        " AND (j.id IS NULL OR j.status <> 'running') ORDER BY b.updated_at LIMIT 500",
+        older_than_s,
+    )
+    return _with_job(rows)
 
 
 async def overdue_running(conn: Connection, older_than_s: float) -> list[Build]:
@@ -449,3 +464,35 @@ async def unbuilt_changes(conn: Connection, older_than_s: float) -> list[Segment
         older_than_s,
     )
     return [SegmentInfo(**dict(r)) for r in rows]
+
+
+async def unanswered_commands(conn: Connection, older_than_s: float) -> list[dict[str, Any]]:
+    """cascade.requested commands published a while ago that the scheduler never handled
+    (lost in a broker restart). The scheduler is their only handler, so it may take them
+    from the outbox itself."""
+    rows = await conn.fetch(
+        "SELECT o.payload FROM outbox o WHERE o.topic = 'cascade.requested'"
+        " AND o.created_at < clock_timestamp() - make_interval(secs => $1::float8)"
+        " AND o.created_at > clock_timestamp() - interval '1 day'"
+        " AND NOT EXISTS (SELECT 1 FROM processed_messages p"
+        "   WHERE p.consumer = 'scheduler' AND p.message_id = o.id)"
+        " ORDER BY o.seq LIMIT 100",
+        older_than_s,
+    )
+    return [dict(r["payload"]) for r in rows]
+
+
+async def orphaned_builds(conn: Connection) -> list[tuple[Build, str]]:
+    """Open builds of segments deleted or archived (their change message was lost)."""
+    rows = await conn.fetch(
+        f"SELECT {_B_COLUMNS}, coalesce(s.status, 'deleted') AS segment_status"  # noqa: S608
+        " FROM builds b LEFT JOIN segments s ON s.id = b.segment_id"
+        " WHERE b.state IN ('requested', 'submitted', 'running')"
+        " AND (s.id IS NULL OR s.status <> 'active') LIMIT 500"
+    )
+    out = []
+    for r in rows:
+        values = dict(r)
+        status = values.pop("segment_status")
+        out.append((_build(values), f"segment {status}"))
+    return out

@@ -1,0 +1,150 @@
+"""Faults on a stack of its own: a broker that restarts empty, services killed with -9.
+
+The local broker keeps everything in memory, so its restart loses every message
+and committed offset. Whatever is lost must be re-driven from Postgres (the
+outbox, the reconciler) and every build must still end, once, with members that
+match a fresh preview. Bounded in time: each wait has a deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+import pytest
+
+from e2e import api, create, wait_for
+
+pytestmark = pytest.mark.stack
+
+SERVICES = ("segment-api", "compiler", "job-monitor", "scheduler", "notifier")
+
+
+def rules(age: int) -> dict[str, Any]:
+    return {
+        "object": "customer",
+        "root": {
+            "type": "group",
+            "rules": [{"type": "property", "field": "age", "operator": "gt", "value": age}],
+        },
+    }
+
+
+async def built(stack, segment_id: str) -> bool:
+    response = await api(stack, "GET", f"/v1/segments/{segment_id}")
+    return response.status_code == 200 and response.json()["build_status"] == "done"
+
+
+async def test_a_change_made_while_the_broker_is_down_is_built_once_it_is_back(fault_stack):
+    stack = fault_stack
+    stack.kill("kafka")
+    segment = await create(stack, f"While down {uuid4().hex[:6]}", rules(33))
+    stack.restart("kafka")
+    await wait_or_tell(stack, lambda: built(stack, segment["id"]), 90)
+    later = await create(stack, f"After {uuid4().hex[:6]}", rules(44))
+    await wait_or_tell(stack, lambda: built(stack, later["id"]), 90)
+
+
+async def wait_or_tell(stack, check, timeout_s: float) -> None:
+    try:
+        await wait_for(check, timeout_s=timeout_s)
+    except TimeoutError:
+        pytest.fail(f"not within {timeout_s} s; the stack's logs:\n{stack.dump_logs(60)}")
+
+
+def member_of(segment: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "segment", "segment_id": segment["id"]}
+
+
+async def test_killing_each_service_and_restarting_the_broker_during_a_run_loses_nothing(
+    fault_stack,
+):
+    stack = fault_stack
+    seed = random.randrange(1_000_000)
+    rng = random.Random(seed)
+    tag = uuid4().hex[:6]
+    base = await create(stack, f"Base {tag}", rules(30))
+    left = await create(stack, f"Left {tag}", group([member_of(base), prop("is_vip", "is_true")]))
+    right = await create(stack, f"Right {tag}", group([member_of(base), prop("age", "lt", 60)]))
+    top = await create(stack, f"Top {tag}", group([member_of(left), member_of(right)], "or"))
+    singles = [await create(stack, f"Single {i} {tag}", rules(20 + 5 * i)) for i in range(4)]
+    everything = [base, left, right, top, *singles]
+    await wait_for(lambda: all_done(stack, everything), timeout_s=120)
+
+    stack.set_default_fault(duration_s=0.5, jitter_s=0.5)
+    run = (await api(stack, "POST", "/v1/segments/refresh-all")).json()
+    victims = [*SERVICES, "kafka"]
+    rng.shuffle(victims)
+    for victim in victims:
+        await asyncio.sleep(rng.uniform(0.1, 1.2))
+        stack.kill(victim)
+        await asyncio.sleep(rng.uniform(0.0, 0.6))
+        stack.restart(victim)
+    await asyncio.to_thread(stack.wait_healthy)
+
+    conn = await asyncpg.connect(stack.cfg.database_url)
+    try:
+
+        async def nothing_open() -> bool:
+            return not await conn.fetchval(
+                "SELECT count(*) FROM builds WHERE account_id = $1"
+                " AND state IN ('requested', 'submitted', 'running')",
+                stack.account_id,
+            )
+
+        try:
+            await wait_for(nothing_open, timeout_s=150)
+        except TimeoutError:
+            pytest.fail(f"builds left open (seed {seed}):\n{stack.dump_logs(15)}")
+        run_builds = await conn.fetch(
+            "SELECT segment_id, state, reason FROM builds WHERE run_id = $1", UUID(run["run_id"])
+        )
+        run_state = await conn.fetchval(
+            "SELECT state FROM refresh_runs WHERE id = $1", UUID(run["run_id"])
+        )
+    finally:
+        await conn.close()
+    stack.reset_faults()
+
+    per_segment: dict[UUID, int] = {}
+    for b in run_builds:
+        per_segment[b["segment_id"]] = per_segment.get(b["segment_id"], 0) + 1
+    assert {str(s) for s in per_segment} >= {s["id"] for s in everything}, f"seed {seed}"
+    assert set(per_segment.values()) == {1}, f"a build ran twice for the run (seed {seed})"
+    assert run_state == "finished"
+    if {b["state"] for b in run_builds} != {"done"}:
+        print("VICTIMS", victims)  # noqa: T201
+        for name in ("compiler", "scheduler", "kafka"):
+            print(f"===== {name}")  # noqa: T201
+            print((stack.logs / f"{name}.log").read_text()[-12000:])  # noqa: T201
+    assert {b["state"] for b in run_builds} == {"done"}, (seed, [dict(b) for b in run_builds])
+    for segment in everything:
+        shown = (await api(stack, "GET", f"/v1/segments/{segment['id']}")).json()
+        preview = (
+            await api(stack, "POST", "/v1/segments/preview", json={"rules": segment["rules"]})
+        ).json()
+        assert shown["member_count"] == preview["total_matched"], (segment["name"], seed)
+
+
+def group(rules_: list[dict[str, Any]], combinator: str = "and") -> dict[str, Any]:
+    return {
+        "object": "customer",
+        "root": {"type": "group", "combinator": combinator, "rules": rules_},
+    }
+
+
+def prop(field: str, operator: str, value: Any = None) -> dict[str, Any]:
+    rule: dict[str, Any] = {"type": "property", "field": field, "operator": operator}
+    if value is not None:
+        rule["value"] = value
+    return rule
+
+
+async def all_done(stack, segments: list[dict[str, Any]]) -> bool:
+    for segment in segments:
+        if not await built(stack, segment["id"]):
+            return False
+    return True

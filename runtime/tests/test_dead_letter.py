@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from uuid import uuid4
 
 import pytest
@@ -86,3 +87,77 @@ async def test_the_dead_letter_topic_never_feeds_itself():
     async with TestKafkaBroker(broker) as br:
         await br.publish(b"{broken", DEAD_LETTER)
     assert seen == []  # refused once, not re-published into the topic it came from
+
+
+async def test_an_oversized_record_is_dead_lettered_truncated_and_never_handled(wiring):
+    from segment_runtime.kafka import DEAD_LETTER_BODY_BYTES, MAX_MESSAGE_BYTES
+
+    broker, handled, dead = wiring
+    huge = b'{"type": "segment.changed", "pad": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+    async with TestKafkaBroker(broker) as br:
+        await br.publish(huge, SEGMENT_CHANGED, headers={"ce_id": "abc", "ce_type": "t"})
+        good = valid_message()
+        await publish_message(br, good)
+    assert [m.id for m in handled] == [good.id]  # the partition moved on
+    ((body, headers),) = dead
+    assert len(body) == DEAD_LETTER_BODY_BYTES
+    assert headers["dl_truncated_from"] == str(len(huge))
+    assert headers["dl_error"].startswith(f"oversized: {len(huge)} bytes > {MAX_MESSAGE_BYTES}")
+    assert headers["ce_id"] == "abc" and headers["dl_consumer"] == "test"
+
+
+async def test_a_failure_that_is_not_poison_is_retried_within_a_budget_then_dead_lettered(
+    monkeypatch,
+):
+    from segment_runtime import kafka
+
+    monkeypatch.setattr(kafka, "retry_pause", lambda attempt: 0.0)
+    broker = make_broker("127.0.0.1:1", "test")
+    attempts: list[int] = []
+    dead: list[dict[str, str]] = []
+
+    @subscribe(broker, SEGMENT_CHANGED, "test-group")
+    async def flaky(event: SegmentChanged) -> None:
+        attempts.append(1)
+        raise ConnectionError("the database is away")
+
+    @broker.subscriber(DEAD_LETTER)
+    async def dead_letters(message: KafkaMessage) -> None:
+        dead.append(dict(message.headers))
+
+    message = valid_message()
+    async with TestKafkaBroker(broker) as br:
+        # The test broker does not redeliver: each publish stands for one delivery of
+        # the same record (same topic, partition and offset).
+        for _ in range(kafka.RETRY_BUDGET):
+            with contextlib.suppress(ConnectionError):
+                await publish_message(br, message)
+    assert len(attempts) == kafka.RETRY_BUDGET
+    (letter,) = dead
+    assert letter["dl_error"] == (
+        f"retry budget of {kafka.RETRY_BUDGET} spent: ConnectionError: the database is away"
+    )
+
+
+def test_content_the_database_refuses_is_poison():
+    import asyncpg
+
+    from segment_runtime.kafka import POISON
+
+    # e.g. a job.submitted for an account that does not exist: retrying cannot help
+    assert issubclass(asyncpg.ForeignKeyViolationError, POISON)
+    assert not issubclass(ConnectionError, POISON)
+
+
+def test_the_retry_pause_grows_and_is_capped():
+    from segment_runtime.kafka import MAX_RETRY_PAUSE_S, retry_pause
+
+    assert [retry_pause(n) for n in range(1, 8)] == [
+        0.5,
+        1,
+        2,
+        4,
+        8,
+        MAX_RETRY_PAUSE_S,
+        MAX_RETRY_PAUSE_S,
+    ]

@@ -323,7 +323,7 @@ def stack(
 # work is re-driven within seconds rather than the production minute.
 FAST_RECONCILER = {
     "RECONCILE_EVERY_S": "1",
-    "RECONCILE_DISPATCH_S": "10",
+    "RECONCILE_DISPATCH_S": "15",
     "RECONCILE_SILENT_S": "4",
     "RECONCILE_CHANGE_S": "4",
     "JOB_LONG_POLL_S": "1",

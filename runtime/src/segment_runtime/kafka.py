@@ -204,7 +204,7 @@ async def watch_topics(bootstrap: str, every_s: float = 3.0) -> None:
             log.warning("topics_recreated", topics=created)
 
 
-async def watch_consumers(broker: KafkaBroker, stuck_s: float = 20.0, every_s: float = 2.0) -> None:
+async def watch_consumers(broker: KafkaBroker, stuck_s: float = 15.0, every_s: float = 2.0) -> None:
     """Restart a subscriber whose consumer has held no partition for `stuck_s`.
 
     A consumer that was joining its group when the broker went away can stay out of

@@ -10,7 +10,7 @@ compiler the builds that may start now (`build.requested`).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
@@ -62,16 +62,61 @@ def gigabytes(n: int) -> str:
 
 @dataclass
 class Tx:
-    """One decision's context: the connection, the account and the correlation id."""
+    """One decision's context: the connection, the account, the correlation id, and what
+    it loaded once (the embedding graph, the names) and touched (where to look next)."""
 
     conn: Connection
     account_id: UUID
     correlation: UUID
+    graphs: GraphCache
+    _embeds: graph.Embeds | None = None
+    _names: dict[UUID, str] | None = None
+    # Segments whose builds ended here: only they and their parents can have become
+    # ready. None means "look at everything" (something new was queued).
+    ended: set[UUID] | None = field(default_factory=set)
+
+    async def embeds(self) -> graph.Embeds:
+        if self._embeds is None:
+            self._embeds = (await self.graphs.get(self.conn, self.account_id)).embeds
+        return self._embeds
+
+    async def parents(self) -> dict[UUID, set[UUID]]:
+        return (await self.graphs.get(self.conn, self.account_id)).parents
+
+    async def label(self) -> graph.Label:
+        if self._names is None:
+            self._names = await repository.names(self.conn, self.account_id)
+        return _labeller(self._names)
+
+
+@dataclass(frozen=True)
+class AccountGraph:
+    embeds: graph.Embeds
+    parents: dict[UUID, set[UUID]]
+
+
+class GraphCache:
+    """Each account's embedding graph, read again only when its segments changed: every
+    job's end consults it, and it changes far less often than jobs end."""
+
+    def __init__(self) -> None:
+        self._graphs: dict[UUID, tuple[tuple[int, datetime | None], AccountGraph]] = {}
+
+    async def get(self, conn: Connection, account_id: UUID) -> AccountGraph:
+        version = await repository.graph_version(conn, account_id)
+        cached = self._graphs.get(account_id)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        embeds = await repository.embeds(conn, account_id)
+        loaded = AccountGraph(embeds, graph.parents_of(embeds))
+        self._graphs[account_id] = (version, loaded)
+        return loaded
 
 
 class BuildOwner:
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
+        self._graphs = GraphCache()
 
     # --- inputs ------------------------------------------------------------------------------
 
@@ -122,7 +167,7 @@ class BuildOwner:
             if build is not None:
                 await self._announce(tx, build)
 
-        await self._once(event.id, event.accountid, event.correlationid, decide, advance=False)
+        await self._once(event.id, event.accountid, event.correlationid, decide, plan=False)
 
     async def on_job_started(self, event: JobStarted) -> None:
         d = event.data
@@ -138,7 +183,7 @@ class BuildOwner:
             if build is not None:
                 await self._announce(tx, build)
 
-        await self._once(event.id, event.accountid, event.correlationid, decide, advance=False)
+        await self._once(event.id, event.accountid, event.correlationid, decide, plan=False)
 
     async def on_job_completed(self, event: JobCompleted) -> None:
         d = event.data
@@ -180,7 +225,11 @@ class BuildOwner:
 
     async def advance(self, account_id: UUID) -> None:
         """Dispatch whatever may start now (a wake-up that a lost message never gave)."""
-        await self._locked(account_id, uuid4(), _nothing)
+
+        async def look_everywhere(tx: Tx) -> None:
+            tx.ended = None
+
+        await self._locked(account_id, uuid4(), look_everywhere)
 
     async def redispatch(self, build: Build, max_attempts: int, waited_s: float) -> None:
         async def decide(tx: Tx) -> None:
@@ -263,13 +312,18 @@ class BuildOwner:
         correlation: UUID,
         decide: Callable[[Tx], Awaitable[None]],
         *,
-        advance: bool = True,
+        plan: bool = True,
     ) -> None:
+        """Handle a message once. Planning takes the account's lock; a fact that only moves
+        one build along (submitted, running) does not need it: its guarded UPDATE holds
+        that build's row, which orders it against the build's end."""
+
         async def effect(conn: Connection) -> None:
-            await repository.lock_account(conn, account_id)
-            tx = Tx(conn, account_id, correlation)
+            tx = Tx(conn, account_id, correlation, self._graphs)
+            if plan:
+                await repository.lock_account(conn, account_id)
             await decide(tx)
-            if advance:
+            if plan:
                 await self._advance(tx)
 
         await handle_once(self._pool, CONSUMER, message_id, effect)
@@ -279,7 +333,7 @@ class BuildOwner:
     ) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
             await repository.lock_account(conn, account_id)
-            tx = Tx(conn, account_id, correlation)
+            tx = Tx(conn, account_id, correlation, self._graphs)
             await decide(tx)
             await self._advance(tx)
 
@@ -307,6 +361,7 @@ class BuildOwner:
             # newer rules, or a dependency rebuilt after it started reading, need another.
             if cause is not BuildCause.CASCADE and build.rules_version >= version:
                 return build
+        tx.ended = None
         build = await repository.insert_build(
             tx.conn,
             build_id=uuid4(),
@@ -357,8 +412,10 @@ class BuildOwner:
 
     async def _finished(self, tx: Tx, build: Build) -> None:
         """A build ended: announce it, then cascade (done) or skip its dependents."""
+        if tx.ended is not None:
+            tx.ended.add(build.segment_id)
         await self._announce(tx, build)
-        embeds = await repository.embeds(tx.conn, tx.account_id)
+        embeds = await tx.embeds()
         if build.state is BuildState.DONE:
             # A refresh run queued every segment already: its ancestors wait in the run (or
             # were skipped in it, say over the cost threshold, and must stay skipped).
@@ -373,14 +430,13 @@ class BuildOwner:
                         origin=build.segment_id,
                     )
         else:
-            names = await repository.names(tx.conn, tx.account_id)
             queued = {
                 b.segment_id: b
                 for b in await repository.open_builds(tx.conn, tx.account_id)
                 if b.queued
             }
             for d in graph.skip_dependents(
-                embeds, queued, build.segment_id, build.state.value, _labeller(names)
+                embeds, queued, build.segment_id, build.state.value, await tx.label()
             ):
                 await self._skip(tx, queued[d.segment_id], d.reason or "skipped")
         if build.run_id is not None:
@@ -401,26 +457,53 @@ class BuildOwner:
 
     async def _advance(self, tx: Tx) -> None:
         """Skip what must be skipped, send the compiler every build that may start now."""
-        open_builds = await repository.open_builds(tx.conn, tx.account_id)
-        queued = {b.segment_id: b for b in open_builds if b.queued}
-        if not queued:
+        current = await repository.open_set(tx.conn, tx.account_id)
+        if not current.queued:
             return
-        busy = frozenset(b.segment_id for b in open_builds if not b.queued)
-        embeds = await repository.embeds(tx.conn, tx.account_id)
-        names = await repository.names(tx.conn, tx.account_id)
-        threshold = await repository.cost_threshold(tx.conn, tx.account_id)
-        refreshes = [s for s, b in queued.items() if b.cause is BuildCause.REFRESH]
-        over_cost = {
-            s: f"over the cost threshold: last build billed {gigabytes(n)} > {gigabytes(threshold)}"
-            for s, n in (await repository.last_bytes_billed(tx.conn, refreshes)).items()
-            if n > threshold
-        }
-        snapshot = graph.Snapshot(embeds, frozenset(queued), busy, over_cost)
-        for d in graph.next_steps(snapshot, _labeller(names)):
+        if tx.ended is not None:
+            await self._advance_near(tx, current)
+            return
+        queued = await repository.queued_builds(tx.conn, list(current.queued))
+        over_cost = await self._over_cost(tx, queued)
+        snapshot = graph.Snapshot(await tx.embeds(), frozenset(queued), current.busy, over_cost)
+        for d in graph.next_steps(snapshot, await tx.label()):
             if d.action == "skip":
                 await self._skip(tx, queued[d.segment_id], d.reason or "skipped")
             else:
                 await self._dispatch(tx, queued[d.segment_id], None)
+
+    async def _advance_near(self, tx: Tx, current: repository.OpenSet) -> None:
+        """Only builds of what just ended, or of its parents, can have become ready: a job's
+        end costs a look at a few segments, not at the account's whole graph. (Cycles were
+        skipped when their builds were queued; no member of one is ever ready.)"""
+        assert tx.ended is not None
+        parents = await tx.parents()
+        near = set(tx.ended).union(*(parents.get(s, set()) for s in tx.ended))
+        candidates = (near & current.queued) - current.busy
+        if not candidates:
+            return
+        held = graph.blocked(
+            await tx.embeds(), frozenset(candidates), current.busy | current.queued
+        )
+        ready = await repository.queued_builds(tx.conn, sorted(candidates - held, key=str))
+        over_cost = await self._over_cost(tx, ready)
+        for segment_id, build in sorted(ready.items(), key=lambda kv: str(kv[0])):
+            if segment_id in over_cost:
+                await self._skip(tx, build, over_cost[segment_id])
+            else:
+                await self._dispatch(tx, build, None)
+
+    async def _over_cost(self, tx: Tx, builds: dict[UUID, Build]) -> dict[UUID, str]:
+        """Refreshes whose last build billed more than the account allows."""
+        refreshes = [s for s, b in builds.items() if b.cause is BuildCause.REFRESH]
+        if not refreshes:
+            return {}
+        threshold = await repository.cost_threshold(tx.conn, tx.account_id)
+        return {
+            s: f"over the cost threshold: last build billed {gigabytes(n)} > {gigabytes(threshold)}"
+            for s, n in (await repository.last_bytes_billed(tx.conn, refreshes)).items()
+            if n > threshold
+        }
 
     async def _dispatch(self, tx: Tx, build: Build, note: str | None) -> None:
         sent = await repository.mark_dispatched(tx.conn, build.id, note)
@@ -453,7 +536,10 @@ class BuildOwner:
             shown is None or shown.build_id == build.id or shown.requested_at <= build.requested_at
         )
         await repository.project(tx.conn, build, show_state=newest)
-        if run is None and build.run_id is not None:
+        # A run's counts change when a build of it is queued or ends; submitted and
+        # running are told without them (they would cost a count per message).
+        counted = build.state is BuildState.REQUESTED or build.state.terminal
+        if run is None and build.run_id is not None and counted:
             run = await self._run_progress(tx, build.run_id)
         await enqueue(
             tx.conn,
@@ -515,7 +601,3 @@ class BuildOwner:
 
 def _labeller(names: dict[UUID, str]) -> graph.Label:
     return lambda s: f"'{names.get(s, s.hex[:8])}'"
-
-
-async def _nothing(tx: Tx) -> None:
-    del tx

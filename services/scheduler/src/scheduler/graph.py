@@ -132,6 +132,24 @@ def skip_dependents(
     return decisions
 
 
+def blocked(embeds: Embeds, candidates: frozenset[UUID], waiting: frozenset[UUID]) -> set[UUID]:
+    """The candidates that embed, at any depth, a segment with a build waiting or in flight."""
+    out: set[UUID] = set()
+    for candidate in candidates:
+        seen: set[UUID] = set()
+        stack = list(embeds.get(candidate, ()))
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            if node in waiting:
+                out.add(candidate)
+                break
+            seen.add(node)
+            stack.extend(embeds.get(node, ()))
+    return out
+
+
 def next_steps(snapshot: Snapshot, label: Label) -> list[Decision]:
     """Skips first (cycles, cost, and what depends on those), then every build now ready."""
     queued = set(snapshot.queued)

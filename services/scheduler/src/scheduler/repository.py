@@ -118,6 +118,46 @@ async def embeds(conn: Connection, account_id: UUID) -> dict[UUID, frozenset[UUI
     return {r["parent_id"]: frozenset(r["children"]) for r in rows}
 
 
+async def graph_version(conn: Connection, account_id: UUID) -> tuple[int, datetime | None]:
+    """Changes whenever the account's embedding graph may have (a segment created, edited,
+    archived or deleted): the cache key for the graph."""
+    row = await conn.fetchrow(
+        "SELECT count(*) AS n, max(updated_at) AS latest FROM segments WHERE account_id = $1",
+        account_id,
+    )
+    assert row is not None
+    return int(row["n"]), row["latest"]
+
+
+@dataclass(frozen=True)
+class OpenSet:
+    queued: frozenset[UUID]  # segments with a build waiting
+    busy: frozenset[UUID]  # segments with a build in flight
+
+
+async def open_set(conn: Connection, account_id: UUID) -> OpenSet:
+    """Which segments have a build waiting or in flight: all planning needs of the rest."""
+    rows = await conn.fetch(
+        "SELECT segment_id, dispatched_at IS NULL AND state = 'requested' AS queued"
+        " FROM builds WHERE account_id = $1 AND state = ANY($2::text[])",
+        account_id,
+        list(OPEN_STATES),
+    )
+    return OpenSet(
+        frozenset(r["segment_id"] for r in rows if r["queued"]),
+        frozenset(r["segment_id"] for r in rows if not r["queued"]),
+    )
+
+
+async def queued_builds(conn: Connection, segment_ids: list[UUID]) -> dict[UUID, Build]:
+    rows = await conn.fetch(
+        f"SELECT {_BUILD_COLUMNS} FROM builds WHERE segment_id = ANY($1::uuid[])"  # noqa: S608
+        " AND state = 'requested' AND dispatched_at IS NULL",
+        segment_ids,
+    )
+    return {b.segment_id: b for b in map(_build, rows)}
+
+
 async def get_build(conn: Connection, build_id: UUID) -> Build | None:
     row = await conn.fetchrow(
         f"SELECT {_BUILD_COLUMNS} FROM builds WHERE id = $1",  # noqa: S608 - constant columns

@@ -156,16 +156,14 @@ class BuildOwner:
         d = event.data
 
         async def decide(tx: Tx) -> None:
-            build = await repository.transition(
-                tx.conn,
+            await self._move(
+                tx,
                 d.build_id,
                 BuildState.SUBMITTED,
-                allowed_from=(BuildState.REQUESTED,),
+                (BuildState.REQUESTED,),
                 job_id=d.job_id,
                 rules_version=d.rules_version,
             )
-            if build is not None:
-                await self._announce(tx, build)
 
         await self._once(event.id, event.accountid, event.correlationid, decide, plan=False)
 
@@ -173,15 +171,13 @@ class BuildOwner:
         d = event.data
 
         async def decide(tx: Tx) -> None:
-            build = await repository.transition(
-                tx.conn,
+            await self._move(
+                tx,
                 d.build_id,
                 BuildState.RUNNING,
-                allowed_from=(BuildState.REQUESTED, BuildState.SUBMITTED),
+                (BuildState.REQUESTED, BuildState.SUBMITTED),
                 job_id=d.job_id,
             )
-            if build is not None:
-                await self._announce(tx, build)
 
         await self._once(event.id, event.accountid, event.correlationid, decide, plan=False)
 
@@ -189,11 +185,12 @@ class BuildOwner:
         d = event.data
 
         async def decide(tx: Tx) -> None:
-            build = await repository.transition(
-                tx.conn,
+            # A build already ended (canceled by a delete, or a repeated fact) stays so.
+            await self._move(
+                tx,
                 d.build_id,
                 _OUTCOME_STATES[d.status],
-                allowed_from=_IN_FLIGHT,
+                _IN_FLIGHT,
                 reason=d.error,
                 job_id=d.job_id,
                 member_count=d.member_count,
@@ -202,9 +199,6 @@ class BuildOwner:
                 bytes_billed=d.bytes_billed,
                 duration_ms=d.duration_ms,
             )
-            if build is None:
-                return  # already ended (canceled by a delete, or a repeated fact)
-            await self._finished(tx, build)
 
         await self._once(event.id, event.accountid, event.correlationid, decide)
 
@@ -239,15 +233,8 @@ class BuildOwner:
             if current is None or current.state not in resendable or current.queued:
                 return
             if current.attempts >= max_attempts:
-                failed = await repository.transition(
-                    tx.conn,
-                    build.id,
-                    BuildState.FAILED,
-                    allowed_from=resendable,
-                    reason=f"the compiler did not take the build in {current.attempts} attempts",
-                )
-                if failed is not None:
-                    await self._finished(tx, failed)
+                reason = f"the compiler did not take the build in {current.attempts} attempts"
+                await self._move(tx, build.id, BuildState.FAILED, resendable, reason=reason)
                 return
             note = (
                 f"re-sent to the compiler (attempt {current.attempts + 1}):"
@@ -261,39 +248,20 @@ class BuildOwner:
         """The job monitor follows a job for this build: only job.submitted was lost."""
 
         async def decide(tx: Tx) -> None:
-            submitted = await repository.transition(
-                tx.conn,
-                build.id,
-                BuildState.SUBMITTED,
-                allowed_from=(BuildState.REQUESTED,),
-                job_id=job_id,
+            await self._move(
+                tx, build.id, BuildState.SUBMITTED, (BuildState.REQUESTED,), job_id=job_id
             )
-            if submitted is not None:
-                await self._announce(tx, submitted)
 
         await self._locked(build.account_id, uuid4(), decide)
 
     async def settle(
         self, build: Build, state: BuildState, reason: str | None, **fields: str | int | None
     ) -> None:
-        """End a build the job monitor's facts never reached (applied from its jobs table)."""
+        """End a build the job monitor's facts never reached (applied from its jobs table),
+        or one the reconciler gives up on, or one of a segment deleted without word."""
 
         async def decide(tx: Tx) -> None:
-            ended = await repository.transition(
-                tx.conn, build.id, state, allowed_from=_IN_FLIGHT, reason=reason, **fields
-            )
-            if ended is not None:
-                await self._finished(tx, ended)
-
-        await self._locked(build.account_id, uuid4(), decide)
-
-    async def cancel_orphan(self, build: Build, reason: str) -> None:
-        async def decide(tx: Tx) -> None:
-            canceled = await repository.transition(
-                tx.conn, build.id, BuildState.CANCELED, allowed_from=_IN_FLIGHT, reason=reason
-            )
-            if canceled is not None:
-                await self._finished(tx, canceled)
+            await self._move(tx, build.id, state, _IN_FLIGHT, reason=reason, **fields)
 
         await self._locked(build.account_id, uuid4(), decide)
 
@@ -404,11 +372,30 @@ class BuildOwner:
         # Deleting also cancels the job: the job monitor stops following a job whose
         # segment is gone, cancels it in BigQuery and drops what it wrote.
         for build in await repository.open_builds_of(tx.conn, segment_id):
-            canceled = await repository.transition(
-                tx.conn, build.id, BuildState.CANCELED, allowed_from=_IN_FLIGHT, reason=reason
-            )
-            if canceled is not None:
-                await self._finished(tx, canceled)
+            await self._move(tx, build.id, BuildState.CANCELED, _IN_FLIGHT, reason=reason)
+
+    async def _move(
+        self,
+        tx: Tx,
+        build_id: UUID,
+        to: BuildState,
+        allowed_from: tuple[BuildState, ...],
+        *,
+        reason: str | None = None,
+        **fields: str | int | None,
+    ) -> Build | None:
+        """One step of a build's state machine, recorded and told; an ended build goes on
+        to what its end decides (cascade, or skipping what depends on it)."""
+        build = await repository.transition(
+            tx.conn, build_id, to, allowed_from=allowed_from, reason=reason, **fields
+        )
+        if build is None:
+            return None
+        if to.terminal:
+            await self._finished(tx, build)
+        else:
+            await self._announce(tx, build)
+        return build
 
     async def _finished(self, tx: Tx, build: Build) -> None:
         """A build ended: announce it, then cascade (done) or skip its dependents."""

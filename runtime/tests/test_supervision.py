@@ -77,3 +77,41 @@ async def test_pruning_removes_only_the_services_own_old_rows(db):
     assert kept == {fresh, others}
     assert len(outbox) == 3  # an unpublished row is never pruned, however old
     assert old not in {r["id"] for r in outbox}
+
+
+async def test_a_subscriber_left_without_partitions_is_restarted():
+    from segment_runtime.kafka import watch_consumers
+
+    class Consumer:
+        def __init__(self, partitions: set[str]) -> None:
+            self.partitions = partitions
+
+        def assignment(self) -> set[str]:
+            return self.partitions
+
+    class Subscriber:
+        group_id = "compiler.build.requested"
+
+        def __init__(self, partitions: set[str]) -> None:
+            self.consumer: Consumer | None = Consumer(partitions)
+            self.restarts = 0
+
+        async def stop(self) -> None:
+            self.consumer = None
+
+        async def start(self) -> None:
+            self.restarts += 1
+            self.consumer = Consumer({"p0"})  # it joins afresh and gets its partitions
+
+    class Broker:
+        def __init__(self) -> None:
+            self.subscribers = [Subscriber(set()), Subscriber({"p1"})]
+
+    broker = Broker()
+    stuck, healthy = broker.subscribers
+    watch = asyncio.create_task(watch_consumers(broker, stuck_s=0.05, every_s=0.01))  # type: ignore[arg-type]
+    await asyncio.sleep(0.3)
+    watch.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await watch
+    assert (stuck.restarts, healthy.restarts) == (1, 0)

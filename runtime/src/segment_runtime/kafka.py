@@ -240,6 +240,9 @@ METADATA_MAX_AGE_MS = 3000
 # A killed consumer is noticed after this long, and its partitions go to the others.
 SESSION_TIMEOUT_MS = 6000
 HEARTBEAT_INTERVAL_MS = 1500
+# How long a rebalance waits for the group's members to rejoin. aiokafka's default is the
+# max poll interval (5 min): a join behind a member killed with -9 could wait that long.
+REBALANCE_TIMEOUT_MS = 10000
 
 
 def consumer_group(group: str, topic: str) -> str:
@@ -262,6 +265,7 @@ def subscribe(broker: KafkaBroker, topic: str, group_id: str) -> Callable[[Handl
         auto_offset_reset="earliest",
         session_timeout_ms=SESSION_TIMEOUT_MS,
         heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
+        rebalance_timeout_ms=REBALANCE_TIMEOUT_MS,
     )
 
     def register(handler: Handler) -> Handler:

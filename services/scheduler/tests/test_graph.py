@@ -12,7 +12,14 @@ from uuid import NAMESPACE_DNS, UUID, uuid5
 
 import pytest
 
-from scheduler.graph import Snapshot, ancestors, cycles, next_steps, skip_dependents
+from scheduler.graph import (
+    Snapshot,
+    ancestors,
+    cycles,
+    next_steps,
+    parents_of,
+    skip_dependents,
+)
 
 
 def sid(name: str) -> UUID:
@@ -66,7 +73,7 @@ def simulate(
                 trace.append(f"skip {label(d.segment_id)}: {d.reason}")
         else:
             trace.append(f"done {label(done)}")
-            waiting |= ancestors(embeds, done)  # the cascade; already queued ones coalesce
+            waiting |= ancestors(parents_of(embeds), done)  # the cascade; queued ones coalesce
     return trace
 
 

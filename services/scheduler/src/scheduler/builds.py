@@ -69,19 +69,22 @@ class Tx:
     account_id: UUID
     correlation: UUID
     graphs: GraphCache
-    _embeds: graph.Embeds | None = None
+    _graph: AccountGraph | None = None
     _names: dict[UUID, str] | None = None
     # Segments whose builds ended here: only they and their parents can have become
     # ready. None means "look at everything" (something new was queued).
     ended: set[UUID] | None = field(default_factory=set)
 
+    async def account_graph(self) -> AccountGraph:
+        if self._graph is None:
+            self._graph = await self.graphs.get(self.conn, self.account_id)
+        return self._graph
+
     async def embeds(self) -> graph.Embeds:
-        if self._embeds is None:
-            self._embeds = (await self.graphs.get(self.conn, self.account_id)).embeds
-        return self._embeds
+        return (await self.account_graph()).embeds
 
     async def parents(self) -> dict[UUID, set[UUID]]:
-        return (await self.graphs.get(self.conn, self.account_id)).parents
+        return (await self.account_graph()).parents
 
     async def label(self) -> graph.Label:
         if self._names is None:
@@ -407,7 +410,8 @@ class BuildOwner:
             # A refresh run queued every segment already: its ancestors wait in the run (or
             # were skipped in it, say over the cost threshold, and must stay skipped).
             if build.cause is not BuildCause.REFRESH:
-                for ancestor in sorted(graph.ancestors(embeds, build.segment_id), key=str):
+                above = graph.ancestors(await tx.parents(), build.segment_id)
+                for ancestor in sorted(above, key=str):
                     await self._request(
                         tx,
                         ancestor,

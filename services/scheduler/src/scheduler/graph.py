@@ -45,9 +45,10 @@ def parents_of(embeds: Embeds) -> dict[UUID, set[UUID]]:
     return parents
 
 
-def ancestors(embeds: Embeds, segment_id: UUID) -> set[UUID]:
-    """Every segment that embeds `segment_id`, directly or through others."""
-    return _upward(parents_of(embeds), [segment_id])
+def ancestors(parents: Mapping[UUID, set[UUID]], segment_id: UUID) -> set[UUID]:
+    """Every segment that embeds `segment_id`, directly or through others (`parents`:
+    the graph's parent index, from `parents_of`)."""
+    return _upward(parents, [segment_id])
 
 
 def _upward(parents: Mapping[UUID, set[UUID]], start: Iterable[UUID]) -> set[UUID]:

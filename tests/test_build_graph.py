@@ -161,7 +161,9 @@ async def test_two_edits_during_a_build_become_one_follow_up_and_every_state_is_
     faults, expected_members
 ):
     stack = faults
-    stack.set_default_fault(duration_s=1.5)
+    # Long enough that, on a loaded machine too, the job is seen running and both edits
+    # reach the scheduler before it ends.
+    stack.set_default_fault(duration_s=4.0)
     pushers = pusher_client(stack)
     ws = await anext(pushers)
     frames: list[dict[str, Any]] = []

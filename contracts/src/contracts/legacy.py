@@ -112,6 +112,8 @@ def operator(raw: object) -> Operator:
 def _window(raw: Any) -> dict[str, Any] | None:
     if not raw:
         return None
+    if not isinstance(raw, dict):
+        raise ValueError("expected an object with a type")  # noqa: TRY004 - a reported error
     kind = raw.get("type")
     if kind in (None, "lifetime-of-the-object", "lifetime"):
         return {"kind": "lifetime"}
@@ -178,14 +180,26 @@ def _fold(items: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     )
 
 
+MAX_GROUP_KEY_DIGITS = 4
+
+
 def _group(index: int, raw: dict[str, Any], errors: list[tuple[str, str]]) -> tuple[str, Any]:
     path = f"ruleGroups[{index}]"
     focus = str(raw.get("conditionFocus", "property"))
     group_conj = str(raw.get("conjunction", "and")).lower()
     conditions: list[tuple[str, dict[str, Any]]] = []
-    keys = sorted((k for k in raw if re.fullmatch(r"g\d+", k)), key=lambda k: int(k[1:]))
+    numbered = [k for k in raw if re.fullmatch(r"g\d+", k)]
+    for key in numbered:
+        if len(key) > MAX_GROUP_KEY_DIGITS + 1:
+            errors.append((f"{path}.{key[:12]}…", "condition keys are g0 to g9999"))
+    keys = sorted(
+        (k for k in numbered if len(k) <= MAX_GROUP_KEY_DIGITS + 1), key=lambda k: int(k[1:])
+    )
     for key in keys:
         cond = raw[key]
+        if not isinstance(cond, dict):
+            errors.append((f"{path}.{key}", "expected an object with key, condition and value"))
+            continue
         try:
             conj = str(cond.get("conjunction") or group_conj).lower() if conditions else group_conj
             conditions.append((conj, _condition(focus, cond)))

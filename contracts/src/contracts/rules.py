@@ -78,7 +78,8 @@ class Operator(StrEnum):
 
 
 class _Node(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Infinity and NaN have no JSON form: refused at the edge, not by the database.
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class LifetimeWindow(_Node):
@@ -210,6 +211,22 @@ RULES_EXAMPLE: dict[str, Any] = {
 }
 
 
+def _nul_path(value: object, path: str) -> str | None:
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        items: list[tuple[str, object]] = [(f"{path}.{k}".lstrip("."), v) for k, v in value.items()]
+    elif isinstance(value, list):
+        items = [(f"{path}[{i}]", v) for i, v in enumerate(value)]
+    else:
+        return None
+    for inner_path, inner in items:
+        found = _nul_path(inner, inner_path)
+        if found is not None:
+            return found
+    return None
+
+
 class RuleSet(_Node):
     """A segment definition: which object it selects and the rule tree over it."""
 
@@ -218,8 +235,19 @@ class RuleSet(_Node):
     root: Group
 
     model_config = ConfigDict(
-        frozen=True, extra="forbid", json_schema_extra={"examples": [RULES_EXAMPLE]}
+        frozen=True,
+        extra="forbid",
+        allow_inf_nan=False,
+        json_schema_extra={"examples": [RULES_EXAMPLE]},
     )
+
+    @model_validator(mode="after")
+    def _no_nul_characters(self) -> RuleSet:
+        """A NUL character cannot be stored (Postgres text and JSON refuse it)."""
+        where = _nul_path(self.model_dump(mode="json"), "")
+        if where is not None:
+            raise ValueError(f"{where or 'a value'}: text must not contain NUL characters")
+        return self
 
     def embedded_segment_ids(self) -> list[UUID]:
         """Segments this one embeds, in tree order, each once."""

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from contracts.messages import BuildCause, BuildState, BuildStatus
 from contracts.rules import RULES_EXAMPLE, RuleSet
@@ -16,8 +16,17 @@ NAME_MAX = 60  # the frontend RFC's limit
 MAX_PAGE = 100_000  # keeps page * per_page a sane offset
 DESCRIPTION_MAX = 250
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_MAX)]
+
+def _no_nul(value: str) -> str:
+    """Postgres stores no NUL character: refused here, with the field's name, not there."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+Name = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
+Description = Annotated[Text, StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_MAX)]
 
 
 class RulesInput(BaseModel):
@@ -152,7 +161,7 @@ class ListQuery(BaseModel):
 
     page: int = Field(1, ge=1, le=MAX_PAGE)
     per_page: int = Field(20, ge=1, le=100)
-    search: str | None = Field(None, max_length=100, description="Part of the name, any case.")
+    search: Text | None = Field(None, max_length=100, description="Part of the name, any case.")
     status: Literal["active", "archived"] | None = None
     object: str | None = Field(None, max_length=100)
     created_at_from: datetime | None = None

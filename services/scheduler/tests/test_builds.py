@@ -543,3 +543,19 @@ async def test_a_build_whose_job_submitted_was_lost_adopts_the_job_instead_of_re
     assert (done["settled"], done["redispatched"]) == (1, 0)
     (build,) = await world.builds()
     assert (build["state"], build["job_id"], build["attempts"]) == ("submitted", "running-job", 1)
+
+
+async def test_a_start_that_overtakes_its_submission_still_passes_through_submitted(world):
+    await world.segment("S")
+    await world.changed("S")
+    command = await world.command("S")
+    common = {"build_id": UUID(command["build_id"]), "segment_id": world.ids["S"], "job_id": "j"}
+    await world.owner.on_job_started(JobStarted(**world.envelope(), data=JobStartedData(**common)))
+    await world.owner.on_job_submitted(
+        JobSubmitted(
+            **world.envelope(),
+            data=JobSubmittedData(**common, mode=BuildMode.BUILD, rules_version=1, table="p.d.t"),
+        )
+    )
+    states = [d["state"] for d in await world.outbox("build.changed")]
+    assert states == ["requested", "submitted", "running"]

@@ -174,12 +174,13 @@ class BuildOwner:
         d = event.data
 
         async def decide(tx: Tx) -> None:
+            # job.started may overtake job.submitted (another topic): the build still passes
+            # through submitted, so every state is recorded and told, in order.
             await self._move(
-                tx,
-                d.build_id,
-                BuildState.RUNNING,
-                (BuildState.REQUESTED, BuildState.SUBMITTED),
-                job_id=d.job_id,
+                tx, d.build_id, BuildState.SUBMITTED, (BuildState.REQUESTED,), job_id=d.job_id
+            )
+            await self._move(
+                tx, d.build_id, BuildState.RUNNING, (BuildState.SUBMITTED,), job_id=d.job_id
             )
 
         await self._once(event.id, event.accountid, event.correlationid, decide, plan=False)

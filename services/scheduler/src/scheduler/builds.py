@@ -422,11 +422,8 @@ class BuildOwner:
                         origin=build.segment_id,
                     )
         else:
-            queued = {
-                b.segment_id: b
-                for b in await repository.open_builds(tx.conn, tx.account_id)
-                if b.queued
-            }
+            waiting = (await repository.open_set(tx.conn, tx.account_id)).queued
+            queued = await repository.queued_builds(tx.conn, list(waiting))
             for d in graph.skip_dependents(
                 embeds, queued, build.segment_id, build.state.value, await tx.label()
             ):
@@ -567,22 +564,25 @@ class BuildOwner:
         )
 
     async def _run_progress(self, tx: Tx, run_id: UUID) -> RunProgress:
+        progress, _ = await self._counted(tx, run_id)
+        return progress
+
+    async def _counted(self, tx: Tx, run_id: UUID) -> tuple[RunProgress, str | None]:
+        """The run's progress, and its state as recorded (finished once recorded so)."""
         counts = await repository.run_counts(tx.conn, run_id)
         open_count = sum(counts.get(s, 0) for s in repository.OPEN_STATES)
-        state = await repository.run_state(tx.conn, run_id)
-        return RunProgress(
+        recorded = await repository.run_state(tx.conn, run_id)
+        progress = RunProgress(
             run_id=run_id,
-            state="finished" if state == "finished" or open_count == 0 else "running",
+            state="finished" if recorded == "finished" or open_count == 0 else "running",
             total=sum(counts.values()),
             counts=counts,
         )
+        return progress, recorded
 
     async def _progress(self, tx: Tx, run_id: UUID) -> None:
-        progress = await self._run_progress(tx, run_id)
-        if (
-            progress.state == "finished"
-            and await repository.run_state(tx.conn, run_id) == "running"
-        ):
+        progress, recorded = await self._counted(tx, run_id)
+        if progress.state == "finished" and recorded == "running":
             await repository.finish_run(
                 tx.conn, run_id, {"total": progress.total, **progress.counts}
             )

@@ -166,16 +166,6 @@ async def get_build(conn: Connection, build_id: UUID) -> Build | None:
     return _build(row) if row else None
 
 
-async def open_builds(conn: Connection, account_id: UUID) -> list[Build]:
-    rows = await conn.fetch(
-        f"SELECT {_BUILD_COLUMNS} FROM builds"  # noqa: S608 - constant columns
-        " WHERE account_id = $1 AND state = ANY($2::text[]) ORDER BY requested_at",
-        account_id,
-        list(OPEN_STATES),
-    )
-    return [_build(r) for r in rows]
-
-
 async def open_builds_of(conn: Connection, segment_id: UUID) -> list[Build]:
     rows = await conn.fetch(
         f"SELECT {_BUILD_COLUMNS} FROM builds"  # noqa: S608 - constant columns

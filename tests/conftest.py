@@ -31,7 +31,7 @@ from devstack import processes, seeding
 from devstack.config import StackConfig
 from devstack.docker import docker_available
 from devstack.warehouse import ensure_spatial_extension
-from segment_runtime.auth import ALL_ACCESS, issue_token
+from segment_runtime.auth import ALL_ACCESS, Access, Scope, issue_token
 from segment_runtime.bigquery import make_client
 from segment_runtime.settings import BigQuerySettings
 
@@ -59,17 +59,19 @@ class Stack:
     def api(self) -> str:
         return f"http://127.0.0.1:{self.cfg.api_port}"
 
-    def headers(self) -> dict[str, str]:
+    def headers(
+        self, user_id: str = "e2e", permissions: dict[Scope, Access] | None = None
+    ) -> dict[str, str]:
         token = issue_token(
             self.cfg.secrets["jwt_secret"],
             account_id=self.account_id,
-            user_id="e2e",
-            permissions=ALL_ACCESS,
+            user_id=user_id,
+            permissions=ALL_ACCESS if permissions is None else permissions,
         )
         return {"Authorization": f"Bearer {token}"}
 
-    def token(self) -> str:
-        return self.headers()["Authorization"].removeprefix("Bearer ")
+    def token(self, user_id: str = "e2e", permissions: dict[Scope, Access] | None = None) -> str:
+        return self.headers(user_id, permissions)["Authorization"].removeprefix("Bearer ")
 
     def bigquery(self) -> bigquery.Client:
         return make_client(

@@ -10,13 +10,17 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-from contracts.push import STATUS_EVENT, account_channel
+from contracts.push import STATUS_EVENT
 
 DEADLINE_S = 120
 
 
-async def pusher_client(stack) -> AsyncIterator[ClientConnection]:
-    """A Pusher-protocol client: connect, get a socket id, sign through the API, subscribe."""
+async def pusher_client(
+    stack, headers: dict[str, str] | None = None
+) -> AsyncIterator[ClientConnection]:
+    """A Pusher-protocol client: connect, get a socket id, ask the API which channel is the
+    caller's, have it signed, subscribe."""
+    headers = headers or stack.headers()
     url = (
         f"ws://127.0.0.1:{stack.cfg.pusher_port}/app/{stack.cfg.pusher_key}"
         "?protocol=7&client=e2e&version=1.0"
@@ -25,11 +29,13 @@ async def pusher_client(stack) -> AsyncIterator[ClientConnection]:
         hello = json.loads(await ws.recv())
         assert hello["event"] == "pusher:connection_established"
         socket_id = json.loads(hello["data"])["socket_id"]
-        channel = account_channel(stack.account_id)
         async with httpx.AsyncClient() as http:
+            named = await http.get(f"{stack.api}/v1/realtime/channel", headers=headers)
+            assert named.status_code == 200, named.text
+            channel = named.json()["channel"]
             signed = await http.post(
                 f"{stack.api}/v1/realtime/pusher/auth",
-                headers=stack.headers(),
+                headers=headers,
                 data={"socket_id": socket_id, "channel_name": channel},
             )
         assert signed.status_code == 200, signed.text

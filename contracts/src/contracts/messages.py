@@ -106,6 +106,12 @@ class SegmentChangedData(_Data):
     rules_changed: bool = Field(
         True, description="False when only name/description changed: no rebuild is needed."
     )
+    owner: str | None = Field(
+        None,
+        description="Who created the segment: a user whose view is `owned` is pushed only "
+        "their own segments' news. None (unknown) reaches account-wide viewers only.",
+        examples=["user-1"],
+    )
 
 
 class SegmentChanged(Envelope):
@@ -237,6 +243,12 @@ class BuildChangedData(_Data):
     exited: int | None = Field(None, ge=0, description="Members who left in this build.")
     built_at: datetime | None = Field(None, description="When the member table was written.")
     run: RunProgress | None = Field(None, description="The refresh run's progress, if any.")
+    owner: str | None = Field(
+        None,
+        description="Who created the segment: a user whose view is `owned` is pushed only "
+        "their own segments' news. None (unknown) reaches account-wide viewers only.",
+        examples=["user-1"],
+    )
 
 
 class BuildChanged(Envelope):

@@ -1,14 +1,18 @@
 """What frontends receive in real time, on Pusher and on the native websocket.
 
-Two events on the account's channel: `segment.status` whenever one of its
-segments' builds changes state (with the rules version it builds, since when,
-and why it failed or was skipped, plus the refresh run's progress when it is
-part of one), and `segment.changed` when a segment's metadata changes (created,
-renamed, archived, unarchived, deleted).
+Two events: `segment.status` whenever a segment's build changes state (with the
+rules version it builds, since when, and why it failed or was skipped, plus the
+refresh run's progress when it is part of one), and `segment.changed` when a
+segment's metadata changes (created, renamed, archived, unarchived, deleted).
+
+Each goes on the account's channel, for users who see the whole account, and on
+its creator's owner channel, for a user whose view is `owned`: such a user hears
+only of segments they may read. `GET /v1/realtime/channel` names the caller's.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
@@ -22,8 +26,16 @@ CHANGE_EVENT = "segment.changed"
 
 
 def account_channel(account_id: UUID) -> str:
-    """Private: the gateway signs a subscription only for the caller's own account."""
+    """Private: every push of the account; the gateway signs a subscription to it only for
+    the caller's own account, and only when their view scope is `all`."""
     return f"private-account-{account_id.hex}"
+
+
+def owner_channel(account_id: UUID, user_id: str) -> str:
+    """Private: the pushes of one user's own segments, for a user whose view is `owned`.
+    User ids may hold characters a channel name may not, so the name carries a digest."""
+    digest = hashlib.sha256(user_id.encode()).hexdigest()[:32]
+    return f"private-account-{account_id.hex}-owner-{digest}"
 
 
 class SegmentStatusPush(BaseModel):

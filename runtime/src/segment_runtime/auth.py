@@ -41,6 +41,18 @@ class Principal(BaseModel):
     def access(self, scope: Scope) -> Access:
         return self.permissions.get(scope, Access.DISABLED)
 
+    def sees(self, created_by: str | None) -> bool:
+        """The one visibility rule, for every route and push: a view scope of `all` sees
+        the account's segments, `owned` only those the user created, `disabled` none."""
+        view = self.access(Scope.VIEW)
+        return view is Access.ALL or (view is Access.OWNED and created_by == self.user_id)
+
+    @property
+    def owner_filter(self) -> str | None:
+        """The `created_by` a query must match for this user, or None for the whole account
+        (callers check that viewing is not disabled first)."""
+        return self.user_id if self.access(Scope.VIEW) is Access.OWNED else None
+
 
 class InvalidTokenError(Exception):
     pass

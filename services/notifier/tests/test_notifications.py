@@ -22,7 +22,7 @@ class FakeChannel:
         self.sent: list[tuple[UUID, AnyPush]] = []
         self.failures = failures
 
-    async def send(self, account_id: UUID, push: AnyPush) -> None:
+    async def send(self, account_id: UUID, push: AnyPush, owner: str | None) -> None:
         if self.failures:
             self.failures -= 1
             raise ConnectionError("pusher unreachable")
@@ -143,8 +143,90 @@ async def test_the_cache_generation_channel_bumps_the_shared_key():
     push = SegmentStatusPush(
         message_id=uuid4(), segment_id=SEGMENT, status=BuildStatus.DONE, rules_version=1
     )
-    await CacheGeneration(redis, prefix).send(account, push)
-    await CacheGeneration(redis, prefix).send(account, push)
+    await CacheGeneration(redis, prefix).send(account, push, None)
+    await CacheGeneration(redis, prefix).send(account, push, None)
     assert int(await redis.get(cache_generation_key(prefix, account))) == 2
     await redis.delete(cache_generation_key(prefix, account))
     await redis.aclose()
+
+
+async def test_the_segments_creator_travels_with_every_push():
+    channel = FakeOwnerChannel()
+    notifier = Notifier([channel], MemorySeen())
+    event = build_changed()
+    await notifier.on_build_changed(
+        event.model_copy(update={"data": event.data.model_copy(update={"owner": "ana"})})
+    )
+    await notifier.on_segment_changed(
+        SegmentChanged(
+            source="t",
+            accountid=ACCOUNT,
+            correlationid=uuid4(),
+            data=SegmentChangedData(
+                segment_id=SEGMENT, change=ChangeKind.UPDATED, rules_version=3, owner="bo"
+            ),
+        )
+    )
+    assert channel.owners == ["ana", "bo"]
+
+
+class FakeOwnerChannel:
+    def __init__(self) -> None:
+        self.owners: list[str | None] = []
+
+    async def send(self, account_id: UUID, push: AnyPush, owner: str | None) -> None:
+        self.owners.append(owner)
+
+
+class FakeSocket:
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    async def send_text(self, text: str) -> None:
+        self.texts.append(text)
+
+
+async def test_the_hub_gives_owned_view_sockets_only_their_own_segments():
+    import json
+
+    from notifier.adapters import fanout_message
+    from notifier.websockets import Hub
+
+    hub = Hub(None, "p")  # type: ignore[arg-type]  # delivery never touches Redis
+    everyone, ana, bo = FakeSocket(), FakeSocket(), FakeSocket()
+    hub.join(ACCOUNT.hex, everyone, None)  # type: ignore[arg-type]
+    hub.join(ACCOUNT.hex, ana, "ana")  # type: ignore[arg-type]
+    hub.join(ACCOUNT.hex, bo, "bo")  # type: ignore[arg-type]
+    push = SegmentStatusPush(
+        message_id=uuid4(), segment_id=SEGMENT, status=BuildStatus.DONE, rules_version=1
+    )
+    channel = f"p:ws:{ACCOUNT.hex}".encode()
+    await hub._deliver(channel, fanout_message(push, "ana").encode())
+    await hub._deliver(channel, fanout_message(push, None).encode())
+    assert len(everyone.texts) == 2
+    assert [json.loads(t)["segment_id"] for t in ana.texts] == [str(SEGMENT)]
+    assert bo.texts == []
+
+
+async def test_a_cache_invalidation_lost_to_a_redis_outage_is_paid_when_it_returns():
+    from redis.asyncio import Redis
+
+    from contracts.cache import cache_epoch_key
+    from notifier.adapters import CacheGeneration
+
+    prefix = f"nt{uuid4().hex[:8]}"
+    push = SegmentStatusPush(
+        message_id=uuid4(), segment_id=SEGMENT, status=BuildStatus.DONE, rules_version=1
+    )
+    away = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
+    generation = CacheGeneration(away, prefix)
+    await generation.send(ACCOUNT, push, None)  # Redis away: owed, not raised
+    assert generation.owed
+    back = Redis.from_url("redis://127.0.0.1:6379/0")
+    generation._redis = back  # the same Redis, answering again
+    await generation.settle()
+    assert not generation.owed
+    assert int(await back.get(cache_epoch_key(prefix))) == 1
+    await back.delete(cache_epoch_key(prefix))
+    await back.aclose()
+    await away.aclose()

@@ -98,3 +98,9 @@ REDIS_PREFIX = f"apitest{uuid4().hex[:8]}"
 @pytest.fixture
 def redis_prefix() -> str:
     return REDIS_PREFIX
+
+
+@pytest.fixture
+def account_id() -> UUID:
+    """The account `token()` speaks for unless told otherwise."""
+    return ACCOUNT

@@ -6,25 +6,7 @@ from __future__ import annotations
 from uuid import UUID, uuid4
 
 from build_records import record_build
-
-RULES = {
-    "object": "customer",
-    "root": {
-        "type": "group",
-        "rules": [{"type": "property", "field": "age", "operator": "gt", "value": 30}],
-    },
-}
-BODIES = {"/chart": {"apply_chart": True}, "": {"name": "renamed"}}
-
-
-def segment_routes(app) -> list[tuple[str, str]]:
-    """From the published OpenAPI document: every operation on a path naming a segment."""
-    return [
-        (method.upper(), path)
-        for path, operations in app.openapi()["paths"].items()
-        if "{segment_id}" in path
-        for method in operations
-    ]
+from route_walk import BODIES, RULES, segment_routes
 
 
 async def test_another_account_finds_no_segment_anywhere(client, token, db):

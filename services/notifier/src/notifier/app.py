@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect, status
+from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
 
 from contracts.messages import BuildChanged, SegmentChanged
@@ -31,15 +32,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level, "notifier")
     broker = make_broker(settings.kafka_bootstrap, "notifier")
-    redis = Redis.from_url(settings.redis_url)
-    hub = Hub(redis, settings.redis_prefix)
+    redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+    generation = CacheGeneration(redis, settings.redis_prefix)
+    hub = Hub(redis, settings.redis_prefix, on_connect=generation.settle)
     verifier = TokenVerifier(settings)
     notifier = Notifier(
-        [
-            PusherChannel(settings),
-            RedisFanout(redis, settings.redis_prefix),
-            CacheGeneration(redis, settings.redis_prefix),
-        ],
+        [PusherChannel(settings), RedisFanout(redis, settings.redis_prefix), generation],
         RedisSeen(redis, settings.redis_prefix, settings.dedup_ttl_s),
     )
 
@@ -60,8 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ),
             asyncio.create_task(supervise("consumer-watch", lambda: watch_consumers(broker))),
         ]
-        hub_task = asyncio.create_task(hub.run())
-        await asyncio.wait_for(hub.ready.wait(), 10)
+        # Redis is not awaited: without it the notifier still pushes on Pusher.
+        hub_task = asyncio.create_task(supervise("websocket-fanout", hub.run))
         await broker.start()
         try:
             yield
@@ -77,8 +75,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="segment notifier", lifespan=lifespan)
 
     @app.get("/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
+    async def health() -> JSONResponse:
+        """503 while the websocket fan-out is down (new sockets would hear nothing);
+        Pusher pushes go on meanwhile."""
+        body = {
+            "status": "ok" if hub.connected else "degraded",
+            "websocket_fanout": "up" if hub.connected else f"down: {hub.last_error}",
+            "cache_invalidation": "owed" if generation.owed else "current",
+        }
+        return JSONResponse(body, status_code=200 if hub.connected else 503)
 
     @app.websocket("/v1/ws")
     async def segment_status(socket: WebSocket, access_token: str) -> None:
@@ -94,7 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return
         await socket.accept()
         account = principal.account_id.hex
-        hub.join(account, socket)
+        hub.join(account, socket, principal.owner_filter)
         try:
             while True:
                 await socket.receive_text()  # clients say nothing; this notices the close

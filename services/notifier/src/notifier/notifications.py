@@ -24,6 +24,7 @@ class Notifier:
         failed = d.state in (BuildState.FAILED, BuildState.CANCELED, BuildState.SKIPPED)
         await self._push(
             event.accountid,
+            d.owner,
             SegmentStatusPush(
                 message_id=event.id,
                 segment_id=d.segment_id,
@@ -47,6 +48,7 @@ class Notifier:
         d = event.data
         await self._push(
             event.accountid,
+            d.owner,
             SegmentChangePush(
                 message_id=event.id,
                 segment_id=d.segment_id,
@@ -56,12 +58,12 @@ class Notifier:
             ),
         )
 
-    async def _push(self, account_id: UUID, push: AnyPush) -> None:
+    async def _push(self, account_id: UUID, owner: str | None, push: AnyPush) -> None:
         # Remembered only after every channel took it: a failure redelivers, and a
         # repeated push of the same status is harmless to a frontend, a lost one is not.
         if await self._seen.seen(push.message_id):
             return
         for channel in self._channels:
-            await channel.send(account_id, push)
+            await channel.send(account_id, push, owner)
         await self._seen.remember(push.message_id)
         log.info("pushed", segment_id=str(push.segment_id), push=push.event)

@@ -7,9 +7,12 @@ from contracts.push import AnyPush
 
 
 class Channel(Protocol):
-    """Somewhere a push goes: Pusher, the websocket fan-out, the gateway's cache."""
+    """Somewhere a push goes: Pusher, the websocket fan-out, the gateway's cache.
 
-    async def send(self, account_id: UUID, push: AnyPush) -> None: ...
+    `owner` is the segment's creator: users whose view is `owned` may hear of it only
+    when it is theirs (None: account-wide viewers only)."""
+
+    async def send(self, account_id: UUID, push: AnyPush, owner: str | None) -> None: ...
 
 
 class SeenMessages(Protocol):

@@ -1,9 +1,17 @@
-"""The native websocket endpoint's hub: Redis fan-out in, the account's sockets out."""
+"""The native websocket endpoint's hub: Redis fan-out in, the account's sockets out.
+
+One Redis subscription per process, whatever the number of sockets. When Redis
+goes away the hub says so (`connected`, shown by `/health`), keeps its sockets
+and subscribes again as soon as Redis answers; `on_connect` runs each time it
+does, so whatever was owed to Redis meanwhile is settled.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 
 import structlog
 from fastapi import WebSocket
@@ -11,39 +19,73 @@ from redis.asyncio import Redis
 
 log = structlog.get_logger(__name__)
 
+RETRY_PAUSE_S = 1.0
+
 
 class Hub:
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        prefix: str,
+        *,
+        on_connect: Callable[[], Awaitable[None]] | None = None,
+        retry_pause_s: float = RETRY_PAUSE_S,
+    ) -> None:
         self._redis = redis
         self._prefix = prefix
-        self._sockets: dict[str, set[WebSocket]] = defaultdict(set)
-        self.ready = asyncio.Event()
+        self._on_connect = on_connect
+        self._pause = retry_pause_s
+        # account hex → socket → whose segments it may hear of (None: the whole account)
+        self._sockets: dict[str, dict[WebSocket, str | None]] = defaultdict(dict)
+        self.connected = False
+        self.last_error: str | None = None
 
-    def join(self, account_hex: str, socket: WebSocket) -> None:
-        self._sockets[account_hex].add(socket)
+    def join(self, account_hex: str, socket: WebSocket, owner: str | None) -> None:
+        self._sockets[account_hex][socket] = owner
 
     def leave(self, account_hex: str, socket: WebSocket) -> None:
-        self._sockets[account_hex].discard(socket)
+        self._sockets[account_hex].pop(socket, None)
 
     async def run(self) -> None:
-        """One Redis subscription per process, whatever the number of sockets."""
+        """Subscribe, deliver, and after any loss of Redis subscribe again."""
+        while True:
+            try:
+                await self._listen()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # any loss of Redis: say so and try again
+                if self.connected or self.last_error is None:
+                    log.warning("websocket_fanout_lost", error=repr(exc))
+                self.connected = False
+                self.last_error = repr(exc)
+            await asyncio.sleep(self._pause)
+
+    async def _listen(self) -> None:
         pubsub = self._redis.pubsub()
-        await pubsub.psubscribe(f"{self._prefix}:ws:*")
-        self.ready.set()
         try:
+            await pubsub.psubscribe(f"{self._prefix}:ws:*")
+            if self._on_connect is not None:
+                await self._on_connect()
+            self.connected, self.last_error = True, None
+            log.info("websocket_fanout_subscribed")
             async for message in pubsub.listen():
-                if message["type"] != "pmessage":
-                    continue
-                channel = message["channel"]
-                account_hex = (
-                    channel.decode() if isinstance(channel, bytes) else str(channel)
-                ).rsplit(":", 1)[-1]
-                data = message["data"]
-                text = data.decode() if isinstance(data, bytes) else str(data)
-                for socket in list(self._sockets.get(account_hex, ())):
-                    try:
-                        await socket.send_text(text)
-                    except Exception:  # a closed socket leaves on its own side too
-                        self.leave(account_hex, socket)
+                if message["type"] == "pmessage":
+                    await self._deliver(message["channel"], message["data"])
+            raise ConnectionError("the Redis subscription ended")
         finally:
+            self.connected = False
             await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def _deliver(self, channel: bytes | str, data: bytes | str) -> None:
+        account_hex = (channel.decode() if isinstance(channel, bytes) else channel).rsplit(":", 1)[
+            -1
+        ]
+        envelope = json.loads(data)
+        owner, text = envelope["owner"], json.dumps(envelope["push"])
+        for socket, only in list(self._sockets.get(account_hex, {}).items()):
+            if only is not None and only != owner:
+                continue  # an owned-view user hears of their own segments only
+            try:
+                await socket.send_text(text)
+            except Exception:  # a closed socket leaves on its own side too
+                self.leave(account_hex, socket)

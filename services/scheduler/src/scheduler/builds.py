@@ -522,7 +522,9 @@ class BuildOwner:
         # An older build ending while a newer one waits updates the table's size and time,
         # but the status stays the newer build's.
         newest = (
-            shown is None or shown.build_id == build.id or shown.requested_at <= build.requested_at
+            shown.requested_at is None
+            or shown.build_id == build.id
+            or shown.requested_at <= build.requested_at
         )
         await repository.project(tx.conn, build, show_state=newest)
         # A run's counts change when a build of it is queued or ends; submitted and
@@ -551,6 +553,7 @@ class BuildOwner:
                     exited=build.exited,
                     built_at=build.finished_at if build.state is BuildState.DONE else None,
                     run=run,
+                    owner=shown.owner,
                 ),
             ),
         )

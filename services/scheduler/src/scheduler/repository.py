@@ -280,17 +280,24 @@ async def mark_dispatched(conn: Connection, build_id: UUID, reason: str | None =
 
 @dataclass(frozen=True)
 class Projection:
-    build_id: UUID
-    requested_at: datetime
+    """The build a segment's status shows now (None before its first), and its creator,
+    whom the status push must reach (None once the segment is deleted)."""
+
+    build_id: UUID | None
+    requested_at: datetime | None
+    owner: str | None
 
 
-async def projection(conn: Connection, segment_id: UUID) -> Projection | None:
+async def projection(conn: Connection, segment_id: UUID) -> Projection:
     row = await conn.fetchrow(
-        "SELECT p.build_id, b.requested_at FROM segment_build_state p"
-        " JOIN builds b ON b.id = p.build_id WHERE p.segment_id = $1",
+        "SELECT p.build_id, b.requested_at, s.created_by FROM (SELECT $1::uuid AS id) k"
+        " LEFT JOIN segments s ON s.id = k.id"
+        " LEFT JOIN segment_build_state p ON p.segment_id = k.id"
+        " LEFT JOIN builds b ON b.id = p.build_id",
         segment_id,
     )
-    return Projection(row["build_id"], row["requested_at"]) if row else None
+    assert row is not None  # the outer row always exists
+    return Projection(row["build_id"], row["requested_at"], row["created_by"])
 
 
 async def project(conn: Connection, build: Build, *, show_state: bool) -> None:

@@ -2,7 +2,10 @@
 
 Every change to an account's segments bumps its generation (here, and in the
 notifier when a build completes), so every older entry is unreachable at once.
-With Redis down the gateway answers uncached and its health says so.
+With Redis down the gateway answers uncached and its health says so; a bump
+that could not be written is owed, and paid before the next read once Redis
+answers, by moving the shared epoch (every account's entries go at once: a blip
+is rare, a stale list after one is a bug).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pydantic import BaseModel
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from contracts.cache import cache_generation_key
+from contracts.cache import cache_epoch_key, cache_generation_key
 
 log = structlog.get_logger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -30,16 +33,28 @@ def fingerprint(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
+def _text(value: bytes | str | None) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value or 0)
+
+
 class Cache:
     def __init__(self, redis: Redis | None, prefix: str) -> None:
         self._redis = redis
         self._prefix = prefix
         self.healthy = redis is not None
+        self.owed = False  # an invalidation was lost while Redis was away
 
     async def _generation(self, account_id: UUID) -> str:
+        """The epoch and the account's generation: the part of the key changes make new."""
         assert self._redis is not None
-        gen = await self._redis.get(cache_generation_key(self._prefix, account_id))
-        return gen.decode() if isinstance(gen, bytes) else str(gen or 0)
+        if self.owed:
+            await self._redis.incr(cache_epoch_key(self._prefix))
+            self.owed = False
+            log.info("cache_invalidation_settled")
+        epoch, gen = await self._redis.mget(
+            cache_epoch_key(self._prefix), cache_generation_key(self._prefix, account_id)
+        )
+        return f"{_text(epoch)}.{_text(gen)}"
 
     async def through(
         self,
@@ -81,6 +96,7 @@ class Cache:
             self.healthy = True
         except RedisError:
             self._down()
+            self.owed = True
 
     async def ping(self) -> bool:
         if self._redis is None:

@@ -30,7 +30,7 @@ from segment_api.schemas import (
     PreviewRequest,
 )
 from segment_api.segments import SegmentService, require_scope
-from segment_runtime.auth import Access, Principal, Scope
+from segment_runtime.auth import Principal, Scope
 from segment_runtime.db import Pool
 
 # The RFC's performance tab: distribution name → field of the object.
@@ -80,10 +80,10 @@ class Insights:
             ) from exc
 
     async def _visible(self, principal: Principal, segment_id: UUID) -> dict[str, Any]:
-        access = require_scope(principal, Scope.VIEW)
+        require_scope(principal, Scope.VIEW)
         async with self._pool.acquire() as conn:
             row = await repository.get_segment(conn, principal.account_id, segment_id)
-        if row is None or (access is Access.OWNED and row["created_by"] != principal.user_id):
+        if row is None or not principal.sees(row["created_by"]):
             raise not_found()
         return row
 
@@ -106,7 +106,9 @@ class Insights:
         self, principal: Principal, body: PreviewRequest, current: dict[str, Any] | None
     ) -> PreviewOut:
         async with self._pool.acquire() as conn:
-            rules, catalog = await self._segments.checked_rules(conn, principal.account_id, body)
+            rules, catalog = await self._segments.checked_rules(
+                conn, principal, body, segment_id=body.segment_id
+            )
         m = statements.membership(rules, self._target(principal.account_id), catalog)
         counts = statements.preview(m)
         today = await self._today(principal.account_id)

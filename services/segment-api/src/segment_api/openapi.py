@@ -178,6 +178,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "predicate_sql": "`r`.`customer_id` IN (SELECT `object_id` FROM segment_6f1c…_members)",
     },
     "PusherAuth": {"auth": "segment-demo-key:3f2a…"},
+    "RealtimeChannel": {
+        "channel": "private-account-9f0c2a61c0de4c1a9d1b2c3d4e5f6a7b",
+        "events": ["segment.status", "segment.changed"],
+        "websocket_path": "/v1/ws",
+    },
     "Body_pusher_auth_v1_realtime_pusher_auth_post": {
         "socket_id": "1234.5678",
         "channel_name": "private-account-d000…01",

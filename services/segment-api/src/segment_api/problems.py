@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -65,7 +66,7 @@ def forbidden(detail: str) -> ProblemError:
     return ProblemError(403, "permission_denied", "Permission denied", detail)
 
 
-def invalid_rules(errors: list[RuleError]) -> ProblemError:
+def invalid_rules(errors: Sequence[RuleError | FieldError]) -> ProblemError:
     return ProblemError(
         422,
         "invalid_condition",

@@ -53,7 +53,13 @@ class Reports:
     async def applied(self, principal: Principal, report: str) -> list[AppliedSegment]:
         require_scope(principal, Scope.VIEW)
         async with self._pool.acquire() as conn:
-            rows = await repo.applied(conn, principal.account_id, principal.user_id, report)
+            rows = await repo.applied(
+                conn,
+                principal.account_id,
+                principal.user_id,
+                report,
+                created_by=principal.owner_filter,
+            )
         return [
             AppliedSegment(
                 label=f"S{i}",
@@ -75,7 +81,9 @@ class Reports:
             if sid in body.segment_ids[:i]
         ]
         async with self._pool.acquire() as conn, conn.transaction():
-            known = await segment_kinds(conn, principal.account_id, body.segment_ids)
+            known = await segment_kinds(
+                conn, principal.account_id, body.segment_ids, created_by=principal.owner_filter
+            )
             errors += [
                 FieldError(
                     path=f"segment_ids[{i}]",
@@ -93,7 +101,13 @@ class Reports:
             await repo.replace(
                 conn, principal.account_id, principal.user_id, scope, body.segment_ids
             )
-            rows = await repo.applied(conn, principal.account_id, principal.user_id, report)
+            rows = await repo.applied(
+                conn,
+                principal.account_id,
+                principal.user_id,
+                report,
+                created_by=principal.owner_filter,
+            )
             if len({r["segment_id"] for r in rows}) > MAX_APPLIED:
                 raise ProblemError(
                     409,
@@ -107,7 +121,12 @@ class Reports:
         require_scope(principal, Scope.VIEW)
         async with self._pool.acquire() as conn:
             if not await repo.remove(
-                conn, principal.account_id, principal.user_id, report, segment_id
+                conn,
+                principal.account_id,
+                principal.user_id,
+                report,
+                segment_id,
+                created_by=principal.owner_filter,
             ):
                 raise not_found("applied segment")
 
@@ -123,6 +142,7 @@ class Reports:
                 report,
                 segment_id,
                 apply_chart=body.apply_chart,
+                created_by=principal.owner_filter,
             ):
                 raise not_found("applied segment")
         return await self.applied(principal, report)
@@ -133,7 +153,13 @@ class Reports:
         """For each applied, built segment: a CTE and a predicate on `alias`.`id_column`."""
         require_scope(principal, Scope.VIEW)
         async with self._pool.acquire() as conn:
-            rows = await repo.applied(conn, principal.account_id, principal.user_id, report)
+            rows = await repo.applied(
+                conn,
+                principal.account_id,
+                principal.user_id,
+                report,
+                created_by=principal.owner_filter,
+            )
         target = Target(self._warehouse.project(), dataset_id(principal.account_id))
         out = []
         for i, r in enumerate(rows, 1):

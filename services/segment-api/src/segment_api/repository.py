@@ -165,12 +165,16 @@ async def embedding_graph(conn: Connection, account_id: UUID) -> dict[UUID, set[
 
 
 async def segment_kinds(
-    conn: Connection, account_id: UUID, ids: list[UUID]
+    conn: Connection, account_id: UUID, ids: list[UUID], *, created_by: str | None
 ) -> dict[UUID, tuple[str, str]]:
+    """Object type and status of those of `ids` the caller may see (`created_by` is the
+    owner filter of an owned-view user): the others read as absent."""
     rows = await conn.fetch(
-        "SELECT id, object_type, status FROM segments WHERE account_id = $1 AND id = ANY($2)",
+        "SELECT id, object_type, status FROM segments WHERE account_id = $1 AND id = ANY($2)"
+        " AND ($3::text IS NULL OR created_by = $3)",
         account_id,
         ids,
+        created_by,
     )
     return {r["id"]: (r["object_type"], r["status"]) for r in rows}
 
@@ -184,13 +188,14 @@ async def set_embeddings(conn: Connection, parent_id: UUID, children: list[UUID]
     )
 
 
-async def embedding_parents(conn: Connection, child_id: UUID) -> list[str]:
+async def embedding_parents(conn: Connection, child_id: UUID) -> list[tuple[str, str | None]]:
+    """Name and creator of each segment embedding `child_id`."""
     rows = await conn.fetch(
-        "SELECT s.name FROM segment_embeddings e JOIN segments s ON s.id = e.parent_id"
-        " WHERE e.child_id = $1 ORDER BY s.name",
+        "SELECT s.name, s.created_by FROM segment_embeddings e"
+        " JOIN segments s ON s.id = e.parent_id WHERE e.child_id = $1 ORDER BY s.name",
         child_id,
     )
-    return [r["name"] for r in rows]
+    return [(r["name"], r["created_by"]) for r in rows]
 
 
 async def lock_segment(

@@ -113,6 +113,21 @@ class PusherAuth(BaseModel):
     auth: str = Field(description="`key:signature` for the private channel subscription.")
 
 
+class RealtimeChannel(BaseModel):
+    """Where the caller hears of the segments they may see."""
+
+    channel: str = Field(
+        description="The Pusher private channel to subscribe to: the account's for a user who "
+        "sees the whole account, their own owner channel for one whose view is `owned`.",
+        examples=["private-account-9f0c2a61c0de4c1a9d1b2c3d4e5f6a7b"],
+    )
+    events: list[str] = Field(description="Event names pushed on it.")
+    websocket_path: str = Field(
+        description="The notifier's native websocket, filtered the same way "
+        "(pass the token as `access_token`)."
+    )
+
+
 class SegmentPatch(BaseModel):
     """Only what is given changes; new rules rebuild the segment."""
 

@@ -10,6 +10,7 @@ import asyncpg
 from fastapi.encoders import jsonable_encoder
 
 from compiler import statements
+from compiler.errors import RuleError
 from compiler.predicates import BUILD_DATE_PARAM
 from compiler.statements import BUILD_TIME_PARAM, Target
 from compiler.typed import check
@@ -100,6 +101,7 @@ async def _announce(
                 change=change,
                 rules_version=row["rules_version"],
                 rules_changed=rules_changed,
+                owner=row["created_by"],
             ),
         ),
     )
@@ -154,23 +156,49 @@ class SegmentService:
             )
 
     async def checked_rules(
-        self, conn: Connection, account_id: UUID, body: RulesInput
+        self,
+        conn: Connection,
+        principal: Principal,
+        body: RulesInput,
+        *,
+        segment_id: UUID | None = None,
     ) -> tuple[RuleSet, Catalog]:
-        """The canonical rule set, checked against the account's catalog and plan."""
+        """The canonical rule set, checked against the account's catalog, its plan and the
+        segments the caller may see (as `segment_id`, when it is an existing segment's)."""
         rules = _canonical(body)
-        catalog = await account_catalog(conn, account_id)
-        limits = PLANS.get(await repository.account_plan(conn, account_id), PLANS[DEFAULT_PLAN])
-        errors = check(rules, catalog, limits)
+        catalog = await account_catalog(conn, principal.account_id)
+        plan = await repository.account_plan(conn, principal.account_id)
+        errors: list[RuleError | FieldError] = [
+            *check(rules, catalog, PLANS.get(plan, PLANS[DEFAULT_PLAN]))
+        ]
+        errors += await self._embedding_errors(conn, principal, segment_id, rules)
         if errors:
             raise invalid_rules(errors)
         return rules, catalog
+
+    async def _embedding_errors(
+        self, conn: Connection, principal: Principal, segment_id: UUID | None, rules: RuleSet
+    ) -> list[FieldError]:
+        """What is wrong with the segments `rules` embed. One the caller may not see reads
+        as absent, so a rule cannot learn another user's segment's size or members."""
+        named = list(dict.fromkeys(sid for _, sid in embedding.segment_conditions(rules)))
+        if not named:
+            return []
+        found = await repository.segment_kinds(
+            conn, principal.account_id, named, created_by=principal.owner_filter
+        )
+        known = {k: embedding.Known(*v) for k, v in found.items()}
+        graph = await repository.embedding_graph(conn, principal.account_id)
+        parent = segment_id or uuid4()  # an unsaved rule set is nobody's child yet
+        graph.pop(parent, None)  # its own edges are the ones being replaced
+        return embedding.check(parent, rules.object, rules, known, graph)
 
     async def validate(self, principal: Principal, body: ValidateRequest) -> ValidationOut:
         """Every error with its path, or the build statement and a BigQuery dry run of it."""
         require_scope(principal, Scope.VIEW)
         async with self._pool.acquire() as conn:
             try:
-                rules, catalog = await self.checked_rules(conn, principal.account_id, body)
+                rules, catalog = await self.checked_rules(conn, principal, body)
             except ProblemError as exc:
                 return ValidationOut(valid=False, errors=exc.problem.errors)
         target = Target(self._warehouse.project(), dataset_id(principal.account_id))
@@ -197,7 +225,7 @@ class SegmentService:
         async with self._pool.acquire() as conn, conn.transaction():
             await self._provision(conn, principal)
             await self._within_plan(conn, principal.account_id)
-            rules, _ = await self.checked_rules(conn, principal.account_id, body)
+            rules, _ = await self.checked_rules(conn, principal, body, segment_id=segment_id)
             try:
                 row = await repository.insert_segment(
                     conn,
@@ -211,32 +239,15 @@ class SegmentService:
                 )
             except asyncpg.UniqueViolationError as exc:
                 raise _name_taken(body.name) from exc
-            await self._embed(conn, principal.account_id, segment_id, rules)
+            await self._embed(conn, segment_id, rules)
             await _announce(conn, principal, row, ChangeKind.CREATED)
         await self.cache.invalidate(principal.account_id)
         return _out(row)
 
-    async def _embed(
-        self, conn: Connection, account_id: UUID, segment_id: UUID, rules: RuleSet
-    ) -> None:
-        """Checks and records what the segment embeds, in the caller's transaction."""
-        await repository.lock_embeddings(conn, account_id)
+    @staticmethod
+    async def _embed(conn: Connection, segment_id: UUID, rules: RuleSet) -> None:
+        """Records what the segment embeds, once `checked_rules` passed under the lock."""
         named = list(dict.fromkeys(sid for _, sid in embedding.segment_conditions(rules)))
-        known = {
-            k: embedding.Known(*v)
-            for k, v in (await repository.segment_kinds(conn, account_id, named)).items()
-        }
-        graph = await repository.embedding_graph(conn, account_id)
-        graph.pop(segment_id, None)  # its own edges are the ones being replaced
-        errors = embedding.check(segment_id, rules.object, rules, known, graph)
-        if errors:
-            raise ProblemError(
-                422,
-                "invalid_condition",
-                "The embedded segments are invalid",
-                f"{len(errors)} error(s)",
-                errors=errors,
-            )
         await repository.set_embeddings(conn, segment_id, named)
 
     async def _locked(
@@ -248,14 +259,14 @@ class SegmentService:
         *,
         rebuilding: bool = False,
     ) -> dict[str, Any]:
-        """The segment, locked for change, if the caller may act on it with `scope`."""
-        view = principal.access(Scope.VIEW)
+        """The segment, locked for change, if the caller may act on it with `scope`.
+
+        The account's embedding lock comes first, always: a writer that held a segment's
+        row and then waited for it would deadlock with one that holds it and adds an
+        embedding (whose foreign key waits for that row)."""
+        await repository.lock_embeddings(conn, principal.account_id)
         row = await repository.lock_segment(conn, principal.account_id, segment_id)
-        if (
-            row is None
-            or view is Access.DISABLED
-            or (view is Access.OWNED and row["created_by"] != principal.user_id)
-        ):
+        if row is None or not principal.sees(row["created_by"]):
             raise not_found()
         access = require_scope(principal, scope)
         if access is Access.OWNED and row["created_by"] != principal.user_id:
@@ -278,7 +289,7 @@ class SegmentService:
             if body.rules is not None or body.rule_groups is not None:
                 rules, _ = await self.checked_rules(
                     conn,
-                    principal.account_id,
+                    principal,
                     RulesInput.model_validate(
                         {
                             "rules": body.rules,
@@ -286,6 +297,7 @@ class SegmentService:
                             "conjunction": body.conjunction,
                         }
                     ),
+                    segment_id=segment_id,
                 )
                 if rules.object != row["object_type"]:
                     raise ProblemError(
@@ -300,7 +312,7 @@ class SegmentService:
                             )
                         ],
                     )
-                await self._embed(conn, principal.account_id, segment_id, rules)
+                await self._embed(conn, segment_id, rules)
             changed = rules is not None and rules.model_dump(mode="json") != row["rules"]
             try:
                 row = await repository.update_segment(
@@ -322,7 +334,7 @@ class SegmentService:
     async def archive(self, principal: Principal, segment_id: UUID) -> SegmentOut:
         async with self._pool.acquire() as conn, conn.transaction():
             await self._locked(conn, principal, segment_id, Scope.ARCHIVED)
-            await self._refuse_if_embedded(conn, principal.account_id, segment_id, "archived")
+            await self._refuse_if_embedded(conn, principal, segment_id, "archived")
             row = await repository.set_status(conn, segment_id, "archived")
             await _announce(conn, principal, row, ChangeKind.ARCHIVED, rules_changed=False)
         await self.cache.invalidate(principal.account_id)
@@ -343,7 +355,7 @@ class SegmentService:
     async def delete(self, principal: Principal, segment_id: UUID) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
             row = await self._locked(conn, principal, segment_id, Scope.MANAGE)
-            await self._refuse_if_embedded(conn, principal.account_id, segment_id, "deleted")
+            await self._refuse_if_embedded(conn, principal, segment_id, "deleted")
             await repository.delete_segment(conn, segment_id)
             await _announce(conn, principal, row, ChangeKind.DELETED, rules_changed=False)
         await self.cache.invalidate(principal.account_id)
@@ -353,12 +365,7 @@ class SegmentService:
         async with self._pool.acquire() as conn, conn.transaction():
             original = await repository.get_segment(conn, principal.account_id, segment_id)
             await self._within_plan(conn, principal.account_id)
-            view = principal.access(Scope.VIEW)
-            if (
-                original is None
-                or view is Access.DISABLED
-                or (view is Access.OWNED and original["created_by"] != principal.user_id)
-            ):
+            if original is None or not principal.sees(original["created_by"]):
                 raise not_found()
             copy_id = uuid4()
             name = await repository.free_copy_name(
@@ -375,9 +382,11 @@ class SegmentService:
                 created_by=principal.user_id,
             )
             if original["rules"] is not None:
-                await self._embed(
-                    conn, principal.account_id, copy_id, RuleSet.model_validate(original["rules"])
-                )
+                rules = RuleSet.model_validate(original["rules"])
+                errors = await self._embedding_errors(conn, principal, copy_id, rules)
+                if errors:
+                    raise invalid_rules(errors)
+                await self._embed(conn, copy_id, rules)
             await _announce(conn, principal, row, ChangeKind.CREATED)
         await self.cache.invalidate(principal.account_id)
         return _out(row)
@@ -405,16 +414,19 @@ class SegmentService:
         return _out(row)
 
     async def _refuse_if_embedded(
-        self, conn: Connection, account_id: UUID, segment_id: UUID, action: str
+        self, conn: Connection, principal: Principal, segment_id: UUID, action: str
     ) -> None:
-        await repository.lock_embeddings(conn, account_id)
+        await repository.lock_embeddings(conn, principal.account_id)
         parents = await repository.embedding_parents(conn, segment_id)
         if parents:
+            shown = [name for name, owner in parents if principal.sees(owner)]
+            hidden = len(parents) - len(shown)
+            names = shown + ([f"{hidden} segment(s) you cannot see"] if hidden else [])
             raise ProblemError(
                 409,
                 "embedded_by_others",
                 f"The segment cannot be {action}",
-                "it is embedded by: " + ", ".join(parents),
+                "it is embedded by: " + ", ".join(names),
             )
 
     async def embeddable(
@@ -422,12 +434,11 @@ class SegmentService:
     ) -> list[EmbeddableOut]:
         """Custom segments of the object type that the segment may embed: not itself, and
         none that already embeds it; those still building or failed carry a warning."""
-        access = require_scope(principal, Scope.VIEW)
-        owned_only = access is Access.OWNED
+        require_scope(principal, Scope.VIEW)
         async with self._pool.acquire() as conn:
             if segment_id is not None:
                 own = await repository.get_segment(conn, principal.account_id, segment_id)
-                if own is None or (owned_only and own["created_by"] != principal.user_id):
+                if own is None or not principal.sees(own["created_by"]):
                     raise not_found()
                 object_type = own["object_type"]
             graph = await repository.embedding_graph(conn, principal.account_id)
@@ -450,15 +461,15 @@ class SegmentService:
             if r["is_custom"]
             and r["object_type"] == object_type
             and r["id"] != segment_id
-            and not (owned_only and r["created_by"] != principal.user_id)
+            and principal.sees(r["created_by"])
             and not (segment_id and embedding.reaches(graph, r["id"], segment_id))
         ]
 
     async def get(self, principal: Principal, segment_id: UUID) -> SegmentOut:
-        access = require_scope(principal, Scope.VIEW)
+        require_scope(principal, Scope.VIEW)
         async with self._pool.acquire() as conn:
             row = await repository.get_segment(conn, principal.account_id, segment_id)
-        if row is None or (access is Access.OWNED and row["created_by"] != principal.user_id):
+        if row is None or not principal.sees(row["created_by"]):
             raise not_found()
         return _out(row)
 
@@ -471,10 +482,10 @@ class SegmentService:
             await _announce(conn, principal, default, ChangeKind.CREATED)
 
     async def list(self, principal: Principal, query: ListQuery) -> SegmentPage:
-        access = require_scope(principal, Scope.VIEW)
+        require_scope(principal, Scope.VIEW)
         async with self._pool.acquire() as conn, conn.transaction():
             await self._provision(conn, principal)
-        owner = principal.user_id if access is Access.OWNED else None
+        owner = principal.owner_filter
 
         async def compute() -> SegmentPage:
             async with self._pool.acquire() as conn:

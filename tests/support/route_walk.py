@@ -1,0 +1,26 @@
+"""What the route walkers share: the gateway's routes naming a segment, taken from its
+OpenAPI document so that a new route cannot be forgotten, and a body for those that
+need one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+RULES = {
+    "object": "customer",
+    "root": {
+        "type": "group",
+        "rules": [{"type": "property", "field": "age", "operator": "gt", "value": 30}],
+    },
+}
+BODIES = {"/chart": {"apply_chart": True}, "": {"name": "renamed"}}
+
+
+def segment_routes(app: Any) -> list[tuple[str, str]]:
+    """From the published OpenAPI document: every operation on a path naming a segment."""
+    return [
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        if "{segment_id}" in path
+        for method in operations
+    ]

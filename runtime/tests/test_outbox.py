@@ -99,3 +99,52 @@ async def test_handle_once_forgets_a_message_whose_effect_failed(db):
 
     assert await handle_once(db, "a", message_id, ok)
     assert ran == [1]
+
+
+async def test_the_relay_listens_again_after_the_database_drops_its_connections(db, database_url):
+    """With a poll of a minute, only a working LISTEN publishes within the deadline: after
+    the database terminates the relay's connections, it must be listening again."""
+    import asyncio
+
+    from e2e import wait_for
+    from segment_runtime.db import create_pool
+    from segment_runtime.supervision import supervise
+
+    app = f"outbox_blip_{uuid4().hex[:8]}"
+    pool = await create_pool(f"{database_url}?application_name={app}")
+    recorder = Recorder()
+    relay = OutboxRelay(pool, recorder, poll_interval_s=60)
+    task = asyncio.create_task(supervise("outbox", relay.run, first_pause_s=0.1))
+
+    async def listening() -> bool:
+        async with db.acquire() as conn:
+            return bool(
+                await conn.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE application_name = $1 AND query LIKE 'LISTEN%'",
+                    app,
+                )
+            )
+
+    async def publish(version: int) -> None:
+        async with db.acquire() as conn, conn.transaction():
+            await enqueue(conn, message(version))
+        await wait_for(lambda: len(recorder.sent) == version, timeout_s=10)
+
+    try:
+        await wait_for(listening, timeout_s=10)
+        await publish(1)
+        async with db.acquire() as conn:
+            dropped = await conn.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE application_name = $1",
+                app,
+            )
+        assert dropped >= 1
+        await wait_for(listening, timeout_s=10)
+        await publish(2)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await pool.close()

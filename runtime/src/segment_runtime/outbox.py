@@ -66,6 +66,15 @@ class OutboxRelay:
         listener: PoolConnectionProxy | None = None
         try:
             listener = await self._pool.acquire()
+            lost = asyncio.Event()
+
+            # Told at once when the database drops it (asyncpg then hands the proxy back
+            # to the pool, so asking the proxy later would only raise).
+            def dropped(_: object) -> None:
+                lost.set()
+                self._wake.set()
+
+            listener.add_termination_listener(dropped)
             await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
             while True:
                 try:
@@ -75,7 +84,8 @@ class OutboxRelay:
                     raise
                 except Exception as exc:
                     log.exception("outbox_publish_failed", error=repr(exc))
-                if listener.is_closed():
+                if lost.is_set():
+                    listener = None  # already back in the pool
                     raise ConnectionError("the outbox LISTEN connection was closed")
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
@@ -44,8 +46,11 @@ def warehouse() -> FakeWarehouse:
     return FakeWarehouse()
 
 
-@pytest.fixture
-async def client(db, database_url, warehouse) -> AsyncIterator[httpx.AsyncClient]:
+@asynccontextmanager
+async def gateway(
+    db, database_url: str, warehouse: FakeWarehouse, redis: Redis
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The gateway wired by its one bootstrap to these parts, as an HTTP client."""
     settings = Settings.model_validate(
         {
             "DATABASE_URL": database_url,
@@ -63,12 +68,18 @@ async def client(db, database_url, warehouse) -> AsyncIterator[httpx.AsyncClient
     )
     app = create_app(settings)
     # No lifespan here: the outbox rows are what these tests look at, not Kafka.
-    redis = Redis.from_url("redis://127.0.0.1:6379/0")
     wire(app, settings.model_copy(update={"preview_budget_s": 0.01}), db, warehouse, redis)
     app.state.limiter = None  # rate limits have their own test
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://api"
     ) as c:
+        yield c
+
+
+@pytest.fixture
+async def client(db, database_url, warehouse) -> AsyncIterator[httpx.AsyncClient]:
+    redis = Redis.from_url("redis://127.0.0.1:6379/0")
+    async with gateway(db, database_url, warehouse, redis) as c:
         yield c
     await redis.aclose()
 
@@ -104,3 +115,9 @@ def redis_prefix() -> str:
 def account_id() -> UUID:
     """The account `token()` speaks for unless told otherwise."""
     return ACCOUNT
+
+
+@pytest.fixture
+def gateway_with(db, database_url, warehouse) -> Callable[[Redis], Any]:
+    """`async with gateway_with(redis) as client`: the gateway on another Redis client."""
+    return lambda redis: gateway(db, database_url, warehouse, redis)

@@ -12,4 +12,7 @@ fi
 
 uv sync --frozen --all-packages
 (cd deploy/soketi && npm install --no-audit --no-fund --loglevel=error)
+# Google's ZetaSQL analyzer (BigQuery's SQL front end) for the statement check in CI.
+(cd deploy/zetasql && npm ci --no-audit --no-fund --loglevel=error)
+uv run --frozen python deploy/zetasql/generate.py 2>&1 | grep -v "is unused"
 uv run --frozen python -c "from devstack.warehouse import ensure_spatial_extension as e; print('duckdb spatial extension:', e())"

@@ -9,11 +9,11 @@ import dataclasses
 import json
 
 import httpx
-from tcp_proxy import TcpProxy
 from websockets.asyncio.client import connect
 
 from devstack import processes
 from e2e import DEADLINE_S, api, next_status, pusher_client, wait_for
+from tcp_proxy import TcpProxy
 
 RULES = {
     "object": "customer",

@@ -9,13 +9,13 @@ import json
 from uuid import uuid4
 
 from redis.asyncio import Redis
-from tcp_proxy import TcpProxy
 
 from contracts.messages import BuildStatus
 from contracts.push import SegmentStatusPush
 from e2e import wait_for
 from notifier.adapters import fanout_channel, fanout_message
 from notifier.websockets import Hub
+from tcp_proxy import TcpProxy
 
 
 class Socket:

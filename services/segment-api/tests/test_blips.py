@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from redis.asyncio import Redis
+
 from tcp_proxy import TcpProxy
 
 RULES = {

@@ -164,12 +164,6 @@ _SPECIAL: dict[Operator, Callable[[Operator, Any, exp.Expr, Context], exp.Expr]]
     Operator.BETWEEN: lambda _op, v, col, ctx: exp.Between(
         this=col, low=ctx.add(v[0]), high=ctx.add(v[1])
     ),
-    Operator.IN_LIST: lambda _op, v, col, ctx: exp.In(
-        this=col, field=exp.Unnest(expressions=[ctx.add(v)])
-    ),
-    Operator.NOT_IN_LIST: lambda _op, v, col, ctx: exp.In(
-        this=col, field=exp.Unnest(expressions=[ctx.add(v)])
-    ),
     Operator.IN_LAST_DAYS: _in_days,
     Operator.MORE_THAN_DAYS_AGO: _in_days,
     Operator.DID_NOT_PERFORM: lambda _op, _v, col, _ctx: exp.EQ(
@@ -178,8 +172,30 @@ _SPECIAL: dict[Operator, Callable[[Operator, Any, exp.Expr, Context], exp.Expr]]
 }
 
 
-def _ordered(op: Operator, value: Any, col: exp.Expr, ctx: Context) -> exp.Expr:
-    """Numbers, dates and aggregates share comparison semantics."""
+def _in_list(values: Any, col: exp.Expr, ctx: Context, numeric: str | None) -> exp.Expr:
+    """`col IN UNNEST(@p)`, the array bound as the column's own type: BigQuery finds no
+    signature for a FLOAT64 column against an ARRAY<INT64> (nor INT64 against FLOAT64)."""
+    items = list(values)
+    if numeric == "FLOAT64":
+        items = [float(v) for v in items]
+    elif numeric == "INT64":
+        if all(float(v).is_integer() for v in items):
+            items = [int(v) for v in items]
+        else:  # a fraction can still equal nothing but a FLOAT64 view of the column
+            col, items = (
+                exp.Cast(this=col, to=exp.DataType.build("FLOAT64", dialect="bigquery")),
+                [float(v) for v in items],
+            )
+    return exp.In(this=col, field=exp.Unnest(expressions=[ctx.add(tuple(items))]))
+
+
+def _ordered(
+    op: Operator, value: Any, col: exp.Expr, ctx: Context, numeric: str | None = None
+) -> exp.Expr:
+    """Numbers, dates and aggregates share comparison semantics; `numeric` is the
+    compared expression's BigQuery type when it is a number."""
+    if op in (Operator.IN_LIST, Operator.NOT_IN_LIST):
+        return _in_list(value, col, ctx, numeric)
     special = _SPECIAL.get(op)
     if special is not None:
         return special(op, value, col, ctx)
@@ -216,7 +232,8 @@ def _property_positive(cond: TypedProperty, ctx: Context, alias: str) -> exp.Exp
         return _multi(cond, col, ctx)
     if kind is FieldType.BOOLEAN:
         return _boolean(cond, col, ctx)
-    return _ordered(cond.operator, cond.value, col, ctx)
+    numeric = cond.field.column_type if kind is FieldType.NUMBER else None
+    return _ordered(cond.operator, cond.value, col, ctx, numeric)
 
 
 def _two_valued(positive: exp.Expr, op: Operator) -> exp.Expr:
@@ -295,7 +312,19 @@ def aggregate_condition(node: TypedAggregate, ctx: Context) -> exp.Expr:
     value: exp.Expr = exp.column("v", table=name, quoted=True)
     if node.aggregate in _ZERO_WHEN_EMPTY:
         value = exp.Coalesce(this=value, expressions=[exp.Literal.number(0)])
-    return _two_valued(_ordered(node.operator, node.value, value, ctx), node.operator)
+    return _two_valued(
+        _ordered(node.operator, node.value, value, ctx, _aggregate_type(node)), node.operator
+    )
+
+
+def _aggregate_type(node: TypedAggregate) -> str:
+    """The BigQuery type an aggregate returns: counts and day counts INT64, AVG FLOAT64,
+    SUM, MIN and MAX their column's."""
+    if node.aggregate is Aggregate.AVG:
+        return "FLOAT64"
+    if node.aggregate in (Aggregate.SUM, Aggregate.MIN, Aggregate.MAX) and node.field is not None:
+        return node.field.column_type
+    return "INT64"
 
 
 def membership_condition(node: TypedMembership, ctx: Context, id_column: str) -> exp.Expr:

@@ -4,12 +4,27 @@ reference page. `segctl docs` writes them; a test fails when they drift."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
+from pydantic import BaseModel
+
 from contracts.catalog import OBJECT_TYPES, OPERATORS_BY_TYPE, FieldType
-from contracts.catalog.model import COUNT_OPERATORS, MetricGroup
+from contracts.catalog.model import MetricGroup
+from contracts.language import (
+    COUNT_KIND_OPERATORS,
+    DAY_COUNT_OPERATORS,
+    LIST_OPERATORS,
+    MAX_DAY_COUNT,
+    MAX_LIST_VALUES,
+    MAX_TEXT_VALUE,
+    METRIC_OPERATORS,
+    MIN_DAY_COUNT,
+    NO_VALUE,
+)
+from contracts.limits import DEFAULT_PLAN, PLANS
 from contracts.messages import AnyMessage
-from contracts.rules import RuleSet
+from contracts.rules import EventCondition, Operator, PreviousDaysWindow, RuleSet
 from contracts.topics import TOPICS
 
 SCHEMA_PATH = "contracts/schema/rules.v1.schema.json"
@@ -146,6 +161,8 @@ def reference_markdown() -> str:
         "  - `range` covers a fixed span of dates, both ends included.",
         "- The operator `in_last_days` N runs from N days before the build date through",
         "  that date.",
+        "- The operator `more_than_days_ago` N matches dates strictly before N days",
+        "  before the build date (an empty date never matches).",
         "- A condition's window wins over its group's, and an inner group's over an outer",
         "  group's. A group's own window also bounds the rows of an object that has a date",
         "  (sessions, events).",
@@ -166,18 +183,45 @@ def reference_markdown() -> str:
     for ft in FieldType:
         ops = ", ".join(f"`{o.value}`" for o in OPERATORS_BY_TYPE[ft])
         out.append(f"| `{ft.value}` | {ops} | {_j({'type': 'property', **_EXAMPLE_VALUES[ft]})} |")
-    counts = ", ".join(f"`{o.value}`" for o in COUNT_OPERATORS)
     out += [
         "",
-        f"Metrics compare with {counts}, `is_empty` and `is_not_empty`. Event and",
-        "relationship counts compare with the same operators and `did_not_perform`.",
+        "| condition kind | operators |",
+        "|---|---|",
+        f"| `metric` | {_ops(METRIC_OPERATORS)} |",
+        f"| `event`, `relationship` (a count, never empty) | {_ops(COUNT_KIND_OPERATORS)} |",
+        "| `segment` | `in`, `not_in` |",
+        "",
+        "## Values and limits",
+        "",
+        f"- {_ops(NO_VALUE)} take no value.",
+        f"- {_ops(LIST_OPERATORS)} take a non-empty list of at most {MAX_LIST_VALUES} values.",
+        f"- {_ops(DAY_COUNT_OPERATORS)} take a whole number of days from {MIN_DAY_COUNT}"
+        f" to {MAX_DAY_COUNT}.",
+        "- `between` takes `[low, high]`, low not above high.",
+        f"- A text value has 1 to {MAX_TEXT_VALUE} characters, and no NUL character.",
+        "- Numbers are finite; dates are `YYYY-MM-DD`.",
+        f"- An event or relationship condition has at most {_max_filters()} filters.",
+        "- A window applies only to rows that have a date (the object types below that",
+        '  say "dated by"); on any other it is refused with `window_not_applicable`.',
+        "- Groups, conditions per group and nesting depth are capped by the account's",
+        "  plan (`limit_exceeded`):",
+        "",
+        "| plan | groups | conditions per group | depth | active segments |",
+        "|---|---|---|---|---|",
+        *(
+            f"| `{name}`{' (default)' if name == DEFAULT_PLAN else ''} | {p.max_groups} |"
+            f" {p.max_conditions_per_group} | {p.max_depth} | {p.max_segments} |"
+            for name, p in PLANS.items()
+        ),
         "",
         "## Windows",
         "",
         "| kind | example |",
         "|---|---|",
         f"| `lifetime` | {_j({'kind': 'lifetime'})} |",
-        f"| `previous_days` | {_j({'kind': 'previous_days', 'days': 30})} |",
+        f"| `previous_days` ({_bound(PreviousDaysWindow, 'days', 'ge')} to"
+        f" {_bound(PreviousDaysWindow, 'days', 'le')} days)"
+        f" | {_j({'kind': 'previous_days', 'days': 30})} |",
         f"| `range` | {_j({'kind': 'range', 'start': '2026-01-01', 'end': '2026-01-31'})} |",
         "",
         "## Object types",
@@ -222,6 +266,20 @@ def reference_markdown() -> str:
             )
         out.append("")
     return "\n".join(out)
+
+
+def _ops(operators: Iterable[Operator]) -> str:
+    return ", ".join(f"`{o.value}`" for o in sorted(operators, key=list(Operator).index))
+
+
+def _bound(model: type[BaseModel], field: str, kind: str) -> int:
+    """A bound the JSON Schema declares (ge, le, max_length), read from the model."""
+    (value,) = [getattr(m, kind) for m in model.model_fields[field].metadata if hasattr(m, kind)]
+    return int(value)
+
+
+def _max_filters() -> int:
+    return _bound(EventCondition, "filters", "max_length")
 
 
 def all_messages() -> list[type[AnyMessage]]:

@@ -183,3 +183,41 @@ async def test_the_realtime_channel_is_the_owners_for_an_owned_view(client, toke
         assert signed.status_code == expected, (channel, signed.text)
     disabled = token(user="u3", permissions={**ALL_ACCESS, Scope.VIEW: Access.DISABLED})
     assert (await client.get("/v1/realtime/channel", headers=disabled)).status_code == 403
+
+
+@pytest.mark.parametrize("kind", ["unknown", "other object"])
+async def test_validate_and_preview_refuse_what_create_refuses(client, token, warehouse, kind):
+    """An embedded segment that does not exist, or is of another object type: validate
+    says invalid (not `valid: true`), preview answers 422 (not 409), as create does."""
+    h = token()
+    if kind == "unknown":
+        segment_id = "00000000-0000-4000-8000-0000000000aa"
+        code = "embedding_not_found"
+    else:
+        sessions = {
+            "object": "session",
+            "root": {
+                "type": "group",
+                "rules": [
+                    {"type": "property", "field": "duration_s", "operator": "gt", "value": 1}
+                ],
+            },
+        }
+        made = await client.post(
+            "/v1/segments", json={"name": "Sessions", "rules": sessions}, headers=h
+        )
+        assert made.status_code == 201, made.text
+        segment_id, code = made.json()["id"], "embedding_object_mismatch"
+    body = {"rules": embedding(segment_id)}
+    created = await client.post("/v1/segments", json={"name": "x", **body}, headers=h)
+    validated = await client.post("/v1/segments/validate", json=body, headers=h)
+    previewed = await client.post("/v1/segments/preview", json=body, headers=h)
+    assert created.status_code == previewed.status_code == 422
+    assert validated.json()["valid"] is False
+    for answer in (
+        created.json()["errors"],
+        validated.json()["errors"],
+        previewed.json()["errors"],
+    ):
+        assert [e["code"] for e in answer] == [code]
+    assert warehouse.dry_runs == [] and warehouse.queries == []

@@ -25,7 +25,18 @@ from contracts.catalog import (
     Relation,
     base_catalog,
 )
-from contracts.catalog.model import COUNT_OPERATORS, TEXT_TYPES, MetricFilter
+from contracts.catalog.model import TEXT_TYPES, MetricFilter
+from contracts.language import (
+    COUNT_KIND_OPERATORS,
+    DAY_COUNT_OPERATORS,
+    LIST_OPERATORS,
+    MAX_DAY_COUNT,
+    MAX_LIST_VALUES,
+    MAX_TEXT_VALUE,
+    METRIC_OPERATORS,
+    MIN_DAY_COUNT,
+    NO_VALUE,
+)
 from contracts.limits import UNLIMITED, PlanLimits
 from contracts.rules import (
     Combinator,
@@ -45,23 +56,9 @@ from contracts.rules import (
 TypedValue = Any
 Window = LifetimeWindow | PreviousDaysWindow | RangeWindow
 
-_NO_VALUE = {
-    Operator.IS_EMPTY,
-    Operator.IS_NOT_EMPTY,
-    Operator.IS_TRUE,
-    Operator.IS_FALSE,
-    Operator.DID_NOT_PERFORM,
-}
-_LIST_OPS = {
-    Operator.IN_LIST,
-    Operator.NOT_IN_LIST,
-    Operator.CONTAINS_ANY,
-    Operator.CONTAINS_ALL,
-    Operator.CONTAINS_NONE,
-}
-_DAY_COUNT_OPS = {Operator.IN_LAST_DAYS, Operator.MORE_THAN_DAYS_AGO}
-MAX_LIST_VALUES = 1000
-MAX_TEXT_VALUE = 1000
+_NO_VALUE = NO_VALUE
+_LIST_OPS = LIST_OPERATORS
+_DAY_COUNT_OPS = DAY_COUNT_OPERATORS
 
 
 @dataclass(frozen=True)
@@ -156,8 +153,14 @@ def _property_value(field: FieldDef, op: Operator, raw: object) -> TypedValue:
             raise _BadValueError(f"{op} takes no value")
         return None
     if op in _DAY_COUNT_OPS:
-        if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw <= 36500:
-            raise _BadValueError("expected a whole number of days between 1 and 36500")
+        if (
+            isinstance(raw, bool)
+            or not isinstance(raw, int)
+            or not MIN_DAY_COUNT <= raw <= MAX_DAY_COUNT
+        ):
+            raise _BadValueError(
+                f"expected a whole number of days between {MIN_DAY_COUNT} and {MAX_DAY_COUNT}"
+            )
         return raw
     if op in _LIST_OPS:
         if not isinstance(raw, list) or not raw:
@@ -270,11 +273,7 @@ class _Checker:
         return relation, target
 
     def _compare(self, op: Operator, raw: object, path: str, *, events: bool) -> TypedValue:
-        allowed = (
-            (*COUNT_OPERATORS, Operator.IS_EMPTY, Operator.IS_NOT_EMPTY)
-            if not events
-            else (*COUNT_OPERATORS, Operator.DID_NOT_PERFORM)
-        )
+        allowed = COUNT_KIND_OPERATORS if events else METRIC_OPERATORS
         if op not in allowed:
             self.fail(
                 f"{path}.operator",

@@ -51,7 +51,8 @@ def statement_set(rules: RuleSet) -> Iterator[tuple[str, statements.CompiledQuer
     m = statements.membership(rules, TARGET, CATALOG)
     obj = CATALOG.objects[rules.object]
     table = segment_table(uuid4())
-    yield "build", statements.build(m, table)
+    yield "build (query job)", statements.build_select(m)
+    yield "build (create table)", statements.build(m, table)
     yield "refresh", statements.refresh(m, table)
     yield "preview", statements.preview(m)
     yield "sample", statements.sample(m)

@@ -38,18 +38,25 @@ class FakeSubmitter:
         self.dropped: list[str] = []
         self.refuse: str | None = None
         self.unreachable = False
+        self.destinations: dict[str, str | None] = {}
 
     def project(self) -> str:
         return "proj"
 
     async def submit(
-        self, job_id: str, sql: str, params: dict[str, Any], labels: dict[str, str]
+        self,
+        job_id: str,
+        sql: str,
+        params: dict[str, Any],
+        labels: dict[str, str],
+        destination: str | None = None,
     ) -> None:
         if self.unreachable:
             raise ConnectionError("bigquery unreachable")
         if self.refuse:
             raise JobRefusedError(self.refuse)
         self.jobs.setdefault(job_id, (sql, params, labels))
+        self.destinations.setdefault(job_id, destination)
 
     async def drop_table(self, table: str) -> None:
         self.dropped.append(table)
@@ -125,9 +132,9 @@ async def test_a_requested_build_is_submitted_once_even_if_redelivered(
     assert len(submitter.jobs) == 1
     ((job_id, (sql, params, labels)),) = submitter.jobs.items()
     assert job_id == job_id_for(segment, event.data.build_id)
-    assert sql.startswith(
-        f"CREATE OR REPLACE TABLE `proj`.`acct_{account.hex}`.`segment_{segment.hex}`"
-    )
+    # a query job writing the member table: BigQuery documents parameters for those
+    assert sql.startswith("SELECT DISTINCT")
+    assert submitter.destinations[job_id] == f"proj.acct_{account.hex}.segment_{segment.hex}"
     # the relative window is measured from today in the account's zone
     assert params == {
         "p0": 7,
@@ -249,12 +256,17 @@ async def test_a_refresh_of_a_built_segment_merges_and_a_first_build_creates(
     segment = await add_segment(db, account)
     await service.on_build_requested(requested(account, segment, BuildMode.REFRESH))
     ((first, _, labels),) = submitter.jobs.values()
-    assert first.startswith("CREATE OR REPLACE TABLE") and labels["mode"] == "build"
+    assert first.startswith("SELECT DISTINCT") and labels["mode"] == "build"
+    assert list(submitter.destinations.values()) == [
+        f"proj.acct_{account.hex}.segment_{segment.hex}"
+    ]
     async with db.acquire() as conn:
         await record_build(conn, segment, member_count=3)
     submitter.jobs.clear()
+    submitter.destinations.clear()
     await service.on_build_requested(requested(account, segment, BuildMode.REFRESH))
     ((sql, params, labels),) = submitter.jobs.values()
+    assert list(submitter.destinations.values()) == [None]  # a MERGE names its own target
     assert set(params) >= {"build_date", "build_time"}
     assert sql.startswith(f"MERGE INTO `proj`.`acct_{account.hex}`.`segment_{segment.hex}`")
     assert "WHEN NOT MATCHED BY SOURCE THEN DELETE" in sql
@@ -262,3 +274,42 @@ async def test_a_refresh_of_a_built_segment_merges_and_a_first_build_creates(
     message = (await outbox(db))[-1]
     assert message["data"]["mode"] == "refresh"
     assert message["data"]["build_time"] == "2026-01-31T01:00:00Z"
+
+
+async def test_where_query_jobs_cannot_write_a_destination_a_build_creates_its_table(
+    db, account, submitter
+):
+    """The emulator ignores a query job's destination: the local stack builds with
+    CREATE OR REPLACE TABLE AS (BUILD_WRITE=ctas), the same rows."""
+    service = BuildService(db, submitter, FixedClock(), write="ctas")
+    segment = await add_segment(db, account)
+    await service.on_build_requested(requested(account, segment))
+    ((job_id, (sql, _, _)),) = submitter.jobs.items()
+    assert sql.startswith(
+        f"CREATE OR REPLACE TABLE `proj`.`acct_{account.hex}`.`segment_{segment.hex}` AS SELECT"
+    )
+    assert submitter.destinations[job_id] is None
+
+
+async def test_the_bigquery_submitter_asks_for_the_table_to_be_replaced():
+    from google.cloud import bigquery
+
+    from compiler.service.adapters import BigQuerySubmitter
+
+    class Client:
+        project = "proj"
+        config: bigquery.QueryJobConfig | None = None
+
+        def query(self, sql: str, job_config: bigquery.QueryJobConfig, **_: Any) -> None:
+            self.config = job_config
+
+    client = Client()
+    await BigQuerySubmitter(client).submit(  # type: ignore[arg-type]
+        "job1", "SELECT 1", {"p0": 1.5}, {"mode": "build"}, "proj.acct_1.segment_2"
+    )
+    config = client.config
+    assert config is not None
+    assert str(config.destination) == "proj.acct_1.segment_2"
+    assert config.write_disposition == "WRITE_TRUNCATE"
+    assert config.create_disposition == "CREATE_IF_NEEDED"
+    assert [(p.name, p.type_) for p in config.query_parameters] == [("p0", "FLOAT64")]

@@ -95,4 +95,6 @@ class StackConfig(BaseSettings):
             "API_PORT": str(self.api_port),
             "NOTIFIER_HOST": "127.0.0.1",
             "NOTIFIER_PORT": str(self.notifier_port),
+            # The emulator does not write a query job's destination table.
+            "BUILD_WRITE": "ctas",
         }

@@ -121,9 +121,8 @@ def _build_time() -> exp.Expr:
     return predicates.param(BUILD_TIME_PARAM)
 
 
-def build(m: Membership, table_name: str) -> CompiledQuery:
-    """CREATE OR REPLACE the member table (every member enters now)."""
-    select = (
+def _member_rows(m: Membership) -> exp.Select:
+    return (
         m.base(
             exp.alias_(m.id(), MEMBER_ID_COLUMN, quoted=True),
             exp.alias_(_build_time(), ENTERED_AT, quoted=True),
@@ -131,8 +130,19 @@ def build(m: Membership, table_name: str) -> CompiledQuery:
         .distinct()
         .where(m.where(), copy=False)
     )
+
+
+def build_select(m: Membership) -> CompiledQuery:
+    """The member table's rows (every member enters now), for a query job that writes
+    them to the table with WRITE_TRUNCATE: parameters are documented to work there."""
+    return m.compiled(_member_rows(m), BUILD_TIME_PARAM)
+
+
+def build(m: Membership, table_name: str) -> CompiledQuery:
+    """CREATE OR REPLACE the member table with the same rows, for warehouses that do not
+    write a query job's destination table (the emulator)."""
     create = exp.Create(
-        this=m_target(m).table(table_name), kind="TABLE", replace=True, expression=select
+        this=m_target(m).table(table_name), kind="TABLE", replace=True, expression=_member_rows(m)
     )
     return m.compiled(create, BUILD_TIME_PARAM)
 

@@ -23,13 +23,22 @@ class BigQuerySubmitter:
         return str(self._client.project)
 
     async def submit(
-        self, job_id: str, sql: str, params: dict[str, Any], labels: dict[str, str]
+        self,
+        job_id: str,
+        sql: str,
+        params: dict[str, Any],
+        labels: dict[str, str],
+        destination: str | None = None,
     ) -> None:
         config = bigquery.QueryJobConfig(
             query_parameters=to_query_parameters(params),
             labels=labels,
             use_legacy_sql=False,
         )
+        if destination is not None:
+            config.destination = destination
+            config.write_disposition = bigquery.WriteDisposition.WRITE_TRUNCATE
+            config.create_disposition = bigquery.CreateDisposition.CREATE_IF_NEEDED
 
         def _submit() -> None:
             # Conflict: this very job was submitted before (a re-sent build).

@@ -34,7 +34,12 @@ def create_app(settings: Settings | None = None) -> FastStream:
 
     def wire(resources: Resources) -> None:
         service.set(
-            BuildService(resources.pool, BigQuerySubmitter(make_client(settings)), SystemClock())
+            BuildService(
+                resources.pool,
+                BigQuerySubmitter(make_client(settings)),
+                SystemClock(),
+                write=settings.build_write,
+            )
         )
 
     process.on_start(wire)

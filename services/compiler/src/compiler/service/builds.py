@@ -8,6 +8,7 @@ scheduler's `build.requested` command and states what happened as facts
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 from uuid import UUID
 
 import structlog
@@ -46,10 +47,18 @@ def job_id_for(segment_id: UUID, build_id: UUID) -> str:
 
 
 class BuildService:
-    def __init__(self, pool: Pool, submitter: JobSubmitter, clock: Clock) -> None:
+    def __init__(
+        self,
+        pool: Pool,
+        submitter: JobSubmitter,
+        clock: Clock,
+        *,
+        write: Literal["destination", "ctas"] = "destination",
+    ) -> None:
         self._pool = pool
         self._submitter = submitter
         self._clock = clock
+        self._write = write
 
     async def on_segment_changed(self, event: SegmentChanged) -> None:
         """A deleted segment's member table goes with it."""
@@ -90,9 +99,13 @@ class BuildService:
             # A rule set that no longer compiles (say, the catalog changed) fails its build.
             await self._ended(conn, event, JobOutcome.FAILED, str(exc), segment.rules_version)
             return
-        compiled = (statements.build if mode is BuildMode.BUILD else statements.refresh)(
-            membership, table
-        )
+        destination = None
+        if mode is BuildMode.REFRESH:
+            compiled = statements.refresh(membership, table)
+        elif self._write == "destination":
+            compiled, destination = statements.build_select(membership), target.name(table)
+        else:
+            compiled = statements.build(membership, table)
         build_time = self._clock.now()
         params = compiled.bind(
             {**build_date_value(self._clock.today(segment.time_zone)), BUILD_TIME_PARAM: build_time}
@@ -105,7 +118,7 @@ class BuildService:
             "mode": mode.value,
         }
         try:
-            await self._submitter.submit(job_id, compiled.sql, params, labels)
+            await self._submitter.submit(job_id, compiled.sql, params, labels, destination)
         except JobRefusedError as exc:
             # BigQuery refused the statement itself: no retry makes it valid.
             await self._ended(conn, event, JobOutcome.FAILED, str(exc), segment.rules_version)

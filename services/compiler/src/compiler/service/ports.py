@@ -28,9 +28,16 @@ class JobRefusedError(Exception):
 
 class JobSubmitter(Protocol):
     async def submit(
-        self, job_id: str, sql: str, params: dict[str, Any], labels: dict[str, str]
+        self,
+        job_id: str,
+        sql: str,
+        params: dict[str, Any],
+        labels: dict[str, str],
+        destination: str | None = None,
     ) -> None:
         """Submit a query job; submitting an id that already exists is not an error.
+        With a `destination` (project.dataset.table) the job replaces that table's rows
+        with its result (WRITE_TRUNCATE, creating it if needed).
 
         Raises JobRefusedError when BigQuery refuses the statement."""
 

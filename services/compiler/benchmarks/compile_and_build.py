@@ -149,6 +149,23 @@ def compile_throughput(seconds: float = 3.0) -> None:
         done += len(rule_sets)
     rate = done / (time.perf_counter() - start)
     print(f"  mix throughput: {rate:,.0f} segments/s")
+    # What the compiler service does per build: compile the rules, print one statement.
+    for name, build in (("query job", _build_select), ("create table", _build_ctas)):
+        done, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            for rule_set in rule_sets:
+                build(statements.membership(rule_set, target))
+            done += len(rule_sets)
+        rate = done / (time.perf_counter() - start)
+        print(f"  build statements ({name}): {rate:,.0f}/s")
+
+
+def _build_select(m: statements.Membership) -> None:
+    statements.build_select(m)
+
+
+def _build_ctas(m: statements.Membership) -> None:
+    statements.build(m, "t")
 
 
 def _timed(client: bigquery.Client, query: statements.CompiledQuery) -> float:

@@ -113,13 +113,17 @@ def _multi(cond: TypedProperty, col: exp.Expr, ctx: Context) -> exp.Expr:
     wanted = tuple(dict.fromkeys(str(v).lower() for v in cond.value))
     item = exp.to_identifier("x")
     hits = (
-        exp.select(exp.Count(this=exp.Distinct(expressions=[exp.Lower(this=exp.column(item))])))
-        .from_(exp.Unnest(expressions=[col], alias=exp.TableAlias(columns=[item])))
+        exp.select(
+            exp.Count(this=exp.Distinct(expressions=[exp.Lower(this=exp.column(item))])),
+            copy=False,
+        )
+        .from_(exp.Unnest(expressions=[col], alias=exp.TableAlias(columns=[item])), copy=False)
         .where(
             exp.In(
                 this=exp.Lower(this=exp.column(item)),
                 field=exp.Unnest(expressions=[ctx.add(wanted)]),
-            )
+            ),
+            copy=False,
         )
     )
     found = exp.Subquery(this=hits)
@@ -289,20 +293,22 @@ def aggregate_condition(node: TypedAggregate, ctx: Context) -> exp.Expr:
         if bounded is not None:
             where.append(bounded)
     where += [property_condition(f, ctx, RELATED_ALIAS) for f in node.filters]
+    # copy=False throughout: each builder step would otherwise copy the growing tree.
     select = (
         exp.select(
             exp.alias_(key, "k", quoted=True),
             exp.alias_(_aggregate_expr(node, ctx), "v", quoted=True),
+            copy=False,
         )
-        .from_(table(ctx.project, ctx.dataset, node.target.table, RELATED_ALIAS))
-        .group_by(key)
+        .from_(table(ctx.project, ctx.dataset, node.target.table, RELATED_ALIAS), copy=False)
+        .group_by(key.copy(), copy=False)
     )
     if where:
-        select = select.where(exp.and_(*where))
+        select = select.where(exp.and_(*where, copy=False), copy=False)
     ctx.ctes.append((name, select))
     ctx.joins.append(
         (
-            exp.to_table(name),
+            exp.Table(this=exp.to_identifier(name)),
             exp.EQ(
                 this=exp.column("k", table=name, quoted=True),
                 expression=column(node.relation.object_column),
@@ -330,9 +336,9 @@ def _aggregate_type(node: TypedAggregate) -> str:
 def membership_condition(node: TypedMembership, ctx: Context, id_column: str) -> exp.Expr:
     alias = f"s{len(ctx.joins)}"
     members = (
-        exp.select(exp.column(MEMBER_ID_COLUMN, quoted=True))
-        .distinct()
-        .from_(table(ctx.project, ctx.dataset, segment_table(node.segment_id)))
+        exp.select(exp.column(MEMBER_ID_COLUMN, quoted=True), copy=False)
+        .distinct(copy=False)
+        .from_(table(ctx.project, ctx.dataset, segment_table(node.segment_id)), copy=False)
     )
     ctx.joins.append(
         (
@@ -369,13 +375,14 @@ def node(n: TypedNode, ctx: Context, obj: ObjectInfo) -> exp.Expr:
 def group(g: TypedGroup, ctx: Context, obj: ObjectInfo) -> exp.Expr:
     parts = [node(rule, ctx, obj) for rule in g.rules]
     combine = exp.and_ if g.combinator is Combinator.AND else exp.or_
-    combined = combine(*parts) if len(parts) > 1 else parts[0]
+    # Not copied: the parts stay shared with ctx.nodes, and preview copies those.
+    combined = combine(*parts, copy=False) if len(parts) > 1 else parts[0]
     if g.window is not None and obj.time_column:
         # A windowed group over a time-keyed object (sessions, events) looks at the
         # object rows inside its window only.
         bounded = window_filter(g.window, column(obj.time_column), ctx)
         if bounded is not None:
-            combined = exp.and_(_false_if_null(bounded), combined)
+            combined = exp.and_(_false_if_null(bounded), combined, copy=False)
     combined = exp.Paren(this=combined) if len(parts) > 1 or g.window is not None else combined
     return exp.Not(this=combined) if g.negate else combined
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlglot import exp
 
 from compiler import predicates
+from compiler.dialect import DIALECT
 from compiler.predicates import BUILD_DATE_PARAM, ROW_ALIAS, Context, ObjectInfo, column, table
 from compiler.typed import type_rule_set
 from contracts.catalog import Catalog, FieldDef, ObjectType, base_catalog
@@ -16,7 +17,6 @@ from contracts.limits import UNLIMITED, PlanLimits
 from contracts.rules import RuleSet
 from contracts.warehouse import MEMBER_ID_COLUMN
 
-DIALECT = "bigquery"
 # When a build or refresh ran; members who enter get it as their `entered_at`.
 BUILD_TIME_PARAM = "build_time"
 SAMPLE_LIMIT_PARAM = "sample_limit"
@@ -60,21 +60,58 @@ class Membership:
     object: ObjectType
     ctx: Context
     predicate: exp.Expr
+    # A tree node has one parent, so each statement needs its own joins, CTEs and
+    # predicate; the first statement takes the originals and later ones copy them
+    # (copying was a third of compile time, and a build is the only statement).
+    _unused: dict[str, bool] = field(
+        default_factory=lambda: {"base": True, "where": True}, compare=False, repr=False
+    )
+
+    def _take(self, part: str) -> bool:
+        first, self._unused[part] = self._unused[part], False
+        return first
 
     def base(self, *columns: exp.Expr) -> exp.Select:
-        # Builder calls copy the whole tree at every step unless told not to; the shared
-        # parts (joins, CTEs, the predicate) are copied once here instead.
-        select = exp.select(*columns, copy=False).from_(
-            table(self.ctx.project, self.ctx.dataset, self.object.table, ROW_ALIAS), copy=False
+        # Nodes are built directly: the builders' string arguments ("LEFT", a CTE's
+        # name) would be parsed again on every statement.
+        own = self._take("base")
+        select = exp.Select(
+            expressions=list(columns),
+            **{
+                "from_": exp.From(
+                    this=table(self.ctx.project, self.ctx.dataset, self.object.table, ROW_ALIAS)
+                )
+            },
         )
-        for source, on in self.ctx.joins:
-            select = select.join(source.copy(), on=on.copy(), join_type="LEFT", copy=False)
-        for name, cte in self.ctx.ctes:
-            select = select.with_(name, as_=cte.copy(), copy=False)
+        if self.ctx.joins:
+            select.set(
+                "joins",
+                [
+                    exp.Join(
+                        this=source if own else source.copy(),
+                        on=on if own else on.copy(),
+                        side="LEFT",
+                    )
+                    for source, on in self.ctx.joins
+                ],
+            )
+        if self.ctx.ctes:
+            select.set(
+                "with_",
+                exp.With(
+                    expressions=[
+                        exp.CTE(
+                            this=cte if own else cte.copy(),
+                            alias=exp.TableAlias(this=exp.to_identifier(name)),
+                        )
+                        for name, cte in self.ctx.ctes
+                    ]
+                ),
+            )
         return select
 
     def where(self) -> exp.Expr:
-        return self.predicate.copy()
+        return self.predicate if self._take("where") else self.predicate.copy()
 
     def id(self) -> exp.Expr:
         return column(self.object.id_column)

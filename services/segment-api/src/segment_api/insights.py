@@ -12,7 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from compiler import statements
 from compiler.predicates import BUILD_DATE_PARAM
 from compiler.statements import BUILD_TIME_PARAM, SAMPLE_LIMIT_PARAM, Target
-from contracts.catalog import base_catalog
+from contracts.catalog import ObjectType, base_catalog
 from contracts.warehouse import dataset_id, segment_table
 from segment_api import repository
 from segment_api.ports import QueryTimeoutError, Warehouse, WarehouseError
@@ -28,6 +28,7 @@ from segment_api.schemas import (
     PerformanceOut,
     PreviewOut,
     PreviewRequest,
+    Reachability,
 )
 from segment_api.segments import SegmentService, require_scope
 from segment_runtime.auth import Principal, Scope
@@ -39,6 +40,20 @@ DISTRIBUTIONS = {"source": "source", "domicile": "city", "age_band": "age", "gen
 
 def _pct(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 2) if whole else 0.0
+
+
+def _reachability(obj: ObjectType, reach: dict[str, Any]) -> Reachability:
+    members = int(reach["members"])
+    channels = {
+        c.name: ChannelReach(
+            reachable=int(reach.get(c.name) or 0),
+            percentage=_pct(int(reach.get(c.name) or 0), members),
+        )
+        for c in obj.channels
+    }
+    return Reachability.model_validate(
+        {**channels, **{f"{name}_pct": c.percentage for name, c in channels.items()}}
+    )
 
 
 class Insights:
@@ -124,6 +139,7 @@ class Insights:
             diff = EditDiff(would_enter=d["would_enter"], would_exit=d["would_exit"])
         return PreviewOut(
             total_matched=row["matched"],
+            total_customer_base=row["total"],
             total_base=row["total"],
             percentage=_pct(row["matched"], row["total"]),
             sample=jsonable_encoder(sample),
@@ -152,15 +168,7 @@ class Insights:
             total_base=int(reach["base"]),
             percentage_reach=_pct(members, int(reach["base"])),
             last_updated=row["built_at"],
-            reachability=None
-            if archived or not obj.channels
-            else {
-                c.name: ChannelReach(
-                    reachable=int(reach.get(c.name) or 0),
-                    percentage=_pct(int(reach.get(c.name) or 0), members),
-                )
-                for c in obj.channels
-            },
+            reachability=None if archived or not obj.channels else _reachability(obj, reach),
         )
 
     async def members(

@@ -73,6 +73,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "PreviewRequest": {"rules": RULES_EXAMPLE, "sample_size": 3},
     "PreviewOut": {
         "total_matched": 1424,
+        "total_customer_base": 10000,
         "total_base": 10000,
         "percentage": 14.24,
         "sample": [
@@ -101,6 +102,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "percentage_reach": 14.24,
         "last_updated": WHEN,
         "reachability": {
+            "whatsapp_pct": 33.71,
+            "email_pct": 31.95,
             "whatsapp": {"reachable": 480, "percentage": 33.71},
             "email": {"reachable": 455, "percentage": 31.95},
         },

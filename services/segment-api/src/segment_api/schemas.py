@@ -7,7 +7,9 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.config import JsonDict
 
+from contracts.criteria import RULE_SET_EXAMPLE, CriteriaRuleSet
 from contracts.messages import BuildCause, BuildState, BuildStatus
 from contracts.rules import RULES_EXAMPLE, RuleSet
 from segment_api.problems import FieldError
@@ -29,17 +31,25 @@ Name = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, ma
 Description = Annotated[Text, StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_MAX)]
 
 
-class RulesInput(BaseModel):
-    """The canonical `rules`, or the first document's `ruleGroups` (with `conjunction`);
-    exactly one of the two."""
+ONE_SHAPE: JsonDict = {
+    "oneOf": [
+        {"required": ["rules"]},
+        {"required": ["rule_set"]},
+        {"required": ["ruleGroups"]},
+    ]
+}
 
-    model_config = ConfigDict(
-        extra="forbid",
-        populate_by_name=True,
-        json_schema_extra={"oneOf": [{"required": ["rules"]}, {"required": ["ruleGroups"]}]},
-    )
+
+class RulesInput(BaseModel):
+    """The canonical `rules`, the CRM frontend's `rule_set` (groups of criteria rows), or
+    the first document's `ruleGroups` (with `conjunction`); exactly one of them."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, json_schema_extra=ONE_SHAPE)
 
     rules: RuleSet | None = None
+    rule_set: CriteriaRuleSet | None = Field(
+        None, description="The CRM frontend's shape; errors name its rows."
+    )
     rule_groups: list[dict[str, Any]] | None = Field(
         None, alias="ruleGroups", description="The older shape; converted to `rules`."
     )
@@ -51,13 +61,18 @@ class SegmentCreate(RulesInput):
         extra="forbid",
         populate_by_name=True,
         json_schema_extra={
-            "oneOf": [{"required": ["rules"]}, {"required": ["ruleGroups"]}],
+            **ONE_SHAPE,
             "examples": [
                 {
                     "name": "Adults in Jakarta",
                     "description": "Customers over 30 living in Jakarta",
                     "rules": RULES_EXAMPLE,
-                }
+                },
+                {
+                    "name": "Jakarta over 30, opted in",
+                    "description": "As the CRM frontend sends it",
+                    "rule_set": RULE_SET_EXAMPLE,
+                },
             ],
         },
     )
@@ -87,6 +102,12 @@ class SegmentOut(BaseModel):
     description: str | None
     object: str
     rules: RuleSet | None
+    rule_set: CriteriaRuleSet | None = Field(
+        None, description="The same rules as the CRM frontend's criteria rows, when they fit."
+    )
+    rule_set_note: str | None = Field(
+        None, description="Why `rule_set` is empty: what the criteria rows cannot show."
+    )
     rules_version: int
     is_custom: bool
     status: str = Field(description="active or archived")
@@ -136,8 +157,12 @@ class SegmentPatch(BaseModel):
     name: Name | None = None
     description: Description | None = None
     rules: RuleSet | None = None
+    rule_set: CriteriaRuleSet | None = None
     rule_groups: list[dict[str, Any]] | None = Field(None, alias="ruleGroups")
     conjunction: Literal["and", "or"] = "and"
+
+    def rules_given(self) -> bool:
+        return any(x is not None for x in (self.rules, self.rule_set, self.rule_groups))
 
 
 class ValidateRequest(RulesInput):
@@ -246,7 +271,8 @@ class EditDiff(BaseModel):
 
 class PreviewOut(BaseModel):
     total_matched: int
-    total_base: int = Field(description="All objects of the type (the RFC's customer base).")
+    total_customer_base: int = Field(description="All objects of the type (the RFC's name).")
+    total_base: int = Field(description="The same as total_customer_base.")
     percentage: float = Field(description="100 * total_matched / total_base.")
     sample: list[dict[str, Any]]
     nodes: list[NodeCount]
@@ -258,6 +284,15 @@ class ChannelReach(BaseModel):
     percentage: float
 
 
+class Reachability(BaseModel):
+    """Members reachable per channel: the RFC's `<channel>_pct` and the counts."""
+
+    whatsapp_pct: float = Field(0.0, description="Percent of members reachable on WhatsApp.")
+    email_pct: float = Field(0.0, description="Percent of members reachable by email.")
+    whatsapp: ChannelReach | None = None
+    email: ChannelReach | None = None
+
+
 class DetailOut(BaseModel):
     id: UUID
     name: str
@@ -267,7 +302,7 @@ class DetailOut(BaseModel):
     total_base: int
     percentage_reach: float
     last_updated: datetime | None
-    reachability: dict[str, ChannelReach] | None = Field(
+    reachability: Reachability | None = Field(
         None, description="Per channel (WhatsApp, email); none for archived segments."
     )
 

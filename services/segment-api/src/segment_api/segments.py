@@ -15,8 +15,7 @@ from compiler.predicates import BUILD_DATE_PARAM
 from compiler.statements import BUILD_TIME_PARAM, Target
 from compiler.typed import check
 from contracts.catalog import Catalog
-from contracts.legacy import LegacyConversionError, from_legacy
-from contracts.limits import DEFAULT_PLAN, PLANS
+from contracts.limits import DEFAULT_PLAN, PLANS, UNLIMITED
 from contracts.messages import (
     CascadeRequested,
     CascadeRequestedData,
@@ -26,7 +25,7 @@ from contracts.messages import (
 )
 from contracts.rules import RuleSet
 from contracts.warehouse import dataset_id
-from segment_api import embedding, repository
+from segment_api import embedding, repository, rule_input
 from segment_api.cache import Cache
 from segment_api.ports import Warehouse
 from segment_api.problems import FieldError, ProblemError, forbidden, invalid_rules, not_found
@@ -52,7 +51,7 @@ from segment_runtime.outbox import enqueue
 SOURCE = "segment-api"
 
 
-def _out(row: dict[str, Any]) -> SegmentOut:
+def _out(row: dict[str, Any], catalog: Catalog) -> SegmentOut:
     build = (
         {
             "id": row["build_id"],
@@ -65,7 +64,17 @@ def _out(row: dict[str, Any]) -> SegmentOut:
         if row.get("build_id")
         else None
     )
-    return SegmentOut.model_validate({**row, "object": row["object_type"], "build": build})
+    rules = RuleSet.model_validate(row["rules"]) if row["rules"] is not None else None
+    rule_set, note = rule_input.shown(rules, catalog)
+    return SegmentOut.model_validate(
+        {
+            **row,
+            "object": row["object_type"],
+            "build": build,
+            "rule_set": rule_set,
+            "rule_set_note": note,
+        }
+    )
 
 
 def require_scope(principal: Principal, scope: Scope) -> Access:
@@ -107,35 +116,6 @@ async def _announce(
     )
 
 
-def _canonical(body: RulesInput) -> RuleSet:
-    if (body.rules is None) == (body.rule_groups is None):
-        raise ProblemError(
-            422,
-            "invalid_request",
-            "The request is invalid",
-            "give exactly one shape",
-            errors=[
-                FieldError(
-                    path="rules", code="missing", message="give exactly one of rules and ruleGroups"
-                )
-            ],
-        )
-    if body.rules is not None:
-        return body.rules
-    try:
-        return from_legacy({"ruleGroups": body.rule_groups or [], "conjunction": body.conjunction})
-    except LegacyConversionError as exc:
-        raise ProblemError(
-            422,
-            "invalid_condition",
-            "The rule groups could not be converted",
-            f"{len(exc.errors)} error(s)",
-            errors=[
-                FieldError(path=p, code="invalid_legacy_rule", message=m) for p, m in exc.errors
-            ],
-        ) from exc
-
-
 class SegmentService:
     def __init__(self, pool: Pool, warehouse: Warehouse, cache: Cache | None = None) -> None:
         self._pool = pool
@@ -164,17 +144,29 @@ class SegmentService:
         segment_id: UUID | None = None,
     ) -> tuple[RuleSet, Catalog]:
         """The canonical rule set, checked against the account's catalog, its plan and the
-        segments the caller may see (as `segment_id`, when it is an existing segment's)."""
-        rules = _canonical(body)
+        segments the caller may see (as `segment_id`, when it is an existing segment's);
+        errors name the rows the caller sent."""
         catalog = await account_catalog(conn, principal.account_id)
         plan = await repository.account_plan(conn, principal.account_id)
+        limits = PLANS.get(plan, PLANS[DEFAULT_PLAN])
+        rules, converted = rule_input.canonical(body, catalog, limits)
+        # A rule_set was held to the plan row by row; its folds are not extra groups.
         errors: list[RuleError | FieldError] = [
-            *check(rules, catalog, PLANS.get(plan, PLANS[DEFAULT_PLAN]))
+            *check(rules, catalog, UNLIMITED if converted else limits)
         ]
         errors += await self._embedding_errors(conn, principal, segment_id, rules)
         if errors:
-            raise invalid_rules(errors)
+            raise invalid_rules(rule_input.located(errors, converted))
         return rules, catalog
+
+    async def _present(self, account_id: UUID, rows: list[dict[str, Any]]) -> list[SegmentOut]:
+        async with self._pool.acquire() as conn:
+            catalog = await account_catalog(conn, account_id)
+        return [_out(r, catalog) for r in rows]
+
+    async def _one(self, principal: Principal, row: dict[str, Any]) -> SegmentOut:
+        (out,) = await self._present(principal.account_id, [row])
+        return out
 
     async def _embedding_errors(
         self, conn: Connection, principal: Principal, segment_id: UUID | None, rules: RuleSet
@@ -242,7 +234,7 @@ class SegmentService:
             await self._embed(conn, segment_id, rules)
             await _announce(conn, principal, row, ChangeKind.CREATED)
         await self.cache.invalidate(principal.account_id)
-        return _out(row)
+        return await self._one(principal, row)
 
     @staticmethod
     async def _embed(conn: Connection, segment_id: UUID, rules: RuleSet) -> None:
@@ -286,13 +278,14 @@ class SegmentService:
         async with self._pool.acquire() as conn, conn.transaction():
             row = await self._locked(conn, principal, segment_id, Scope.MANAGE)
             rules = None
-            if body.rules is not None or body.rule_groups is not None:
+            if body.rules_given():
                 rules, _ = await self.checked_rules(
                     conn,
                     principal,
                     RulesInput.model_validate(
                         {
                             "rules": body.rules,
+                            "rule_set": body.rule_set,
                             "rule_groups": body.rule_groups,
                             "conjunction": body.conjunction,
                         }
@@ -329,7 +322,7 @@ class SegmentService:
                 raise _name_taken(body.name or "") from exc
             await _announce(conn, principal, row, ChangeKind.UPDATED, rules_changed=changed)
         await self.cache.invalidate(principal.account_id)
-        return _out(row)
+        return await self._one(principal, row)
 
     async def archive(self, principal: Principal, segment_id: UUID) -> SegmentOut:
         async with self._pool.acquire() as conn, conn.transaction():
@@ -338,7 +331,7 @@ class SegmentService:
             row = await repository.set_status(conn, segment_id, "archived")
             await _announce(conn, principal, row, ChangeKind.ARCHIVED, rules_changed=False)
         await self.cache.invalidate(principal.account_id)
-        return _out(row)
+        return await self._one(principal, row)
 
     async def unarchive(self, principal: Principal, segment_id: UUID) -> SegmentOut:
         async with self._pool.acquire() as conn, conn.transaction():
@@ -350,7 +343,7 @@ class SegmentService:
                 raise _name_taken("this name") from exc
             await _announce(conn, principal, row, ChangeKind.UNARCHIVED)
         await self.cache.invalidate(principal.account_id)
-        return _out(row)
+        return await self._one(principal, row)
 
     async def delete(self, principal: Principal, segment_id: UUID) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
@@ -389,7 +382,7 @@ class SegmentService:
                 await self._embed(conn, copy_id, rules)
             await _announce(conn, principal, row, ChangeKind.CREATED)
         await self.cache.invalidate(principal.account_id)
-        return _out(row)
+        return await self._one(principal, row)
 
     async def rebuild(self, principal: Principal, segment_id: UUID) -> SegmentOut:
         """Asks the scheduler to rebuild the segment and, after it, what embeds it."""
@@ -411,7 +404,7 @@ class SegmentService:
                 ),
             )
         await self.cache.invalidate(principal.account_id)
-        return _out(row)
+        return await self._one(principal, row)
 
     async def _refuse_if_embedded(
         self, conn: Connection, principal: Principal, segment_id: UUID, action: str
@@ -471,7 +464,7 @@ class SegmentService:
             row = await repository.get_segment(conn, principal.account_id, segment_id)
         if row is None or not principal.sees(row["created_by"]):
             raise not_found()
-        return _out(row)
+        return await self._one(principal, row)
 
     async def _provision(self, conn: Connection, principal: Principal) -> None:
         """Accounts come from the identity provider: the first request provisions the
@@ -503,7 +496,10 @@ class SegmentService:
                     offset=(query.page - 1) * query.per_page,
                 )
             return SegmentPage(
-                items=[_out(r) for r in rows], page=query.page, per_page=query.per_page, total=total
+                items=await self._present(principal.account_id, rows),
+                page=query.page,
+                per_page=query.per_page,
+                total=total,
             )
 
         return await self.cache.through(

@@ -1,0 +1,119 @@
+"""Rules as callers send them, made canonical and checked against the plan: the canonical
+`rules`, the CRM frontend's `rule_set` (its errors name its rows) or the older
+`ruleGroups`; and the `rule_set` a segment reads back as."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from compiler.errors import RuleError
+from contracts.catalog import Catalog
+from contracts.criteria import (
+    Converted,
+    CriteriaError,
+    CriteriaRuleSet,
+    NoCriteriaForm,
+    from_canonical,
+    to_canonical,
+)
+from contracts.legacy import LegacyConversionError, from_legacy
+from contracts.limits import PlanLimits
+from contracts.rules import RuleSet
+from segment_api.problems import FieldError, ProblemError
+from segment_api.schemas import RulesInput
+
+
+def _problem(title: str, errors: list[FieldError]) -> ProblemError:
+    return ProblemError(422, "invalid_condition", title, f"{len(errors)} error(s)", errors=errors)
+
+
+def canonical(
+    body: RulesInput, catalog: Catalog, limits: PlanLimits
+) -> tuple[RuleSet, Converted | None]:
+    """The canonical rules of exactly one given shape, and, for a `rule_set`, how its
+    rows map to canonical paths. A `rule_set` is held to the plan's groups and rows per
+    group as its own rows count them (the folds of mixed AND/OR are not extra groups)."""
+    given = [x is not None for x in (body.rules, body.rule_set, body.rule_groups)]
+    if sum(given) != 1:
+        raise ProblemError(
+            422,
+            "invalid_request",
+            "The request is invalid",
+            "give exactly one shape",
+            errors=[
+                FieldError(
+                    path="rules",
+                    code="missing",
+                    message="give exactly one of rules, rule_set and ruleGroups",
+                )
+            ],
+        )
+    if body.rules is not None:
+        return body.rules, None
+    if body.rule_set is not None:
+        _within_plan(body.rule_set, limits)
+        try:
+            converted = to_canonical(body.rule_set, catalog)
+        except CriteriaError as exc:
+            raise _problem(
+                "The criteria are invalid",
+                [FieldError(path=p, code=c, message=m) for p, c, m in exc.errors],
+            ) from exc
+        return converted.rules, converted
+    try:
+        legacy = from_legacy(
+            {"ruleGroups": body.rule_groups or [], "conjunction": body.conjunction}
+        )
+    except LegacyConversionError as exc:
+        raise _problem(
+            "The rule groups could not be converted",
+            [FieldError(path=p, code="invalid_legacy_rule", message=m) for p, m in exc.errors],
+        ) from exc
+    return legacy, None
+
+
+def _within_plan(rule_set: CriteriaRuleSet, limits: PlanLimits) -> None:
+    errors = []
+    if len(rule_set.groups) > limits.max_groups:
+        errors.append(
+            FieldError(
+                path="rule_set.groups",
+                code="limit_exceeded",
+                message=f"at most {limits.max_groups} groups on this plan",
+            )
+        )
+    errors += [
+        FieldError(
+            path=f"rule_set.groups[{i}].criteria",
+            code="limit_exceeded",
+            message=f"at most {limits.max_conditions_per_group} conditions per group on this plan",
+        )
+        for i, g in enumerate(rule_set.groups)
+        if len(g.criteria) > limits.max_conditions_per_group
+    ]
+    if errors:
+        raise _problem("The criteria exceed the plan", errors)
+
+
+def located(
+    errors: Sequence[RuleError | FieldError], converted: Converted | None
+) -> list[FieldError]:
+    """Errors found on the canonical tree, at the rows the caller sent."""
+    return [
+        FieldError(
+            path=converted.criteria_path(e.path) if converted else e.path,
+            code=e.code,
+            message=e.message,
+        )
+        for e in errors
+    ]
+
+
+def shown(rules: RuleSet | None, catalog: Catalog) -> tuple[CriteriaRuleSet | None, str | None]:
+    """The criteria rows a segment reads back as, or why there are none."""
+    if rules is None:
+        return None, "the default segment has no rules"
+    try:
+        return from_canonical(rules, catalog), None
+    except NoCriteriaForm as exc:
+        return None, str(exc)

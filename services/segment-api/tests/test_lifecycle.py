@@ -41,7 +41,7 @@ async def test_an_embedded_segment_cannot_be_deleted_or_archived(client, token, 
         await client.delete(f"/v1/segments/{child['id']}", headers=h),
         await client.post(f"/v1/segments/{child['id']}/archive", headers=h),
     ):
-        assert response.status_code == 409
+        assert response.status_code == 422
         assert response.json()["code"] == "embedded_by_others"
         assert "Parent" in response.json()["detail"]
     assert (await client.delete(f"/v1/segments/{parent['id']}", headers=h)).status_code == 204
@@ -110,7 +110,7 @@ async def test_archive_unarchive_duplicate_and_rebuild(client, token, db):
     s = await create(client, h, "Loyal")
     archived = await client.post(f"/v1/segments/{s['id']}/archive", headers=h)
     assert archived.json()["status"] == "archived"
-    assert (await client.post(f"/v1/segments/{s['id']}/rebuild", headers=h)).status_code == 409
+    assert (await client.post(f"/v1/segments/{s['id']}/rebuild", headers=h)).status_code == 422
     assert (await client.post(f"/v1/segments/{s['id']}/unarchive", headers=h)).json()[
         "status"
     ] == "active"
@@ -180,7 +180,8 @@ async def test_every_account_gets_an_all_data_segment_that_stays_fixed(client, t
         response = await getattr(client, method)(
             f"/v1/segments/{default['id']}{path}", headers=h, **kwargs
         )
-        assert response.status_code == 409, (method, path)
+        assert response.status_code == 403, (method, path)
+        assert response.json()["code"] == "default_segment"
     assert (
         await client.post(f"/v1/segments/{default['id']}/rebuild", headers=h)
     ).status_code == 202

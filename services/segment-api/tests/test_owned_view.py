@@ -158,7 +158,7 @@ async def test_a_refusal_does_not_name_segments_the_caller_cannot_see(
     )
     assert parent.status_code == 201, parent.text
     refused = await client.delete(f"/v1/segments/{mine['id']}", headers=viewer)
-    assert refused.status_code == 409
+    assert refused.status_code == 422
     assert "Secret parent" not in refused.text
     assert "1 segment(s) you cannot see" in refused.json()["detail"]
 

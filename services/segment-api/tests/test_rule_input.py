@@ -216,7 +216,7 @@ async def test_warehouse_refusals_are_clear_problems(client, token, warehouse):
 
     warehouse.error = WarehouseError("Not found: Dataset acct_x", missing=True)
     missing = await client.post("/v1/segments/preview", json={"rules": FULL}, headers=token())
-    assert (missing.status_code, missing.json()["code"]) == (409, "warehouse_unavailable")
+    assert (missing.status_code, missing.json()["code"]) == (503, "warehouse_unavailable")
     warehouse.error = WarehouseError("Resources exceeded", missing=False)
     failed = await client.post("/v1/segments/preview", json={"rules": FULL}, headers=token())
     assert (failed.status_code, failed.json()["code"]) == (502, "warehouse_error")

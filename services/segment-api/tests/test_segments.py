@@ -101,7 +101,8 @@ async def test_names_are_unique_among_an_accounts_active_segments(client, token)
         await client.post("/v1/segments", json=body("Same"), headers=token())
     ).status_code == 201
     again = await client.post("/v1/segments", json=body("same"), headers=token())
-    assert again.status_code == 409 and again.json()["code"] == "name_taken"
+    assert again.status_code == 422 and again.json()["code"] == "name_taken"
+    assert again.json()["errors"][0]["path"] == "name"  # shown on the name field
     other_account = await client.post(
         "/v1/segments", json=body("Same"), headers=token(account=uuid4())
     )

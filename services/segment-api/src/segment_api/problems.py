@@ -153,11 +153,11 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 def warehouse_problem(exc: Exception) -> ProblemError:
-    """A warehouse refusal as a problem: the account's data is not there yet (409), or the
+    """A warehouse refusal as a problem: the account's data is not there yet (503), or the
     warehouse failed (502)."""
     if getattr(exc, "missing", False):
         return ProblemError(
-            409,
+            503,
             "warehouse_unavailable",
             "The account's warehouse tables are not there",
             "no data has been loaded for this account yet",

@@ -85,8 +85,13 @@ def require_scope(principal: Principal, scope: Scope) -> Access:
 
 
 def _name_taken(name: str) -> ProblemError:
+    # 422, not 409: the RFC's frontend reads a 409 on create as "segment limit reached".
     return ProblemError(
-        409, "name_taken", "Name already in use", f"an active segment is already named '{name}'"
+        422,
+        "name_taken",
+        "Name already in use",
+        f"an active segment is already named '{name}'",
+        errors=[FieldError(path="name", code="name_taken", message="already in use")],
     )
 
 
@@ -265,7 +270,7 @@ class SegmentService:
             raise forbidden(f"{scope} is limited to segments you created")
         if not row["is_custom"] and not rebuilding:
             raise ProblemError(
-                409,
+                403,
                 "default_segment",
                 "The default segment is fixed",
                 "All Data can be rebuilt, not edited, archived or deleted",
@@ -390,7 +395,10 @@ class SegmentService:
             row = await self._locked(conn, principal, segment_id, Scope.MANAGE, rebuilding=True)
             if row["status"] != "active":
                 raise ProblemError(
-                    409, "conflict", "An archived segment is not rebuilt", "unarchive it first"
+                    422,
+                    "segment_archived",
+                    "An archived segment is not rebuilt",
+                    "unarchive it first",
                 )
             await enqueue(
                 conn,
@@ -416,7 +424,7 @@ class SegmentService:
             hidden = len(parents) - len(shown)
             names = shown + ([f"{hidden} segment(s) you cannot see"] if hidden else [])
             raise ProblemError(
-                409,
+                422,
                 "embedded_by_others",
                 f"The segment cannot be {action}",
                 "it is embedded by: " + ", ".join(names),

@@ -44,7 +44,7 @@ async def object_fields(
 @router.get(
     "/{object_name}/fields/{field_name}/values",
     dependencies=[rate_limited("values")],
-    responses=problem_responses(404, 409, 502, 504),
+    responses=problem_responses(404, 502, 503, 504),
 )
 async def field_values(
     object_name: str, field_name: str, principal: CurrentPrincipal, palette: PaletteDep

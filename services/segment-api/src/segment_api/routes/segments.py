@@ -102,7 +102,7 @@ async def get_segment(
 
 @router.patch(
     "/{segment_id}",
-    responses=problem_responses(404, 409, 422),
+    responses=problem_responses(404, 422),
 )
 async def update_segment(
     segment_id: UUID, body: SegmentPatch, principal: CurrentPrincipal, segments: Segments
@@ -114,21 +114,21 @@ async def update_segment(
 @router.delete(
     "/{segment_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(404, 409),
+    responses=problem_responses(404, 422),
 )
 async def delete_segment(segment_id: UUID, principal: CurrentPrincipal, segments: Segments) -> None:
-    """Delete; refused (409, naming them) while other segments embed it."""
+    """Delete; refused (422 `embedded_by_others`, naming them) while other segments embed it."""
     await segments.delete(principal, segment_id)
 
 
-@router.post("/{segment_id}/archive", responses=problem_responses(404, 409))
+@router.post("/{segment_id}/archive", responses=problem_responses(404, 422))
 async def archive_segment(
     segment_id: UUID, principal: CurrentPrincipal, segments: Segments
 ) -> SegmentOut:
     return await segments.archive(principal, segment_id)
 
 
-@router.post("/{segment_id}/unarchive", responses=problem_responses(404, 409))
+@router.post("/{segment_id}/unarchive", responses=problem_responses(404, 409, 422))
 async def unarchive_segment(
     segment_id: UUID, principal: CurrentPrincipal, segments: Segments
 ) -> SegmentOut:
@@ -138,7 +138,7 @@ async def unarchive_segment(
 @router.post(
     "/{segment_id}/duplicate",
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(404),
+    responses=problem_responses(404, 409, 422),
 )
 async def duplicate_segment(
     segment_id: UUID, principal: CurrentPrincipal, segments: Segments
@@ -150,7 +150,7 @@ async def duplicate_segment(
 @router.post(
     "/{segment_id}/rebuild",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=problem_responses(404, 409),
+    responses=problem_responses(404, 422),
 )
 async def rebuild_segment(
     segment_id: UUID, principal: CurrentPrincipal, segments: Segments
@@ -161,7 +161,7 @@ async def rebuild_segment(
 @router.post(
     "/preview",
     dependencies=[rate_limited("preview")],
-    responses=problem_responses(404, 409, 422, 429, 502, 504),
+    responses=problem_responses(404, 422, 429, 502, 503, 504),
 )
 async def preview_rules(
     body: PreviewRequest, principal: CurrentPrincipal, insights: InsightsDep
@@ -171,7 +171,7 @@ async def preview_rules(
     return await insights.preview(principal, body)
 
 
-@router.get("/{segment_id}/detail", responses=problem_responses(404, 409, 502, 504))
+@router.get("/{segment_id}/detail", responses=problem_responses(404, 502, 503, 504))
 async def segment_detail(
     segment_id: UUID, principal: CurrentPrincipal, insights: InsightsDep
 ) -> DetailOut:
@@ -180,7 +180,7 @@ async def segment_detail(
     return await insights.detail(principal, segment_id)
 
 
-@router.get("/{segment_id}/members", responses=problem_responses(404, 409, 502, 504))
+@router.get("/{segment_id}/members", responses=problem_responses(404, 502, 503, 504))
 async def segment_members(
     segment_id: UUID,
     principal: CurrentPrincipal,
@@ -192,7 +192,7 @@ async def segment_members(
     return await insights.members(principal, segment_id, page, per_page)
 
 
-@router.get("/{segment_id}/performance", responses=problem_responses(404, 409, 502, 504))
+@router.get("/{segment_id}/performance", responses=problem_responses(404, 502, 503, 504))
 async def segment_performance(
     segment_id: UUID,
     principal: CurrentPrincipal,

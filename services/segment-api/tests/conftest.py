@@ -36,6 +36,9 @@ class FakeWarehouse:
             return DryRunResult(ok=False, error=f"Not found: Table {self.missing}")
         return DryRunResult(ok=True, bytes_processed=0)
 
+    async def columns(self, table: str) -> list[tuple[str, str, str]]:
+        return []  # no custom columns discovered in the warehouse
+
     async def query(self, sql: str, params: dict, *, timeout_s: float) -> list[dict]:
         self.queries.append(sql)
         raise self.error or QueryTimeoutError(f"no answer within {timeout_s} s")

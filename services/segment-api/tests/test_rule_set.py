@@ -121,3 +121,38 @@ async def test_a_tree_the_rows_cannot_show_says_so(client, token):
     assert made.status_code == 201, made.text
     assert made.json()["rule_set"] is None
     assert "event conditions" in made.json()["rule_set_note"]
+
+
+async def test_the_customer_palette_speaks_the_rows_language(client, token):
+    answer = await client.get("/v1/customers/fields", headers=token())
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    fields = {f["id"]: f for f in body["fields"]}
+    assert fields["city"]["fieldType"] == "single_line_text"
+    assert fields["email_opt_in"]["fieldCategory"] == "consent"
+    assert fields["is_vip"]["conditions"] == ["is", "is_not", "is_empty", "is_not_empty"]
+    assert "equals" in fields["city"]["conditions"]
+    assert body["associations"] and all(
+        g["fieldCategory"] == "association" and g["items"] for g in body["associations"]
+    )
+    rfm = next(g for g in body["metrics"] if g["label"] == "RFM")
+    # every item is a row the server accepts, with the conditions offered
+    item = rfm["items"][0]
+    row = {
+        "field": item["id"],
+        "fieldType": item["field_type"],
+        "fieldCategory": "metric",
+        "condition": rfm["conditions"][0],
+        "value": 1,
+    }
+    city = fields["city"]
+    rows = [
+        row,
+        {"field": "city", "fieldType": city["fieldType"], "condition": "equals", "value": "x"},
+    ]
+    checked = await client.post(
+        "/v1/segments/validate",
+        json={"rule_set": {"groups": [{"criteria": rows}]}},
+        headers=token(),
+    )
+    assert checked.json().get("errors") in (None, []), checked.text

@@ -18,7 +18,7 @@ from segment_api.palette import Palette
 from segment_api.ports import Warehouse
 from segment_api.ratelimit import RateLimiter
 from segment_api.reports import Reports
-from segment_api.routes import builds, objects, realtime, reports, segments
+from segment_api.routes import builds, customers, objects, realtime, reports, segments
 from segment_api.schemas import HealthOut
 from segment_api.segments import SegmentService
 from segment_api.settings import Settings
@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(objects.router)
     app.include_router(reports.router)
     app.include_router(builds.router)
+    app.include_router(customers.router)
 
     @app.get("/health", tags=["health"])
     async def health(request: Request) -> HealthOut:

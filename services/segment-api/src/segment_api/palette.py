@@ -12,13 +12,19 @@ from contracts.catalog import (
     FieldCategory,
     FieldDef,
     FieldType,
+    MetricGroup,
     ObjectType,
 )
+from contracts.language import METRIC_OPERATORS
 from contracts.warehouse import dataset_id
 from segment_api.cache import Cache
 from segment_api.ports import QueryTimeoutError, Warehouse, WarehouseError
 from segment_api.problems import ProblemError, not_found, warehouse_problem
 from segment_api.schemas import (
+    AssociationGroupOut,
+    AssociationItemOut,
+    CriteriaFieldOut,
+    CustomerFieldsOut,
     EventOut,
     FieldOut,
     FieldValuesOut,
@@ -65,6 +71,10 @@ class Palette:
         self._warehouse = warehouse
         self._cache = cache
         self._budget = budget_s
+
+    async def criteria_fields(self, principal: Principal, object_name: str) -> CustomerFieldsOut:
+        palette = await self.fields(principal, object_name)
+        return criteria_palette(palette, await self._object(principal.account_id, object_name))
 
     async def _object(self, account_id: UUID, name: str) -> ObjectType:
         async with self._pool.acquire() as conn:
@@ -166,3 +176,47 @@ class Palette:
             sample=[r["value"] for r in some],
             unique_count=int(unique["unique_count"]),
         )
+
+
+BOOLEAN_CONDITIONS = ["is", "is_not", "is_empty", "is_not_empty"]
+
+
+def criteria_palette(palette: PaletteOut, catalog_obj: ObjectType) -> CustomerFieldsOut:
+    """The RFC's palette: fields with the conditions a criteria row may use, and the
+    association and metric groups (aggregates per relation, and the curated metrics)."""
+    fields = [
+        CriteriaFieldOut(
+            id=f.name,
+            name=f.label,
+            field_type=f.type,
+            field_category=f.category,
+            conditions=BOOLEAN_CONDITIONS if f.type == FieldType.BOOLEAN.value else f.operators,
+            options=f.options,
+        )
+        for f in palette.fields
+    ]
+    labels = {r.name: r.label for r in catalog_obj.relations}
+    associations: dict[str, list[AssociationItemOut]] = {}
+    metrics: dict[str, list[AssociationItemOut]] = {}
+    for m in palette.metrics:
+        item = AssociationItemOut(id=m.name, name=m.label, field_type=FieldType.NUMBER.value)
+        if m.group == MetricGroup.ACTIVITY.value:
+            associations.setdefault(labels.get(m.relation, m.relation), []).append(item)
+        else:
+            metrics.setdefault(
+                m.group.upper() if m.group == "rfm" else m.group.capitalize(), []
+            ).append(item)
+    conditions = [o.value for o in METRIC_OPERATORS]
+    return CustomerFieldsOut(
+        fields=fields,
+        associations=[
+            AssociationGroupOut(
+                label=k, field_category="association", conditions=conditions, items=v
+            )
+            for k, v in associations.items()
+        ],
+        metrics=[
+            AssociationGroupOut(label=k, field_category="metric", conditions=conditions, items=v)
+            for k, v in metrics.items()
+        ],
+    )

@@ -395,3 +395,43 @@ class PerformanceOut(BaseModel):
 class HealthOut(BaseModel):
     status: str
     cache: str = Field(description="up, or down (answering uncached)")
+
+
+class CriteriaFieldOut(BaseModel):
+    """A field as the RFC's condition palette shows it: what a criteria row sends back."""
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    id: str = Field(description="The row's `field`.")
+    name: str = Field(description="Its label.")
+    field_type: str = Field(alias="fieldType")
+    field_category: str = Field(alias="fieldCategory")
+    conditions: list[str] = Field(description="What the row's `condition` may be.")
+    options: list[str] = Field(default_factory=list)
+
+
+class AssociationItemOut(BaseModel):
+    id: str = Field(description="The row's `field` (a metric).")
+    name: str
+    field_type: str = Field(description="The value input to show.")
+
+
+class AssociationGroupOut(BaseModel):
+    """One of the builder's association or metric groups (Deals, Conversations, RFM…)."""
+
+    label: str
+    field_category: Literal["association", "metric"] = Field(
+        alias="fieldCategory", serialization_alias="fieldCategory"
+    )
+    conditions: list[str]
+    items: list[AssociationItemOut]
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+class CustomerFieldsOut(BaseModel):
+    """The CRM frontend's condition palette for customers."""
+
+    fields: list[CriteriaFieldOut]
+    associations: list[AssociationGroupOut]
+    metrics: list[AssociationGroupOut]

@@ -27,6 +27,7 @@ _TABLES = (
     "outbox",
     "segment_embeddings",
     "segments",
+    "recipient_lists",
     "accounts",
 )
 

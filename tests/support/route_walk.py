@@ -13,7 +13,18 @@ RULES = {
         "rules": [{"type": "property", "field": "age", "operator": "gt", "value": 30}],
     },
 }
-BODIES = {"/chart": {"apply_chart": True}, "": {"name": "renamed"}}
+BODIES = {
+    "/chart": {"apply_chart": True},
+    "/recipients": {"channel": "whatsapp"},
+    "": {"name": "renamed"},
+}
+
+
+def body_for(method: str, path: str) -> dict[str, Any] | None:
+    """A valid body for the operations that need one (so a refusal is about the segment)."""
+    if method in ("PUT", "PATCH") or (method == "POST" and path.endswith("/recipients")):
+        return next((b for suffix, b in BODIES.items() if path.endswith(suffix)), None)
+    return None
 
 
 def segment_routes(app: Any) -> list[tuple[str, str]]:

@@ -258,6 +258,27 @@ class BuildChanged(Envelope):
     data: BuildChangedData
 
 
+class RecipientListCreatedData(_Data):
+    list_id: UUID = Field(description="The recipient list.")
+    segment_id: UUID = Field(
+        description="The segment it was frozen from.", examples=[_EXAMPLE_SEGMENT]
+    )
+    channel: str = Field(
+        description="The channel its members are reachable on.", examples=["whatsapp"]
+    )
+    recipients: int = Field(ge=1, description="Rows in the list.")
+    table: str = Field(description="The warehouse table holding it (project.dataset.table).")
+    created_by: str = Field(description="Who asked for it.")
+
+
+class RecipientListCreated(Envelope):
+    """A segment's reachable members were frozen into a recipient list (Send Campaign);
+    a broadcast service reads it page by page. Published only by the gateway."""
+
+    type: Literal["recipient_list.created"] = "recipient_list.created"
+    data: RecipientListCreatedData
+
+
 AnyMessage = (
     SegmentChanged
     | BuildRequested
@@ -266,4 +287,5 @@ AnyMessage = (
     | JobCompleted
     | CascadeRequested
     | BuildChanged
+    | RecipientListCreated
 )

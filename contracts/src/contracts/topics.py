@@ -13,6 +13,7 @@ from contracts.messages import (
     JobCompleted,
     JobStarted,
     JobSubmitted,
+    RecipientListCreated,
     SegmentChanged,
 )
 
@@ -22,6 +23,7 @@ JOB_SUBMITTED = "job.submitted"  # compiler: a build's job went to BigQuery
 JOB_STARTED = "job.started"  # job monitor: BigQuery runs the job
 JOB_COMPLETED = "job.completed"  # job monitor (compiler, when no job could be made): it ended
 BUILD_CHANGED = "build.changed"  # scheduler: a build changed state (what frontends are told)
+RECIPIENT_LIST_CREATED = "recipient_list.created"  # gateway: Send Campaign froze a list
 # Commands (exactly one handler):
 CASCADE_REQUESTED = "cascade.requested"  # → scheduler: plan a rebuild cascade or refresh run
 BUILD_REQUESTED = "build.requested"  # → compiler: compile and submit this build's job
@@ -56,6 +58,7 @@ TOPICS: dict[str, Topic] = {
         Topic(JOB_COMPLETED, JobCompleted, _segment_key),
         Topic(BUILD_CHANGED, BuildChanged, _segment_key),
         Topic(CASCADE_REQUESTED, CascadeRequested, _account_key),
+        Topic(RECIPIENT_LIST_CREATED, RecipientListCreated, _segment_key),
     )
 }
 ALL_TOPIC_NAMES: tuple[str, ...] = (*TOPICS, DEAD_LETTER)

@@ -6,6 +6,8 @@ configuration (see the README's table) drives every process.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -29,6 +31,11 @@ class BigQuerySettings(BaseServiceSettings):
     # Empty means Google's own endpoint with application default credentials.
     bigquery_endpoint: str = Field("", alias="BIGQUERY_ENDPOINT")
     bigquery_location: str = Field("US", alias="BIGQUERY_LOCATION")
+    # BigQuery documents query parameters for query jobs, not for DDL: a table the
+    # platform writes (member tables, recipient lists) is a query job's destination
+    # (WRITE_TRUNCATE). The emulator ignores a query job's destination, so the local
+    # stack writes with CREATE OR REPLACE TABLE ... AS instead.
+    table_write: Literal["destination", "ctas"] = Field("destination", alias="BUILD_WRITE")
 
 
 class RedisSettings(BaseServiceSettings):

@@ -12,7 +12,7 @@ from uuid import UUID
 import pytest
 
 from build_records import record_build
-from route_walk import BODIES, RULES, segment_routes
+from route_walk import RULES, body_for, segment_routes
 from segment_runtime.auth import ALL_ACCESS, Access, Scope
 
 OWNED_VIEW = {**ALL_ACCESS, Scope.VIEW: Access.OWNED}
@@ -54,11 +54,7 @@ async def test_every_route_naming_the_segment_answers_404(client, token, colleag
     assert len(routes) >= 13
     for method, path in routes:
         url = path.replace("{segment_id}", segment["id"]).replace("{report}", "sales")
-        body = (
-            next((b for suffix, b in BODIES.items() if path.endswith(suffix)), None)
-            if method in ("PUT", "PATCH")
-            else None
-        )
+        body = body_for(method, path)
         response = await client.request(method, url, headers=viewer, json=body)
         assert response.status_code == 404, (method, path, response.text)
     listed = (await client.get("/v1/segments", headers=viewer)).json()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from uuid import UUID, uuid4
 
 from build_records import record_build
-from route_walk import BODIES, RULES, segment_routes
+from route_walk import RULES, body_for, segment_routes
 
 
 async def test_another_account_finds_no_segment_anywhere(client, token, db):
@@ -24,11 +24,7 @@ async def test_another_account_finds_no_segment_anywhere(client, token, db):
     assert len(routes) >= 13  # guards against a walk that finds nothing
     for method, path in routes:
         url = path.replace("{segment_id}", segment["id"]).replace("{report}", "sales")
-        body = (
-            next((b for suffix, b in BODIES.items() if path.endswith(suffix)), None)
-            if method in ("PUT", "PATCH")
-            else None
-        )
+        body = body_for(method, path)
         response = await client.request(method, url, headers=intruder, json=body)
         assert response.status_code == 404, (method, path, response.text)
     preview = await client.post(

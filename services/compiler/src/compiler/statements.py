@@ -12,7 +12,7 @@ from compiler import predicates
 from compiler.dialect import DIALECT
 from compiler.predicates import BUILD_DATE_PARAM, ROW_ALIAS, Context, ObjectInfo, column, table
 from compiler.typed import type_rule_set
-from contracts.catalog import Catalog, FieldDef, ObjectType, base_catalog
+from contracts.catalog import Catalog, Channel, FieldDef, ObjectType, base_catalog
 from contracts.limits import UNLIMITED, PlanLimits
 from contracts.rules import RuleSet
 from contracts.warehouse import MEMBER_ID_COLUMN
@@ -353,15 +353,70 @@ def reach(obj: ObjectType, target: Target, table_name: str) -> CompiledQuery:
         exp.alias_(base, "base", quoted=True),
     ]
     for channel in obj.channels:
-        address = column(obj.field(channel.address_field).column)  # type: ignore[union-attr]
-        consent = column(obj.field(channel.consent_field).column)  # type: ignore[union-attr]
-        reachable = exp.and_(
-            exp.Not(this=exp.Is(this=address, expression=exp.Null())),
-            exp.NEQ(this=address, expression=exp.Literal.string("")),
-            exp.Is(this=consent, expression=exp.true()),
+        columns.append(
+            exp.alias_(exp.func("COUNTIF", reachable_on(obj, channel)), channel.name, quoted=True)
         )
-        columns.append(exp.alias_(exp.func("COUNTIF", reachable), channel.name, quoted=True))
     select = _members_join(obj, target, table_name).select(*columns, copy=False)
+    return CompiledQuery(select.sql(dialect=DIALECT, copy=False), {})
+
+
+def _address(obj: ObjectType, channel: Channel) -> exp.Expr:
+    return column(obj.field(channel.address_field).column)  # type: ignore[union-attr]
+
+
+def reachable_on(obj: ObjectType, channel: Channel) -> exp.Expr:
+    """One may contact the object on the channel: an address, and the channel's consent.
+    The reach counts and the recipient lists share it, so they cannot disagree."""
+    address = _address(obj, channel)
+    consent = column(obj.field(channel.consent_field).column)  # type: ignore[union-attr]
+    return exp.and_(
+        exp.Not(this=exp.Is(this=address, expression=exp.Null())),
+        exp.NEQ(this=address, expression=exp.Literal.string("")),
+        exp.Is(this=consent, expression=exp.true()),
+    )
+
+
+RECIPIENT_ADDRESS = "address"
+
+
+def recipients(obj: ObjectType, target: Target, table_name: str, channel: Channel) -> CompiledQuery:
+    """The members reachable on the channel, with their address: a recipient list's rows."""
+    select = (
+        _members_join(obj, target, table_name)
+        .select(
+            exp.alias_(column(obj.id_column), MEMBER_ID_COLUMN, quoted=True),
+            exp.alias_(_address(obj, channel), RECIPIENT_ADDRESS, quoted=True),
+            copy=False,
+        )
+        .where(reachable_on(obj, channel), copy=False)
+    )
+    return CompiledQuery(select.sql(dialect=DIALECT, copy=False), {})
+
+
+def recipient_page(target: Target, list_table: str) -> CompiledQuery:
+    """A page of a frozen recipient list, in a stable order."""
+    select = (
+        exp.select(
+            exp.column(MEMBER_ID_COLUMN, quoted=True),
+            exp.column(RECIPIENT_ADDRESS, quoted=True),
+            copy=False,
+        )
+        .from_(target.table(list_table), copy=False)
+        .order_by(exp.column(MEMBER_ID_COLUMN, quoted=True), copy=False)
+        .limit(predicates.param(PAGE_LIMIT_PARAM), copy=False)
+        .offset(predicates.param(PAGE_OFFSET_PARAM), copy=False)
+    )
+    return CompiledQuery(
+        select.sql(dialect=DIALECT, copy=False),
+        {},
+        frozenset({PAGE_LIMIT_PARAM, PAGE_OFFSET_PARAM}),
+    )
+
+
+def row_count(target: Target, table_name: str) -> CompiledQuery:
+    select = exp.select(exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True)).from_(
+        target.table(table_name)
+    )
     return CompiledQuery(select.sql(dialect=DIALECT, copy=False), {})
 
 

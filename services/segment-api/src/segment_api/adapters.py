@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from typing import Any
+from typing import Any, Literal
 
 from google.api_core.exceptions import GoogleAPICallError, NotFound
 from google.cloud import bigquery
@@ -12,8 +12,11 @@ from segment_runtime.bigquery import REQUEST_TIMEOUT_S, to_query_parameters
 
 
 class BigQueryWarehouse:
-    def __init__(self, client: bigquery.Client) -> None:
+    def __init__(
+        self, client: bigquery.Client, write: Literal["destination", "ctas"] = "destination"
+    ) -> None:
         self._client = client
+        self._write = write
 
     def project(self) -> str:
         return str(self._client.project)
@@ -48,6 +51,21 @@ class BigQueryWarehouse:
     ) -> list[dict[str, Any]]:
         return await _query(self._client, sql, params, timeout_s)
 
+    async def write_table(
+        self, sql: str, params: dict[str, Any], table: str, *, timeout_s: float
+    ) -> None:
+        if self._write == "ctas":  # the emulator does not write a query's destination
+            await _query(
+                self._client, f"CREATE OR REPLACE TABLE `{table}` AS {sql}", params, timeout_s
+            )
+            return
+        await _query(self._client, sql, params, timeout_s, destination=table)
+
+    async def drop_table(self, table: str) -> None:
+        await asyncio.to_thread(
+            self._client.delete_table, table, not_found_ok=True, timeout=REQUEST_TIMEOUT_S
+        )
+
 
 def _rows(job: bigquery.QueryJob, timeout_s: float) -> list[dict[str, Any]]:
     try:
@@ -58,9 +76,16 @@ def _rows(job: bigquery.QueryJob, timeout_s: float) -> list[dict[str, Any]]:
 
 
 async def _query(
-    client: bigquery.Client, sql: str, params: dict[str, Any], timeout_s: float
+    client: bigquery.Client,
+    sql: str,
+    params: dict[str, Any],
+    timeout_s: float,
+    destination: str | None = None,
 ) -> list[dict[str, Any]]:
     config = bigquery.QueryJobConfig(query_parameters=to_query_parameters(params))
+    if destination is not None:
+        config.destination = destination
+        config.write_disposition = bigquery.WriteDisposition.WRITE_TRUNCATE
 
     def _run() -> list[dict[str, Any]]:
         job = client.query(sql, job_config=config, timeout=timeout_s, job_retry=None)

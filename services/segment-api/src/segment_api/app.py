@@ -17,8 +17,17 @@ from segment_api.insights import Insights
 from segment_api.palette import Palette
 from segment_api.ports import Warehouse
 from segment_api.ratelimit import RateLimiter
+from segment_api.recipients import Recipients
 from segment_api.reports import Reports
-from segment_api.routes import builds, customers, objects, realtime, reports, segments
+from segment_api.routes import (
+    builds,
+    customers,
+    objects,
+    realtime,
+    recipients,
+    reports,
+    segments,
+)
 from segment_api.schemas import HealthOut
 from segment_api.segments import SegmentService
 from segment_api.settings import Settings
@@ -43,6 +52,7 @@ def wire(app: FastAPI, settings: Settings, pool: Pool, warehouse: Warehouse, red
     app.state.palette = Palette(pool, warehouse, cache, budget_s=settings.preview_budget_s)
     app.state.reports = Reports(pool, warehouse)
     app.state.builds = BuildHistory(pool, app.state.segments)
+    app.state.recipients = Recipients(pool, app.state.insights)
     app.state.pool = pool
 
 
@@ -57,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         resources = await open_resources(
             "segment-api", settings.database_url, settings.kafka_bootstrap, broker
         )
-        warehouse = BigQueryWarehouse(make_client(settings))
+        warehouse = BigQueryWarehouse(make_client(settings), settings.table_write)
         redis = Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
         wire(app, settings, resources.pool, warehouse, redis)
         try:
@@ -89,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(builds.router)
     app.include_router(customers.router)
+    app.include_router(recipients.router)
 
     @app.get("/health", tags=["health"])
     async def health(request: Request) -> HealthOut:

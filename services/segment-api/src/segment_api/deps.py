@@ -12,6 +12,7 @@ from segment_api.insights import Insights
 from segment_api.palette import Palette
 from segment_api.problems import ProblemError
 from segment_api.ratelimit import RateLimiter
+from segment_api.recipients import Recipients
 from segment_api.reports import Reports
 from segment_api.segments import SegmentService
 from segment_runtime.auth import InvalidTokenError, Principal, TokenVerifier
@@ -62,6 +63,11 @@ def build_history(request: Request) -> BuildHistory:
     return history
 
 
+def recipients_service(request: Request) -> Recipients:
+    recipients: Recipients = request.app.state.recipients
+    return recipients
+
+
 def reports_service(request: Request) -> Reports:
     reports: Reports = request.app.state.reports
     return reports
@@ -73,6 +79,7 @@ PaletteDep = Annotated[Palette, Depends(palette_service)]
 InsightsDep = Annotated[Insights, Depends(insights_service)]
 Segments = Annotated[SegmentService, Depends(segment_service)]
 BuildsDep = Annotated[BuildHistory, Depends(build_history)]
+RecipientsDep = Annotated[Recipients, Depends(recipients_service)]
 
 
 def rate_limited(kind: str) -> Any:

@@ -42,7 +42,7 @@ def _pct(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 2) if whole else 0.0
 
 
-def _reachability(obj: ObjectType, reach: dict[str, Any]) -> Reachability:
+def reachability(obj: ObjectType, reach: dict[str, Any]) -> Reachability:
     members = int(reach["members"])
     channels = {
         c.name: ChannelReach(
@@ -65,7 +65,15 @@ class Insights:
         self._segments = segments
         self._budget = budget_s
 
-    def _target(self, account_id: UUID) -> Target:
+    @property
+    def warehouse(self) -> Warehouse:
+        return self._warehouse
+
+    @property
+    def budget(self) -> float:
+        return self._budget
+
+    def target(self, account_id: UUID) -> Target:
         return Target(self._warehouse.project(), dataset_id(account_id))
 
     async def _today(self, account_id: UUID) -> date:
@@ -75,7 +83,7 @@ class Insights:
             zone = await repository.account_time_zone(conn, account_id)
         return datetime.now(ZoneInfo(zone)).date()
 
-    async def _run(
+    async def run(
         self, query: statements.CompiledQuery, today: date | None = None, **runtime: Any
     ) -> list[dict[str, Any]]:
         now = datetime.now(UTC)
@@ -94,7 +102,7 @@ class Insights:
                 f"no answer within {self._budget:.0f} s; narrow the rules or try again",
             ) from exc
 
-    async def _visible(self, principal: Principal, segment_id: UUID) -> dict[str, Any]:
+    async def visible(self, principal: Principal, segment_id: UUID) -> dict[str, Any]:
         require_scope(principal, Scope.VIEW)
         async with self._pool.acquire() as conn:
             row = await repository.get_segment(conn, principal.account_id, segment_id)
@@ -106,7 +114,7 @@ class Insights:
         """Matched count, base total, a sample and each node's count of an unsaved rule
         set; for a saved segment, also who would enter and exit if it were saved."""
         require_scope(principal, Scope.VIEW)
-        current = await self._visible(principal, body.segment_id) if body.segment_id else None
+        current = await self.visible(principal, body.segment_id) if body.segment_id else None
         # The account's cache generation moves with every change and every finished
         # build, so it stands for the data version too.
         return await self._segments.cache.through(
@@ -124,18 +132,18 @@ class Insights:
             rules, catalog = await self._segments.checked_rules(
                 conn, principal, body, segment_id=body.segment_id
             )
-        m = statements.membership(rules, self._target(principal.account_id), catalog)
+        m = statements.membership(rules, self.target(principal.account_id), catalog)
         counts = statements.preview(m)
         today = await self._today(principal.account_id)
-        (row,) = await self._run(counts, today)
+        (row,) = await self.run(counts, today)
         sample = (
-            await self._run(statements.sample(m), today, **{SAMPLE_LIMIT_PARAM: body.sample_size})
+            await self.run(statements.sample(m), today, **{SAMPLE_LIMIT_PARAM: body.sample_size})
             if body.sample_size
             else []
         )
         diff = None
         if current is not None and current["built_at"] is not None:
-            (d,) = await self._run(statements.edit_diff(m, segment_table(current["id"])), today)
+            (d,) = await self.run(statements.edit_diff(m, segment_table(current["id"])), today)
             diff = EditDiff(would_enter=d["would_enter"], would_exit=d["would_exit"])
         return PreviewOut(
             total_matched=row["matched"],
@@ -150,13 +158,13 @@ class Insights:
         )
 
     async def detail(self, principal: Principal, segment_id: UUID) -> DetailOut:
-        row = await self._visible(principal, segment_id)
+        row = await self.visible(principal, segment_id)
         obj = base_catalog().objects[row["object_type"]]
         archived = row["status"] == "archived"
         reach: dict[str, Any] = {"members": row["member_count"] or 0, "base": 0}
         if row["built_at"] is not None:
-            (reach,) = await self._run(
-                statements.reach(obj, self._target(principal.account_id), segment_table(segment_id))
+            (reach,) = await self.run(
+                statements.reach(obj, self.target(principal.account_id), segment_table(segment_id))
             )
         members = int(reach["members"])
         return DetailOut(
@@ -168,19 +176,19 @@ class Insights:
             total_base=int(reach["base"]),
             percentage_reach=_pct(members, int(reach["base"])),
             last_updated=row["built_at"],
-            reachability=None if archived or not obj.channels else _reachability(obj, reach),
+            reachability=None if archived or not obj.channels else reachability(obj, reach),
         )
 
     async def members(
         self, principal: Principal, segment_id: UUID, page: int, per_page: int
     ) -> MembersPage:
-        row = await self._visible(principal, segment_id)
+        row = await self.visible(principal, segment_id)
         if row["built_at"] is None:
             return MembersPage(items=[], page=page, per_page=per_page, total=0)
         obj = base_catalog().objects[row["object_type"]]
-        rows = await self._run(
+        rows = await self.run(
             statements.member_page(
-                obj, self._target(principal.account_id), segment_table(segment_id)
+                obj, self.target(principal.account_id), segment_table(segment_id)
             ),
             page_limit=per_page,
             page_offset=(page - 1) * per_page,
@@ -196,7 +204,7 @@ class Insights:
         self, principal: Principal, segment_id: UUID, days: int
     ) -> PerformanceOut:
         """Size over time from the build history, and how the members distribute."""
-        row = await self._visible(principal, segment_id)
+        row = await self.visible(principal, segment_id)
         async with self._pool.acquire() as conn:
             history = await repository.build_history(
                 conn, segment_id, datetime.now(UTC) - timedelta(days=days)
@@ -213,10 +221,10 @@ class Insights:
         obj = base_catalog().objects[row["object_type"]]
         distributions: dict[str, list[Bucket]] = {}
         if row["built_at"] is not None:
-            target = self._target(principal.account_id)
+            target = self.target(principal.account_id)
             for name, field in DISTRIBUTIONS.items():
                 if obj.field(field) is not None:
-                    rows = await self._run(
+                    rows = await self.run(
                         statements.distribution(obj, target, segment_table(segment_id), field)
                     )
                     distributions[name] = [

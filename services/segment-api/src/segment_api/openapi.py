@@ -57,7 +57,68 @@ _EMBEDDABLE = {
     "warning": "still building",
 }
 
+_LIST_ID = "5b0e1f2a-3c4d-4e5f-8a9b-0c1d2e3f4a5b"
+
 EXAMPLES: dict[str, dict[str, Any]] = {
+    "CustomerFieldsOut": {
+        "fields": [
+            {
+                "id": "city",
+                "name": "City",
+                "fieldType": "single_line_text",
+                "fieldCategory": "default",
+                "conditions": ["equals", "not_equals", "contains", "is_empty"],
+                "options": [],
+            },
+            {
+                "id": "email_opt_in",
+                "name": "Email opt in",
+                "fieldType": "boolean",
+                "fieldCategory": "consent",
+                "conditions": ["is", "is_not", "is_empty", "is_not_empty"],
+                "options": [],
+            },
+        ],
+        "associations": [
+            {
+                "label": "Deals",
+                "fieldCategory": "association",
+                "conditions": ["equals", "gt", "gte", "lt", "lte", "between"],
+                "items": [{"id": "deals_count", "name": "Deals count", "field_type": "number"}],
+            }
+        ],
+        "metrics": [
+            {
+                "label": "RFM",
+                "fieldCategory": "metric",
+                "conditions": ["equals", "gt", "gte", "lt", "lte", "between"],
+                "items": [{"id": "recency_days", "name": "Recency (days)", "field_type": "number"}],
+            }
+        ],
+    },
+    "ReachabilityOut": {
+        "segment_id": SEGMENT_ID,
+        "total_matched": 1424,
+        "whatsapp_pct": 33.71,
+        "email_pct": 31.95,
+        "whatsapp": {"reachable": 480, "percentage": 33.71},
+        "email": {"reachable": 455, "percentage": 31.95},
+    },
+    "RecipientsRequest": {"channel": "whatsapp"},
+    "RecipientListOut": {
+        "id": _LIST_ID,
+        "segment_id": SEGMENT_ID,
+        "channel": "whatsapp",
+        "recipients": 480,
+        "created_at": WHEN,
+        "created_by": "user-1",
+    },
+    "RecipientPage": {
+        "items": [{"object_id": "cust_0000007", "address": "+628120000007"}],
+        "page": 1,
+        "per_page": 100,
+        "total": 480,
+    },
     "SegmentOut": _SEGMENT,
     "SegmentPage": {"items": [_SEGMENT], "page": 1, "per_page": 20, "total": 1},
     "SegmentPatch": {"name": "Adults in Jakarta (30+)"},

@@ -36,3 +36,10 @@ class Warehouse(Protocol):
 
     async def columns(self, table: str) -> list[tuple[str, str, str]]:
         """(name, type, mode) of a table's columns; empty when there is no such table."""
+
+    async def write_table(
+        self, sql: str, params: dict[str, Any], table: str, *, timeout_s: float
+    ) -> None:
+        """Replace `table` (project.dataset.table) with the query's rows."""
+
+    async def drop_table(self, table: str) -> None: ...

@@ -435,3 +435,37 @@ class CustomerFieldsOut(BaseModel):
     fields: list[CriteriaFieldOut]
     associations: list[AssociationGroupOut]
     metrics: list[AssociationGroupOut]
+
+
+Channel = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")]
+
+
+class ReachabilityOut(Reachability):
+    """Send Campaign's audience size by channel: the same query the recipient list uses."""
+
+    segment_id: UUID
+    total_matched: int
+
+
+class RecipientsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Channel = Field(description="`whatsapp` or `email`.", examples=["whatsapp"])
+
+
+class RecipientListOut(BaseModel):
+    """A frozen list of a segment's members reachable on one channel."""
+
+    id: UUID
+    segment_id: UUID
+    channel: str
+    recipients: int = Field(description="Rows in the list.")
+    created_at: datetime
+    created_by: str
+
+
+class RecipientPage(BaseModel):
+    items: list[dict[str, Any]] = Field(description="`object_id` and `address` of each.")
+    page: int
+    per_page: int
+    total: int

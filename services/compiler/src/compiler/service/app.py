@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastStream:
                 resources.pool,
                 BigQuerySubmitter(make_client(settings)),
                 SystemClock(),
-                write=settings.build_write,
+                write=settings.table_write,
             )
         )
 

@@ -65,6 +65,10 @@ def per_object(object_name: str, table: str) -> Iterator[tuple[str, statements.C
     yield "refresh counts", statements.refresh_counts(TARGET, table)
     yield "members", statements.member_page(obj, TARGET, table)
     yield "reach", statements.reach(obj, TARGET, table)
+    for channel in obj.channels:
+        yield f"recipients {channel.name}", statements.recipients(obj, TARGET, table, channel)
+    yield "recipient page", statements.recipient_page(TARGET, "recipients_" + "0" * 32)
+    yield "row count", statements.row_count(TARGET, table)
     f = statements.report_filter(TARGET, table, "r", obj.id_column)
     report = (
         f"WITH `{f.cte_name}` AS ({f.cte_sql}) SELECT COUNT(*) AS n"

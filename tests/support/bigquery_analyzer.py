@@ -60,6 +60,7 @@ _TYPES = {
 # ARRAY<FLOAT64> where BigQuery finds no matching signature.
 NOT_IN_BIGQUERY = {language.FEATURE_V_1_1_CAST_DIFFERENT_ARRAY_TYPES}
 MEMBER_TABLE = re.compile(r"`(segment_[0-9a-f]{32})`")
+RECIPIENT_TABLE = re.compile(r"`(recipients_[0-9a-f]{32})`")
 # The member table's columns, as the build and refresh statements write them.
 MEMBER_COLUMNS = {MEMBER_ID_COLUMN: "STRING", "entered_at": "TIMESTAMP"}
 
@@ -117,6 +118,11 @@ class Analyzer:
         }
         for member_table in set(MEMBER_TABLE.findall(sql)):
             tables[member_table] = {c: (t, False) for c, t in MEMBER_COLUMNS.items()}
+        for recipient_table in set(RECIPIENT_TABLE.findall(sql)):
+            tables[recipient_table] = {
+                MEMBER_ID_COLUMN: ("STRING", False),
+                "address": ("STRING", False),
+            }
         dataset = simple_catalog_pb2.SimpleCatalogProto(
             name=self.dataset,
             table=[

@@ -144,6 +144,40 @@ async def test_detail_members_and_edit_diff_of_a_built_segment(api, db):
     assert [i["object_id"] for i in page["items"]] == sorted(members)[3:6]
     assert page["total"] == len(members)
     assert {"full_name", "email", "phone", "city"} <= page["items"][0].keys()
+    # the RFC's matched-customer table
+    assert {"name", "source", "last_activity", "added_by"} <= page["items"][0].keys()
+    assert (
+        detail["reachability"]["whatsapp_pct"] == detail["reachability"]["whatsapp"]["percentage"]
+    )
+
+    # within the viewer's customer scope: those they added, or none
+    from segment_runtime.auth import ALL_ACCESS, Access, Scope
+
+    def scoped(access: Access) -> dict[str, str]:
+        token = issue_token(
+            SECRET,
+            account_id=account,
+            user_id="ana",
+            permissions={**ALL_ACCESS, Scope.CUSTOMERS: access},
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+    added_by_ana = sorted(r["customer_id"] for r in rows if r["created_by"] == "ana")
+    assert 0 < len(added_by_ana) < len(members)
+    own = (
+        await http.get(
+            f"/v1/segments/{segment_id}/members",
+            params={"per_page": 100},
+            headers=scoped(Access.OWNED),
+        )
+    ).json()
+    assert [i["object_id"] for i in own["items"]] == added_by_ana
+    assert own["total"] == len(added_by_ana)
+    assert {i["added_by"] for i in own["items"]} == {"ana"}
+    none = (
+        await http.get(f"/v1/segments/{segment_id}/members", headers=scoped(Access.DISABLED))
+    ).json()
+    assert (none["items"], none["total"]) == ([], 0)
 
     edited = {**RULES, "root": {**RULES["root"], "rules": RULES["root"]["rules"][:1]}}
     diff = (

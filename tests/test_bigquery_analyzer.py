@@ -35,6 +35,7 @@ RUNTIME = {
     statements.SAMPLE_LIMIT_PARAM: 5,
     statements.PAGE_LIMIT_PARAM: 50,
     statements.PAGE_OFFSET_PARAM: 0,
+    statements.VIEWER_PARAM: "ana",
 }
 EMBEDDED = [uuid4(), uuid4()]
 CATALOG = seeding.demo_catalog()
@@ -64,6 +65,9 @@ def per_object(object_name: str, table: str) -> Iterator[tuple[str, statements.C
     obj = CATALOG.objects[object_name]
     yield "refresh counts", statements.refresh_counts(TARGET, table)
     yield "members", statements.member_page(obj, TARGET, table)
+    if obj.owner_field:
+        yield "members (owned)", statements.member_page(obj, TARGET, table, owned=True)
+        yield "members count (owned)", statements.owned_member_count(obj, TARGET, table)
     yield "reach", statements.reach(obj, TARGET, table)
     for channel in obj.channels:
         yield f"recipients {channel.name}", statements.recipients(obj, TARGET, table, channel)

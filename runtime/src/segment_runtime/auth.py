@@ -23,6 +23,9 @@ class Scope(StrEnum):
     ADD = "customers_segment_add"
     MANAGE = "customers_segment_manage"
     ARCHIVED = "customers_segment_archived"
+    # Which customers the user may see listed (the matched-customer table): all of them,
+    # those they added, or none. Tokens without it see all, as before it existed.
+    CUSTOMERS = "customers_view"
 
 
 class Access(StrEnum):
@@ -40,6 +43,10 @@ class Principal(BaseModel):
 
     def access(self, scope: Scope) -> Access:
         return self.permissions.get(scope, Access.DISABLED)
+
+    @property
+    def customer_scope(self) -> Access:
+        return self.permissions.get(Scope.CUSTOMERS, Access.ALL)
 
     def sees(self, created_by: str | None) -> bool:
         """The one visibility rule, for every route and push: a view scope of `all` sees

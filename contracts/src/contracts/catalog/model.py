@@ -241,6 +241,12 @@ class ObjectType(_Frozen):
         None, description="DATE field windows apply to the object's own rows (its partition)."
     )
     display_columns: tuple[str, ...] = ()
+    matched_columns: tuple[tuple[str, str], ...] = Field(
+        (), description="(column, field) of the CRM frontend's matched-members table."
+    )
+    owner_field: str | None = Field(
+        None, description="The user who added the object: a customer-scope `owned` filter."
+    )
     channels: tuple[Channel, ...] = Field((), description="Reachability channels.")
 
     def field(self, name: str) -> FieldDef | None:

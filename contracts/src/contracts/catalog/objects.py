@@ -66,6 +66,8 @@ class _Spec:
     fields: tuple[FieldDef, ...]
     time_field: str | None = None
     display: tuple[str, ...] = ()
+    matched: tuple[tuple[str, str], ...] = ()
+    owner_field: str | None = None
     relation_names: Mapping[str, str] = field(default_factory=dict)
     events: tuple[EventSource, ...] = ()
     metrics: tuple[MetricDef, ...] = ()
@@ -158,6 +160,14 @@ SPECS: tuple[_Spec, ...] = (
             f("is_vip", T.BOOLEAN, category=C.LOYALTY, label="VIP"),
         ),
         display=("full_name", "email", "phone", "city"),
+        # The RFC's matched-customer table: name, source, last activity, added by.
+        matched=(
+            ("name", "full_name"),
+            ("source", "source"),
+            ("last_activity", "updated_on"),
+            ("added_by", "created_by"),
+        ),
+        owner_field="created_by",
         channels=(
             Channel(
                 name="whatsapp",
@@ -916,6 +926,8 @@ def _build(specs: tuple[_Spec, ...]) -> dict[str, ObjectType]:
             channels=spec.channels,
             time_field=spec.time_field,
             display_columns=spec.display,
+            matched_columns=spec.matched,
+            owner_field=spec.owner_field,
         )
     return out
 

@@ -326,22 +326,48 @@ def _members_join(obj: ObjectType, target: Target, table_name: str) -> exp.Selec
     )
 
 
-def member_page(obj: ObjectType, target: Target, table_name: str) -> CompiledQuery:
-    """A page of a built segment's members with the object's display columns."""
+VIEWER_PARAM = "viewer"
+
+
+def _owned_by_viewer(obj: ObjectType) -> exp.Expr:
+    owner = obj.field(obj.owner_field or "")
+    if owner is None:
+        raise KeyError(f"{obj.name} has no owner field")
+    return exp.EQ(this=column(owner.column), expression=predicates.param(VIEWER_PARAM))
+
+
+def member_page(
+    obj: ObjectType, target: Target, table_name: str, *, owned: bool = False
+) -> CompiledQuery:
+    """A page of a built segment's members with the object's display columns and the
+    CRM frontend's matched-table columns; `owned` keeps those the viewer added."""
     shown: list[exp.Expr] = [exp.alias_(column(obj.id_column), MEMBER_ID_COLUMN, quoted=True)]
     shown += [column(fd.column) for c in obj.display_columns if (fd := obj.field(c))]
+    shown += [
+        exp.alias_(column(fd.column), name, quoted=True)
+        for name, f in obj.matched_columns
+        if (fd := obj.field(f)) and name not in obj.display_columns
+    ]
+    select = _members_join(obj, target, table_name).select(*shown, copy=False)
+    if owned:
+        select = select.where(_owned_by_viewer(obj), copy=False)
     select = (
-        _members_join(obj, target, table_name)
-        .select(*shown, copy=False)
-        .order_by(column(obj.id_column), copy=False)
+        select.order_by(column(obj.id_column), copy=False)
         .limit(predicates.param(PAGE_LIMIT_PARAM), copy=False)
         .offset(predicates.param(PAGE_OFFSET_PARAM), copy=False)
     )
-    return CompiledQuery(
-        select.sql(dialect=DIALECT, copy=False),
-        {},
-        frozenset({PAGE_LIMIT_PARAM, PAGE_OFFSET_PARAM}),
+    runtime = {PAGE_LIMIT_PARAM, PAGE_OFFSET_PARAM} | ({VIEWER_PARAM} if owned else set())
+    return CompiledQuery(select.sql(dialect=DIALECT, copy=False), {}, frozenset(runtime))
+
+
+def owned_member_count(obj: ObjectType, target: Target, table_name: str) -> CompiledQuery:
+    """How many of a segment's members the viewer added (their customer scope)."""
+    select = (
+        _members_join(obj, target, table_name)
+        .select(exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True), copy=False)
+        .where(_owned_by_viewer(obj), copy=False)
     )
+    return CompiledQuery(select.sql(dialect=DIALECT, copy=False), {}, frozenset({VIEWER_PARAM}))
 
 
 def reach(obj: ObjectType, target: Target, table_name: str) -> CompiledQuery:

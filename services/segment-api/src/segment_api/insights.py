@@ -31,7 +31,7 @@ from segment_api.schemas import (
     Reachability,
 )
 from segment_api.segments import SegmentService, require_scope
-from segment_runtime.auth import Principal, Scope
+from segment_runtime.auth import Access, Principal, Scope
 from segment_runtime.db import Pool
 
 # The RFC's performance tab: distribution name → field of the object.
@@ -182,23 +182,28 @@ class Insights:
     async def members(
         self, principal: Principal, segment_id: UUID, page: int, per_page: int
     ) -> MembersPage:
+        """The members, with the matched-table columns, within the viewer's customer scope
+        (`customers_view`: all, those they added, or none)."""
         row = await self.visible(principal, segment_id)
-        if row["built_at"] is None:
+        scope = principal.customer_scope
+        if row["built_at"] is None or scope is Access.DISABLED:
             return MembersPage(items=[], page=page, per_page=per_page, total=0)
         obj = base_catalog().objects[row["object_type"]]
+        target, table = self.target(principal.account_id), segment_table(segment_id)
+        owned = scope is Access.OWNED and obj.owner_field is not None
+        # Bound only when the query names it (an unused parameter is an error in BigQuery).
+        viewer: dict[str, Any] = {statements.VIEWER_PARAM: principal.user_id} if owned else {}
+        page_query = statements.member_page(obj, target, table, owned=owned)
         rows = await self.run(
-            statements.member_page(
-                obj, self.target(principal.account_id), segment_table(segment_id)
-            ),
-            page_limit=per_page,
-            page_offset=(page - 1) * per_page,
+            page_query, None, page_limit=per_page, page_offset=(page - 1) * per_page, **viewer
         )
-        return MembersPage(
-            items=jsonable_encoder(rows),
-            page=page,
-            per_page=per_page,
-            total=int(row["member_count"] or 0),
-        )
+        total = int(row["member_count"] or 0)
+        if owned:
+            (counted,) = await self.run(
+                statements.owned_member_count(obj, target, table), None, **viewer
+            )
+            total = int(counted["n"])
+        return MembersPage(items=jsonable_encoder(rows), page=page, per_page=per_page, total=total)
 
     async def performance(
         self, principal: Principal, segment_id: UUID, days: int

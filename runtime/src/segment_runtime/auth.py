@@ -26,6 +26,8 @@ class Scope(StrEnum):
     # Which customers the user may see listed (the matched-customer table): all of them,
     # those they added, or none. Tokens without it see all, as before it existed.
     CUSTOMERS = "customers_view"
+    # Platform staff: may set any account's plan. Never granted by default.
+    OPERATOR = "platform_operator"
 
 
 class Access(StrEnum):
@@ -98,7 +100,7 @@ class TokenVerifier:
             raise InvalidTokenError(str(exc)) from exc
 
 
-ALL_ACCESS = dict.fromkeys(Scope, Access.ALL)
+ALL_ACCESS: dict[Scope, Access] = {s: Access.ALL for s in Scope if s is not Scope.OPERATOR}
 
 
 def issue_token(

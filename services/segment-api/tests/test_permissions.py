@@ -97,3 +97,25 @@ async def test_the_plans_segment_limit_is_a_409(client, token, db):
     )
     assert over.status_code == 409
     assert over.json()["code"] == "limit_reached"
+
+
+async def test_the_plan_is_shown_to_users_and_set_only_by_an_operator(client, token, account_id):
+    from segment_runtime.auth import ALL_ACCESS, Access, Scope
+
+    mine = (await client.get("/v1/account", headers=token())).json()
+    assert (mine["plan"], mine["limits"]["max_groups"]) == ("standard", 10)
+    denied = await client.put(
+        f"/v1/accounts/{account_id}/plan", json={"plan": "plus"}, headers=token()
+    )
+    assert denied.status_code == 403
+    operator = token(permissions={**ALL_ACCESS, Scope.OPERATOR: Access.ALL})
+    unknown = await client.put(
+        f"/v1/accounts/{account_id}/plan", json={"plan": "gold"}, headers=operator
+    )
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["path"] == "plan"
+    done = await client.put(
+        f"/v1/accounts/{account_id}/plan", json={"plan": "plus"}, headers=operator
+    )
+    assert done.status_code == 200 and done.json()["limits"]["max_groups"] == 2
+    shown = (await client.get("/v1/account", headers=token())).json()
+    assert (shown["plan"], shown["limits"]["max_conditions_per_group"]) == ("plus", 3)

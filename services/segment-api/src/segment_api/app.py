@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from redis.asyncio import Redis
 
 from segment_api import openapi, problems
+from segment_api.accounts import Accounts
 from segment_api.adapters import BigQueryWarehouse
 from segment_api.builds import BuildHistory
 from segment_api.cache import Cache
@@ -20,6 +21,7 @@ from segment_api.ratelimit import RateLimiter
 from segment_api.recipients import Recipients
 from segment_api.reports import Reports
 from segment_api.routes import (
+    accounts,
     builds,
     customers,
     objects,
@@ -53,6 +55,7 @@ def wire(app: FastAPI, settings: Settings, pool: Pool, warehouse: Warehouse, red
     app.state.reports = Reports(pool, warehouse)
     app.state.builds = BuildHistory(pool, app.state.segments)
     app.state.recipients = Recipients(pool, app.state.insights)
+    app.state.accounts = Accounts(pool)
     app.state.pool = pool
 
 
@@ -100,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(builds.router)
     app.include_router(customers.router)
     app.include_router(recipients.router)
+    app.include_router(accounts.router)
 
     @app.get("/health", tags=["health"])
     async def health(request: Request) -> HealthOut:

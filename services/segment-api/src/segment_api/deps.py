@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from segment_api.accounts import Accounts
 from segment_api.builds import BuildHistory
 from segment_api.insights import Insights
 from segment_api.palette import Palette
@@ -63,6 +64,11 @@ def build_history(request: Request) -> BuildHistory:
     return history
 
 
+def accounts_service(request: Request) -> Accounts:
+    accounts: Accounts = request.app.state.accounts
+    return accounts
+
+
 def recipients_service(request: Request) -> Recipients:
     recipients: Recipients = request.app.state.recipients
     return recipients
@@ -80,6 +86,7 @@ InsightsDep = Annotated[Insights, Depends(insights_service)]
 Segments = Annotated[SegmentService, Depends(segment_service)]
 BuildsDep = Annotated[BuildHistory, Depends(build_history)]
 RecipientsDep = Annotated[Recipients, Depends(recipients_service)]
+AccountsDep = Annotated[Accounts, Depends(accounts_service)]
 
 
 def rate_limited(kind: str) -> Any:

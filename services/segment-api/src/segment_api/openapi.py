@@ -60,6 +60,18 @@ _EMBEDDABLE = {
 _LIST_ID = "5b0e1f2a-3c4d-4e5f-8a9b-0c1d2e3f4a5b"
 
 EXAMPLES: dict[str, dict[str, Any]] = {
+    "AccountOut": {
+        "id": "d0000000-0000-4000-8000-000000000001",
+        "plan": "plus",
+        "limits": {
+            "max_groups": 2,
+            "max_conditions_per_group": 3,
+            "max_depth": 2,
+            "max_segments": 50,
+        },
+        "active_segments": 4,
+    },
+    "PlanIn": {"plan": "plus"},
     "CustomerFieldsOut": {
         "fields": [
             {

@@ -141,6 +141,11 @@ async def active_segments(conn: Connection, account_id: UUID) -> list[dict[str, 
     return [dict(r) for r in rows]
 
 
+async def set_plan(conn: Connection, account_id: UUID, plan: str) -> None:
+    await ensure_account(conn, account_id)
+    await conn.execute("UPDATE accounts SET plan = $2 WHERE id = $1", account_id, plan)
+
+
 async def account_plan(conn: Connection, account_id: UUID) -> str:
     plan = await conn.fetchval("SELECT plan FROM accounts WHERE id = $1", account_id)
     return str(plan) if plan else "standard"

@@ -1,0 +1,63 @@
+"""The account's plan: what its users may build (read by the frontend before the server
+says no), and its setting by a platform operator."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from contracts.limits import DEFAULT_PLAN, PLANS, PlanLimits
+from segment_api import repository
+from segment_api.problems import FieldError, ProblemError, forbidden
+from segment_api.segments import require_scope
+from segment_runtime.auth import Access, Principal, Scope
+from segment_runtime.db import Pool
+
+
+class AccountOut(BaseModel):
+    id: UUID
+    plan: str = Field(examples=["plus"])
+    limits: PlanLimits
+    active_segments: int = Field(description="Custom segments counting towards the limit.")
+
+
+class PlanIn(BaseModel):
+    plan: str = Field(description="One of the plans.", examples=["plus"])
+
+
+class Accounts:
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+
+    async def show(self, principal: Principal, account_id: UUID | None = None) -> AccountOut:
+        account = account_id or principal.account_id
+        async with self._pool.acquire() as conn:
+            plan = await repository.account_plan(conn, account)
+            active = await repository.count_active_custom(conn, account)
+        return AccountOut(
+            id=account,
+            plan=plan,
+            limits=PLANS.get(plan, PLANS[DEFAULT_PLAN]),
+            active_segments=active,
+        )
+
+    async def mine(self, principal: Principal) -> AccountOut:
+        require_scope(principal, Scope.VIEW)
+        return await self.show(principal)
+
+    async def set_plan(self, principal: Principal, account_id: UUID, body: PlanIn) -> AccountOut:
+        if principal.access(Scope.OPERATOR) is not Access.ALL:
+            raise forbidden("setting a plan needs platform_operator")
+        if body.plan not in PLANS:
+            raise ProblemError(
+                422,
+                "invalid_request",
+                "Unknown plan",
+                errors=[
+                    FieldError(path="plan", code="unknown_plan", message=", ".join(sorted(PLANS)))
+                ],
+            )
+        async with self._pool.acquire() as conn, conn.transaction():
+            await repository.set_plan(conn, account_id, body.plan)
+        return await self.show(principal, account_id)

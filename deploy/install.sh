@@ -12,6 +12,8 @@ fi
 
 uv sync --frozen --all-packages
 (cd deploy/soketi && npm install --no-audit --no-fund --loglevel=error)
+# Swagger UI and ReDoc for the gateway's /docs and /redoc, served from disk (no CDN).
+(cd deploy/apidocs && npm ci --no-audit --no-fund --loglevel=error)
 # Google's ZetaSQL analyzer (BigQuery's SQL front end) for the statement check in CI.
 (cd deploy/zetasql && npm ci --no-audit --no-fund --loglevel=error)
 uv run --frozen python deploy/zetasql/generate.py 2>&1 | grep -v "is unused"

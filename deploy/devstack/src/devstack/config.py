@@ -44,6 +44,8 @@ class StackConfig(BaseSettings):
     redis_prefix: str = "segp"
     soketi_bin: Path = REPO_ROOT / "deploy" / "soketi" / "node_modules" / ".bin" / "soketi"
     demo_customers: int = 10_000
+    # Pages on other origins that may call the API (comma-separated); none by default.
+    cors_origins: str = ""
 
     @cached_property
     def secrets(self) -> dict[str, str]:
@@ -97,4 +99,7 @@ class StackConfig(BaseSettings):
             "NOTIFIER_PORT": str(self.notifier_port),
             # The emulator does not write a query job's destination table.
             "BUILD_WRITE": "ctas",
+            # The local stack speaks plain HTTP on 127.0.0.1.
+            "SESSION_COOKIE_SECURE": "false",
+            "CORS_ORIGINS": self.cors_origins,
         }

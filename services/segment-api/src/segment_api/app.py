@@ -7,9 +7,10 @@ from contextlib import asynccontextmanager
 
 import pusher
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import Redis
 
-from segment_api import openapi, problems
+from segment_api import docs, openapi, problems
 from segment_api.accounts import Accounts
 from segment_api.adapters import BigQueryWarehouse
 from segment_api.builds import BuildHistory
@@ -29,6 +30,7 @@ from segment_api.routes import (
     recipients,
     reports,
     segments,
+    session,
 )
 from segment_api.schemas import HealthOut
 from segment_api.segments import SegmentService
@@ -85,7 +87,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description="Rule-based segments: define, preview, build and follow them.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        # operationIds are the route functions' names (create_segment, preview_segment…):
+        # what a client generator turns into method names.
+        generate_unique_id_function=lambda route: route.name,
     )
+    app.state.settings = settings
     app.state.verifier = TokenVerifier(settings)
     app.state.pusher = pusher.Pusher(
         app_id=settings.pusher_app_id,
@@ -104,6 +112,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(customers.router)
     app.include_router(recipients.router)
     app.include_router(accounts.router)
+    app.include_router(session.router)
+    if settings.cors_origin_list:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-CSRF-Token", "X-Request-ID"],
+            max_age=600,
+        )
 
     @app.get("/health", tags=["health"])
     async def health(request: Request) -> HealthOut:
@@ -113,5 +131,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return HealthOut(status="ok", cache="up" if redis_up else "down (answering uncached)")
 
     openapi.install(app)
+    docs.install(app, settings.api_docs_assets)
 
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from segment_api.accounts import Accounts
 from segment_api.builds import BuildHistory
@@ -16,6 +16,7 @@ from segment_api.ratelimit import RateLimiter
 from segment_api.recipients import Recipients
 from segment_api.reports import Reports
 from segment_api.segments import SegmentService
+from segment_api.session import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, csrf_ok
 from segment_runtime.auth import InvalidTokenError, Principal, TokenVerifier
 
 _bearer = HTTPBearer(auto_error=False, description="JWT issued for one account")
@@ -31,15 +32,36 @@ def _unauthorized(detail: str) -> ProblemError:
     )
 
 
+_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    description="The session cookie set by POST /v1/session (send X-CSRF-Token on changes)",
+)
+
+
 def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    session: Annotated[str | None, Depends(_cookie)],
 ) -> Principal:
-    if credentials is None:
-        raise _unauthorized("missing bearer token")
+    """The caller, from a bearer token or else the session cookie (whose changes must
+    carry the CSRF token)."""
+    if credentials is not None:
+        token = credentials.credentials
+    elif session:
+        if not csrf_ok(request):
+            raise ProblemError(
+                403,
+                "csrf_failed",
+                "CSRF token missing or wrong",
+                f"send the {CSRF_COOKIE} cookie's value in {CSRF_HEADER}",
+            )
+        token = session
+    else:
+        raise _unauthorized("missing bearer token or session cookie")
     verifier: TokenVerifier = request.app.state.verifier
     try:
-        return verifier.verify(credentials.credentials)
+        return verifier.verify(token)
     except InvalidTokenError as exc:
         raise _unauthorized("invalid token") from exc
 

@@ -72,6 +72,13 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "active_segments": 4,
     },
     "PlanIn": {"plan": "plus"},
+    "SessionIn": {"token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…"},
+    "SessionOut": {
+        "account_id": "d0000000-0000-4000-8000-000000000001",
+        "user_id": "user-1",
+        "csrf_token": "q3J9…",
+        "expires_at": WHEN,
+    },
     "CustomerFieldsOut": {
         "fields": [
             {
@@ -259,7 +266,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "events": ["segment.status", "segment.changed"],
         "websocket_path": "/v1/ws",
     },
-    "Body_pusher_auth_v1_realtime_pusher_auth_post": {
+    "Body_pusher_auth": {
         "socket_id": "1234.5678",
         "channel_name": "private-account-d000…01",
     },

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 from segment_runtime.settings import (
@@ -26,3 +28,22 @@ class Settings(
     preview_budget_s: float = Field(
         10.0, gt=0, alias="PREVIEW_BUDGET_S", description="Past this, preview answers 504."
     )
+    cors_origins: str = Field(
+        "",
+        alias="CORS_ORIGINS",
+        description="Comma-separated origins a browser page may call from; none by default.",
+    )
+    session_cookie_secure: bool = Field(
+        True,
+        alias="SESSION_COOKIE_SECURE",
+        description="Mark the session cookie Secure (HTTPS only); off for the local stack.",
+    )
+    api_docs_assets: Path = Field(
+        Path(__file__).resolve().parents[4] / "deploy" / "apidocs" / "node_modules",
+        alias="API_DOCS_ASSETS",
+        description="swagger-ui-dist and redoc, installed by deploy/install.sh: no CDN.",
+    )
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]

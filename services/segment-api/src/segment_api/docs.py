@@ -1,0 +1,53 @@
+"""Swagger UI at /docs and ReDoc at /redoc, from files on disk: offline networks (and
+these machines) cannot fetch FastAPI's default CDN scripts, which left /docs blank."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from segment_api.problems import ProblemError
+
+
+def install(app: FastAPI, assets: Path) -> None:
+    swagger, redoc = assets / "swagger-ui-dist", assets / "redoc" / "bundles"
+    if swagger.is_dir():
+        app.mount("/docs/assets", StaticFiles(directory=swagger), name="swagger-assets")
+    if redoc.is_dir():
+        app.mount("/redoc/assets", StaticFiles(directory=redoc), name="redoc-assets")
+
+    def missing(what: Path) -> ProblemError:
+        return ProblemError(
+            503,
+            "docs_unavailable",
+            "The API docs' files are not installed",
+            f"{what} is missing: run deploy/install.sh (OpenAPI stays at /openapi.json)",
+        )
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        if not swagger.is_dir():
+            raise missing(swagger)
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} — Swagger UI",
+            swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs/assets/swagger-ui.css",
+            swagger_favicon_url="/docs/assets/favicon-32x32.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc_ui() -> HTMLResponse:
+        if not redoc.is_dir():
+            raise missing(redoc)
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} — ReDoc",
+            redoc_js_url="/redoc/assets/redoc.standalone.js",
+            redoc_favicon_url="/docs/assets/favicon-32x32.png",
+            with_google_fonts=False,
+        )

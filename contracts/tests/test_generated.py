@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
     [
         (reference.SCHEMA_PATH, reference.rules_schema),
         (reference.MESSAGES_PATH, reference.messages_schema),
+        (reference.PUSH_PATH, reference.push_schema),
         (reference.REFERENCE_PATH, reference.reference_markdown),
     ],
 )

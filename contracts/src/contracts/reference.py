@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from contracts import push
 from contracts.catalog import OBJECT_TYPES, OPERATORS_BY_TYPE, FieldType
 from contracts.catalog.model import MetricGroup
 from contracts.language import (
@@ -29,6 +30,7 @@ from contracts.topics import TOPICS
 
 SCHEMA_PATH = "contracts/schema/rules.v1.schema.json"
 MESSAGES_PATH = "contracts/schema/messages.v1.schema.json"
+PUSH_PATH = "contracts/schema/push.v1.schema.json"
 REFERENCE_PATH = "docs/rule-language.md"
 
 _EXAMPLE_VALUES: dict[FieldType, dict[str, Any]] = {
@@ -125,6 +127,35 @@ def rules_schema() -> str:
 def messages_schema() -> str:
     schemas = {t.name: t.message.model_json_schema() for t in TOPICS.values()}
     return json.dumps(schemas, indent=2, sort_keys=True) + "\n"
+
+
+def push_schema() -> str:
+    """The realtime contract: where pushes go, their event names and their payloads."""
+    document = {
+        "$id": "https://segment-platform.dev/schema/push.v1.schema.json",
+        "description": push.__doc__,
+        "channels": {
+            "account": {
+                "pusher": "private-account-{account_id hex}",
+                "for": "users whose customers_segment_view is all",
+            },
+            "owner": {
+                "pusher": "private-account-{account_id hex}-owner-{sha256(user_id)[:32]}",
+                "for": "users whose customers_segment_view is owned: their own segments only",
+            },
+            "websocket": {
+                "url": "ws://<notifier>/v1/ws?access_token=<token>",
+                "for": "the same pushes, filtered by the token's view scope",
+            },
+            "which": "GET /v1/realtime/channel names the caller's; "
+            "POST /v1/realtime/pusher/auth signs it",
+        },
+        "events": {
+            push.STATUS_EVENT: push.SegmentStatusPush.model_json_schema(),
+            push.CHANGE_EVENT: push.SegmentChangePush.model_json_schema(),
+        },
+    }
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
 def _j(value: Any) -> str:

@@ -182,6 +182,7 @@ def docs() -> None:
     for path, text in (
         (reference.SCHEMA_PATH, reference.rules_schema()),
         (reference.MESSAGES_PATH, reference.messages_schema()),
+        (reference.PUSH_PATH, reference.push_schema()),
         (reference.REFERENCE_PATH, reference.reference_markdown()),
     ):
         target = REPO_ROOT / path

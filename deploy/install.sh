@@ -12,6 +12,13 @@ fi
 
 uv sync --frozen --all-packages
 (cd deploy/soketi && npm install --no-audit --no-fund --loglevel=error)
+# The browser tests' page libraries (pusher-js), and Debian's Chromium to drive headless.
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+if ! command -v chromium >/dev/null 2>&1; then
+  SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+  $SUDO apt-get install -y -q chromium >/dev/null 2>&1 \
+    || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q chromium >/dev/null; }
+fi
 # Swagger UI and ReDoc for the gateway's /docs and /redoc, served from disk (no CDN).
 (cd deploy/apidocs && npm ci --no-audit --no-fund --loglevel=error)
 # Google's ZetaSQL analyzer (BigQuery's SQL front end) for the statement check in CI.

@@ -54,6 +54,7 @@ class Stack:
     logs: Path
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     service_env: dict[str, str] = field(default_factory=dict)
+    page_port: int = 0  # where browser tests serve their page (a CORS origin of the API)
 
     @property
     def api(self) -> str:
@@ -261,8 +262,11 @@ def launch_stack(
             "api_port",
             "notifier_port",
             "slow_warehouse_port",
+            "page_port",
         )
     }
+    # The browser tests serve their page here: the gateway allows it as a CORS origin.
+    page_port = ports.pop("page_port")
     cfg = StackConfig(
         state_dir=state,
         database_url=database_url,
@@ -271,10 +275,12 @@ def launch_stack(
         bigquery_grpc_port=emulator.grpc_port,
         bigquery_project=emulator.project,
         slow_warehouse=True,
+        cors_origins=f"http://127.0.0.1:{page_port}",
         **ports,
     )
     account_id = uuid4()
     stack = Stack(cfg, account_id, [], logs, service_env=service_env or {})
+    stack.page_port = page_port
     with contextlib.ExitStack() as exits:
         exits.callback(stack.stop)
         if use_docker:

@@ -7,18 +7,28 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from segment_api.problems import ProblemError
+
+# ReDoc's sidebar footer shows Redocly's logo from their CDN; offline it is a blank box.
+_REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+_BLANK_SVG = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E"
 
 
 def install(app: FastAPI, assets: Path) -> None:
     swagger, redoc = assets / "swagger-ui-dist", assets / "redoc" / "bundles"
     if swagger.is_dir():
         app.mount("/docs/assets", StaticFiles(directory=swagger), name="swagger-assets")
-    if redoc.is_dir():
-        app.mount("/redoc/assets", StaticFiles(directory=redoc), name="redoc-assets")
+    redoc_js = redoc / "redoc.standalone.js"
+    bundle = redoc_js.read_text().replace(_REDOC_LOGO, _BLANK_SVG) if redoc_js.is_file() else None
+
+    @app.get("/redoc/assets/redoc.standalone.js", include_in_schema=False)
+    async def redoc_bundle() -> Response:
+        if bundle is None:
+            raise missing(redoc)
+        return Response(bundle, media_type="text/javascript")
 
     def missing(what: Path) -> ProblemError:
         return ProblemError(
@@ -42,7 +52,7 @@ def install(app: FastAPI, assets: Path) -> None:
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc_ui() -> HTMLResponse:
-        if not redoc.is_dir():
+        if bundle is None:
             raise missing(redoc)
         return get_redoc_html(
             openapi_url="/openapi.json",

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from google.cloud import bigquery
+from redis.asyncio import Redis
 
 from build_records import record_build
 from compiler import statements
@@ -18,10 +19,7 @@ from contracts.warehouse import dataset_id, segment_table
 from devstack import seeding
 from reference import Evaluator
 from segment_api.adapters import BigQueryWarehouse
-from segment_api.app import create_app
-from segment_api.insights import Insights
-from segment_api.palette import Palette
-from segment_api.segments import SegmentService
+from segment_api.app import create_app, wire
 from segment_api.settings import Settings
 from segment_runtime.auth import issue_token
 from segment_runtime.bigquery import to_query_parameters
@@ -73,18 +71,21 @@ async def api(warehouse_data, db, database_url):
             "PUSHER_PORT": 1,
             "BIGQUERY_PROJECT": client.project,
             "REDIS_URL": "redis://127.0.0.1:6379/0",
+            "REDIS_PREFIX": f"insights{uuid4().hex[:8]}",
+            "PREVIEW_BUDGET_S": 30,
         }
     )
     app = create_app(settings)
-    wh = BigQueryWarehouse(client)
-    app.state.segments = SegmentService(db, wh)
-    app.state.insights = Insights(db, wh, app.state.segments, budget_s=30)
-    app.state.palette = Palette(db, wh, app.state.segments.cache, budget_s=30)
+    redis = Redis.from_url("redis://127.0.0.1:6379/0")
+    # the gateway's one bootstrap, over the emulator
+    wire(app, settings, db, BigQueryWarehouse(client), redis)
+    app.state.limiter = None
     headers = {"Authorization": "Bearer " + issue_token(SECRET, account_id=account, user_id="u")}
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://api", headers=headers
     ) as http:
         yield http, client, account, tables
+    await redis.aclose()
 
 
 def evaluator(tables) -> Evaluator:

@@ -15,6 +15,18 @@ from hypothesis import strategies as st
 
 EXAMPLES = 150
 
+
+def fuzz(examples: int) -> Any:
+    """Hypothesis settings for these fuzzers: reproducible, no deadline, no database."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+
+
 hostile_text = st.one_of(
     st.text(max_size=20),
     st.sampled_from(["\x00", "a\x00b", "\ud800", "x\udfffy", "g" + "9" * 5000, "", " "]),
@@ -73,13 +85,7 @@ def _encode(body: Any) -> bytes:
 
 
 @given(body=bodies, path=st.sampled_from(["/v1/segments", "/v1/segments/validate"]))
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@fuzz(EXAMPLES)
 async def test_no_body_makes_the_gateway_fail(client, token, body, path):
     response = await client.post(
         path, content=_encode(body), headers={**token(), "content-type": "application/json"}
@@ -91,13 +97,7 @@ async def test_no_body_makes_the_gateway_fail(client, token, body, path):
 
 
 @given(search=hostile_text, page=st.one_of(st.integers(), hostile_text))
-@settings(
-    max_examples=EXAMPLES // 3,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@fuzz(EXAMPLES // 3)
 async def test_no_query_makes_the_list_fail(client, token, search, page):
     # Percent-encoded as bytes, so lone surrogates arrive as invalid UTF-8 (as %ED%A0%80).
     query = "&".join(
@@ -109,13 +109,7 @@ async def test_no_query_makes_the_list_fail(client, token, search, page):
 
 
 @given(raw=st.binary(max_size=64).map(lambda b: b'{"name": "' + b + b'", "rules": 1}'))
-@settings(
-    max_examples=EXAMPLES // 3,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@fuzz(EXAMPLES // 3)
 async def test_no_byte_sequence_makes_the_gateway_fail(client, token, raw):
     """Invalid UTF-8 and broken JSON are refused as problems too."""
     response = await client.post(

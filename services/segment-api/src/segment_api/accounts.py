@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field
 
 from contracts.limits import DEFAULT_PLAN, PLANS, PlanLimits
 from segment_api import repository
+from segment_api.policy import require_scope
 from segment_api.problems import FieldError, ProblemError, forbidden
-from segment_api.segments import require_scope
 from segment_runtime.auth import Access, Principal, Scope
 from segment_runtime.db import Pool
 

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from segment_api import builds_repository as repository
 from segment_api.problems import not_found
+from segment_api.rows import SegmentRow
 from segment_api.schemas import BuildRecordOut, RefreshRunOut
 from segment_api.segments import SegmentService
 from segment_runtime.auth import Access, Principal, Scope
@@ -22,11 +23,11 @@ class BuildHistory:
         self._segments = segments
 
     async def of_segment(
-        self, principal: Principal, segment_id: UUID, limit: int
+        self, principal: Principal, segment: SegmentRow, limit: int
     ) -> list[BuildRecordOut]:
-        await self._segments.get(principal, segment_id)  # 404 unless the caller may see it
+        """The builds of a segment the caller may see (the route's VisibleSegment)."""
         async with self._pool.acquire() as conn:
-            rows = await repository.builds_of(conn, principal.account_id, segment_id, limit)
+            rows = await repository.builds_of(conn, principal.account_id, segment.id, limit)
         return [BuildRecordOut.model_validate(r) for r in rows]
 
     async def run(self, principal: Principal, run_id: UUID) -> RefreshRunOut:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
@@ -18,6 +19,8 @@ from segment_api.reports import Reports
 from segment_api.segments import SegmentService
 from segment_api.session import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, csrf_ok
 from segment_runtime.auth import InvalidTokenError, Principal, TokenVerifier
+
+T = TypeVar("T")
 
 _bearer = HTTPBearer(auto_error=False, description="JWT issued for one account")
 
@@ -66,49 +69,25 @@ def current_principal(
         raise _unauthorized("invalid token") from exc
 
 
-def segment_service(request: Request) -> SegmentService:
-    service: SegmentService = request.app.state.segments
-    return service
+def _state(name: str, kind: type[T]) -> Callable[[Request], T]:
+    """A dependency handing out the use case `wire()` put on the app's state."""
 
+    def get(request: Request) -> T:
+        service = getattr(request.app.state, name)
+        assert isinstance(service, kind)
+        return service
 
-def insights_service(request: Request) -> Insights:
-    insights: Insights = request.app.state.insights
-    return insights
-
-
-def palette_service(request: Request) -> Palette:
-    palette: Palette = request.app.state.palette
-    return palette
-
-
-def build_history(request: Request) -> BuildHistory:
-    history: BuildHistory = request.app.state.builds
-    return history
-
-
-def accounts_service(request: Request) -> Accounts:
-    accounts: Accounts = request.app.state.accounts
-    return accounts
-
-
-def recipients_service(request: Request) -> Recipients:
-    recipients: Recipients = request.app.state.recipients
-    return recipients
-
-
-def reports_service(request: Request) -> Reports:
-    reports: Reports = request.app.state.reports
-    return reports
+    return get
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
-ReportsDep = Annotated[Reports, Depends(reports_service)]
-PaletteDep = Annotated[Palette, Depends(palette_service)]
-InsightsDep = Annotated[Insights, Depends(insights_service)]
-Segments = Annotated[SegmentService, Depends(segment_service)]
-BuildsDep = Annotated[BuildHistory, Depends(build_history)]
-RecipientsDep = Annotated[Recipients, Depends(recipients_service)]
-AccountsDep = Annotated[Accounts, Depends(accounts_service)]
+ReportsDep = Annotated[Reports, Depends(_state("reports", Reports))]
+PaletteDep = Annotated[Palette, Depends(_state("palette", Palette))]
+InsightsDep = Annotated[Insights, Depends(_state("insights", Insights))]
+Segments = Annotated[SegmentService, Depends(_state("segments", SegmentService))]
+BuildsDep = Annotated[BuildHistory, Depends(_state("builds", BuildHistory))]
+RecipientsDep = Annotated[Recipients, Depends(_state("recipients", Recipients))]
+AccountsDep = Annotated[Accounts, Depends(_state("accounts", Accounts))]
 
 
 def rate_limited(kind: str) -> Any:

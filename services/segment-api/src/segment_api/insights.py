@@ -14,9 +14,11 @@ from compiler.predicates import BUILD_DATE_PARAM
 from compiler.statements import BUILD_TIME_PARAM, SAMPLE_LIMIT_PARAM, Target
 from contracts.catalog import ObjectType, base_catalog
 from contracts.warehouse import dataset_id, segment_table
-from segment_api import repository
+from segment_api import policy, repository, rule_input
+from segment_api.policy import require_scope
 from segment_api.ports import QueryTimeoutError, Warehouse, WarehouseError
-from segment_api.problems import ProblemError, not_found, warehouse_problem
+from segment_api.problems import ProblemError, warehouse_problem
+from segment_api.rows import SegmentRow
 from segment_api.schemas import (
     Bucket,
     ChannelReach,
@@ -30,7 +32,7 @@ from segment_api.schemas import (
     PreviewRequest,
     Reachability,
 )
-from segment_api.segments import SegmentService, require_scope
+from segment_api.segments import SegmentService
 from segment_runtime.auth import Access, Principal, Scope
 from segment_runtime.db import Pool
 
@@ -102,19 +104,14 @@ class Insights:
                 f"no answer within {self._budget:.0f} s; narrow the rules or try again",
             ) from exc
 
-    async def visible(self, principal: Principal, segment_id: UUID) -> dict[str, Any]:
-        require_scope(principal, Scope.VIEW)
-        async with self._pool.acquire() as conn:
-            row = await repository.get_segment(conn, principal.account_id, segment_id)
-        if row is None or not principal.sees(row["created_by"]):
-            raise not_found()
-        return row
-
     async def preview(self, principal: Principal, body: PreviewRequest) -> PreviewOut:
         """Matched count, base total, a sample and each node's count of an unsaved rule
         set; for a saved segment, also who would enter and exit if it were saved."""
         require_scope(principal, Scope.VIEW)
-        current = await self.visible(principal, body.segment_id) if body.segment_id else None
+        current = None
+        if body.segment_id:  # named in the body: the same rule as a path's VisibleSegment
+            async with self._pool.acquire() as conn:
+                current = await policy.visible(conn, principal, body.segment_id)
         # The account's cache generation moves with every change and every finished
         # build, so it stands for the data version too.
         return await self._segments.cache.through(
@@ -126,10 +123,10 @@ class Insights:
         )
 
     async def _preview(
-        self, principal: Principal, body: PreviewRequest, current: dict[str, Any] | None
+        self, principal: Principal, body: PreviewRequest, current: SegmentRow | None
     ) -> PreviewOut:
         async with self._pool.acquire() as conn:
-            rules, catalog = await self._segments.checked_rules(
+            rules, catalog = await rule_input.checked(
                 conn, principal, body, segment_id=body.segment_id
             )
         m = statements.membership(rules, self.target(principal.account_id), catalog)
@@ -142,8 +139,8 @@ class Insights:
             else []
         )
         diff = None
-        if current is not None and current["built_at"] is not None:
-            (d,) = await self.run(statements.edit_diff(m, segment_table(current["id"])), today)
+        if current is not None and current.built_at is not None:
+            (d,) = await self.run(statements.edit_diff(m, segment_table(current.id)), today)
             diff = EditDiff(would_enter=d["would_enter"], would_exit=d["would_exit"])
         return PreviewOut(
             total_matched=row["matched"],
@@ -157,39 +154,42 @@ class Insights:
             edit_diff=diff,
         )
 
-    async def detail(self, principal: Principal, segment_id: UUID) -> DetailOut:
-        row = await self.visible(principal, segment_id)
-        obj = base_catalog().objects[row["object_type"]]
-        archived = row["status"] == "archived"
-        reach: dict[str, Any] = {"members": row["member_count"] or 0, "base": 0}
-        if row["built_at"] is not None:
-            (reach,) = await self.run(
-                statements.reach(obj, self.target(principal.account_id), segment_table(segment_id))
-            )
+    async def reach(self, principal: Principal, row: SegmentRow) -> dict[str, Any]:
+        """Members, base and reachable members per channel (zeros before the first build)."""
+        if row.built_at is None:
+            return {"members": row.member_count or 0, "base": 0}
+        obj = base_catalog().objects[row.object_type]
+        target = self.target(principal.account_id)
+        (reach,) = await self.run(statements.reach(obj, target, segment_table(row.id)))
+        return reach
+
+    async def detail(self, principal: Principal, row: SegmentRow) -> DetailOut:
+        obj = base_catalog().objects[row.object_type]
+        archived = row.status == "archived"
+        reach = await self.reach(principal, row)
         members = int(reach["members"])
         return DetailOut(
-            id=row["id"],
-            name=row["name"],
-            status=row["status"],
-            build_status=row["build_status"],
+            id=row.id,
+            name=row.name,
+            status=row.status,
+            build_status=row.build_status,
             total_matched=members,
             total_base=int(reach["base"]),
             percentage_reach=_pct(members, int(reach["base"])),
-            last_updated=row["built_at"],
+            last_updated=row.built_at,
             reachability=None if archived or not obj.channels else reachability(obj, reach),
         )
 
     async def members(
-        self, principal: Principal, segment_id: UUID, page: int, per_page: int
+        self, principal: Principal, row: SegmentRow, page: int, per_page: int
     ) -> MembersPage:
         """The members, with the matched-table columns, within the viewer's customer scope
         (`customers_view`: all, those they added, or none)."""
-        row = await self.visible(principal, segment_id)
         scope = principal.customer_scope
-        if row["built_at"] is None or scope is Access.DISABLED:
+        if row.built_at is None or scope is Access.DISABLED:
             return MembersPage(items=[], page=page, per_page=per_page, total=0)
-        obj = base_catalog().objects[row["object_type"]]
-        target, table = self.target(principal.account_id), segment_table(segment_id)
+        obj = base_catalog().objects[row.object_type]
+        target, table = self.target(principal.account_id), segment_table(row.id)
         owned = scope is Access.OWNED and obj.owner_field is not None
         # Bound only when the query names it (an unused parameter is an error in BigQuery).
         viewer: dict[str, Any] = {statements.VIEWER_PARAM: principal.user_id} if owned else {}
@@ -197,7 +197,7 @@ class Insights:
         rows = await self.run(
             page_query, None, page_limit=per_page, page_offset=(page - 1) * per_page, **viewer
         )
-        total = int(row["member_count"] or 0)
+        total = int(row.member_count or 0)
         if owned:
             (counted,) = await self.run(
                 statements.owned_member_count(obj, target, table), None, **viewer
@@ -205,11 +205,9 @@ class Insights:
             total = int(counted["n"])
         return MembersPage(items=jsonable_encoder(rows), page=page, per_page=per_page, total=total)
 
-    async def performance(
-        self, principal: Principal, segment_id: UUID, days: int
-    ) -> PerformanceOut:
+    async def performance(self, principal: Principal, row: SegmentRow, days: int) -> PerformanceOut:
         """Size over time from the build history, and how the members distribute."""
-        row = await self.visible(principal, segment_id)
+        segment_id = row.id
         async with self._pool.acquire() as conn:
             history = await repository.build_history(
                 conn, segment_id, datetime.now(UTC) - timedelta(days=days)
@@ -223,9 +221,9 @@ class Insights:
             )
             for h in history
         ]
-        obj = base_catalog().objects[row["object_type"]]
+        obj = base_catalog().objects[row.object_type]
         distributions: dict[str, list[Bucket]] = {}
-        if row["built_at"] is not None:
+        if row.built_at is not None:
             target = self.target(principal.account_id)
             for name, field in DISTRIBUTIONS.items():
                 if obj.field(field) is not None:

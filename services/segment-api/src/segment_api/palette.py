@@ -18,6 +18,7 @@ from contracts.catalog import (
 from contracts.language import METRIC_OPERATORS
 from contracts.warehouse import dataset_id
 from segment_api.cache import Cache
+from segment_api.policy import require_scope
 from segment_api.ports import QueryTimeoutError, Warehouse, WarehouseError
 from segment_api.problems import ProblemError, not_found, warehouse_problem
 from segment_api.schemas import (
@@ -33,7 +34,6 @@ from segment_api.schemas import (
     RelationOut,
     ValueCount,
 )
-from segment_api.segments import require_scope
 from segment_runtime.auth import Principal, Scope
 from segment_runtime.catalogs import account_catalog
 from segment_runtime.db import Pool

@@ -18,16 +18,18 @@ from compiler import statements
 from contracts.catalog import base_catalog
 from contracts.messages import RecipientListCreated, RecipientListCreatedData
 from contracts.warehouse import segment_table
+from segment_api import policy
 from segment_api import recipients_repository as repo
 from segment_api.insights import Insights, reachability
+from segment_api.policy import require_scope
 from segment_api.problems import FieldError, ProblemError, not_found
+from segment_api.rows import SegmentRow
 from segment_api.schemas import (
     ReachabilityOut,
     RecipientListOut,
     RecipientPage,
     RecipientsRequest,
 )
-from segment_api.segments import require_scope
 from segment_runtime.auth import Principal, Scope
 from segment_runtime.db import Pool
 from segment_runtime.outbox import enqueue
@@ -54,31 +56,25 @@ class Recipients:
         self._pool = pool
         self._insights = insights
 
-    async def audience(self, principal: Principal, segment_id: UUID) -> ReachabilityOut:
-        row = await self._insights.visible(principal, segment_id)
-        obj = base_catalog().objects[row["object_type"]]
-        reach = {"members": 0, "base": 0}
-        if row["built_at"] is not None:
-            (reach,) = await self._insights.run(
-                statements.reach(
-                    obj, self._insights.target(principal.account_id), segment_table(segment_id)
-                )
-            )
+    async def audience(self, principal: Principal, row: SegmentRow) -> ReachabilityOut:
+        """The reach the detail page shows, per channel: the recipient lists' predicate."""
+        obj = base_catalog().objects[row.object_type]
+        reach = await self._insights.reach(principal, row)
         shown = reachability(obj, reach)
         return ReachabilityOut(
-            **shown.model_dump(), segment_id=segment_id, total_matched=int(reach["members"])
+            **shown.model_dump(), segment_id=row.id, total_matched=int(reach["members"])
         )
 
     async def freeze(
-        self, principal: Principal, segment_id: UUID, body: RecipientsRequest
+        self, principal: Principal, row: SegmentRow, body: RecipientsRequest
     ) -> RecipientListOut:
-        row = await self._insights.visible(principal, segment_id)
-        obj = base_catalog().objects[row["object_type"]]
+        segment_id = row.id
+        obj = base_catalog().objects[row.object_type]
         channel = next((c for c in obj.channels if c.name == body.channel), None)
         if channel is None:
             known = ", ".join(c.name for c in obj.channels) or "none"
             raise _refused("unknown_channel", f"channels of {obj.name}: {known}")
-        if row["status"] != "active" or row["built_at"] is None:
+        if not row.active or row.built_at is None:
             raise _refused(
                 "segment_not_built", "the segment has no built members yet", "segment_id"
             )
@@ -131,7 +127,8 @@ class Recipients:
         if saved is None:
             raise not_found("recipient list")
         # A list is as visible as the segment it was frozen from.
-        await self._insights.visible(principal, saved["segment_id"])
+        async with self._pool.acquire() as conn:
+            await policy.visible(conn, principal, saved["segment_id"])
         return saved
 
     async def get(self, principal: Principal, list_id: UUID) -> RecipientListOut:

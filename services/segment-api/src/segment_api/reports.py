@@ -3,6 +3,7 @@ reports, each optionally applied to the report's charts; and the SQL a report ad
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -10,12 +11,12 @@ from pydantic import BaseModel, Field
 from compiler.statements import Target, report_filter
 from contracts.warehouse import dataset_id, segment_table
 from segment_api import reports_repository as repo
+from segment_api.policy import require_scope
 from segment_api.ports import Warehouse
 from segment_api.problems import FieldError, ProblemError, not_found
 from segment_api.repository import segment_kinds
-from segment_api.segments import require_scope
 from segment_runtime.auth import Principal, Scope
-from segment_runtime.db import Pool
+from segment_runtime.db import Connection, Pool
 
 MAX_APPLIED = 4  # the first document's limit
 
@@ -45,6 +46,13 @@ class ChartToggle(BaseModel):
     apply_chart: bool
 
 
+async def _applied(conn: Connection, principal: Principal, report: str) -> list[dict[str, Any]]:
+    """The caller's segments on the report that they may still see."""
+    return await repo.applied(
+        conn, principal.account_id, principal.user_id, report, created_by=principal.owner_filter
+    )
+
+
 class Reports:
     def __init__(self, pool: Pool, warehouse: Warehouse) -> None:
         self._pool = pool
@@ -53,13 +61,7 @@ class Reports:
     async def applied(self, principal: Principal, report: str) -> list[AppliedSegment]:
         require_scope(principal, Scope.VIEW)
         async with self._pool.acquire() as conn:
-            rows = await repo.applied(
-                conn,
-                principal.account_id,
-                principal.user_id,
-                report,
-                created_by=principal.owner_filter,
-            )
+            rows = await _applied(conn, principal, report)
         return [
             AppliedSegment(
                 label=f"S{i}",
@@ -101,13 +103,7 @@ class Reports:
             await repo.replace(
                 conn, principal.account_id, principal.user_id, scope, body.segment_ids
             )
-            rows = await repo.applied(
-                conn,
-                principal.account_id,
-                principal.user_id,
-                report,
-                created_by=principal.owner_filter,
-            )
+            rows = await _applied(conn, principal, report)
             if len({r["segment_id"] for r in rows}) > MAX_APPLIED:
                 raise ProblemError(
                     409,
@@ -153,13 +149,7 @@ class Reports:
         """For each applied, built segment: a CTE and a predicate on `alias`.`id_column`."""
         require_scope(principal, Scope.VIEW)
         async with self._pool.acquire() as conn:
-            rows = await repo.applied(
-                conn,
-                principal.account_id,
-                principal.user_id,
-                report,
-                created_by=principal.owner_filter,
-            )
+            rows = await _applied(conn, principal, report)
         target = Target(self._warehouse.project(), dataset_id(principal.account_id))
         out = []
         for i, r in enumerate(rows, 1):

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from segment_api.rows import SegmentRow
 from segment_runtime.db import Connection
 
 # A constant column list; the f-strings below interpolate nothing else. Segments are read
@@ -17,14 +18,14 @@ _COLUMNS = (
 )
 
 
-async def _read(conn: Connection, segment_id: UUID | None) -> dict[str, Any]:
+async def _read(conn: Connection, segment_id: UUID | None) -> SegmentRow:
     """A segment just written, read back with its build projection."""
     row = await conn.fetchrow(
         f"SELECT {_COLUMNS} FROM segment_view WHERE id = $1",  # noqa: S608
         segment_id,
     )
     assert row is not None
-    return dict(row)
+    return SegmentRow.model_validate(dict(row))
 
 
 async def ensure_account(conn: Connection, account_id: UUID) -> None:
@@ -44,9 +45,9 @@ async def insert_segment(
     name: str,
     description: str | None,
     object_type: str,
-    rules: dict[str, Any],
+    rules: dict[str, Any] | None,
     created_by: str,
-) -> dict[str, Any]:
+) -> SegmentRow:
     await conn.execute(
         "INSERT INTO segments (id, account_id, name, description, object_type, rules,"
         " created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -61,16 +62,14 @@ async def insert_segment(
     return await _read(conn, segment_id)
 
 
-async def get_segment(
-    conn: Connection, account_id: UUID, segment_id: UUID
-) -> dict[str, Any] | None:
+async def get_segment(conn: Connection, account_id: UUID, segment_id: UUID) -> SegmentRow | None:
     # Scoped by account in SQL: another tenant's segment is simply not there.
     row = await conn.fetchrow(
         f"SELECT {_COLUMNS} FROM segment_view WHERE id = $1 AND account_id = $2",  # noqa: S608
         segment_id,
         account_id,
     )
-    return dict(row) if row else None
+    return SegmentRow.model_validate(dict(row)) if row else None
 
 
 _SORTS = {
@@ -94,7 +93,7 @@ async def list_segments(
     sort: str,
     limit: int,
     offset: int,
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[SegmentRow], int]:
     # The ORDER BY comes from a fixed map; every value the caller sent is a parameter.
     column = _SORTS[sort.lstrip("-")]
     direction = "DESC" if sort.startswith("-") else "ASC"
@@ -117,10 +116,10 @@ async def list_segments(
         offset,
     )
     total = rows[0]["total"] if rows else 0
-    return [dict(r) for r in rows], int(total)
+    return [SegmentRow.model_validate(dict(r)) for r in rows], int(total)
 
 
-async def ensure_default_segment(conn: Connection, account_id: UUID) -> dict[str, Any] | None:
+async def ensure_default_segment(conn: Connection, account_id: UUID) -> SegmentRow | None:
     """The account's "All Data" segment; returns it only when it was just created."""
     created = await conn.fetchval(
         "INSERT INTO segments (id, account_id, name, object_type, rules, is_custom, created_by)"
@@ -132,13 +131,13 @@ async def ensure_default_segment(conn: Connection, account_id: UUID) -> dict[str
     return await _read(conn, created) if created else None
 
 
-async def active_segments(conn: Connection, account_id: UUID) -> list[dict[str, Any]]:
+async def active_segments(conn: Connection, account_id: UUID) -> list[SegmentRow]:
     rows = await conn.fetch(
         f"SELECT {_COLUMNS} FROM segment_view WHERE account_id = $1 AND status = 'active'"  # noqa: S608
         " ORDER BY created_at, id",
         account_id,
     )
-    return [dict(r) for r in rows]
+    return [SegmentRow.model_validate(dict(r)) for r in rows]
 
 
 async def set_plan(conn: Connection, account_id: UUID, plan: str) -> None:
@@ -203,9 +202,7 @@ async def embedding_parents(conn: Connection, child_id: UUID) -> list[tuple[str,
     return [(r["name"], r["created_by"]) for r in rows]
 
 
-async def lock_segment(
-    conn: Connection, account_id: UUID, segment_id: UUID
-) -> dict[str, Any] | None:
+async def lock_segment(conn: Connection, account_id: UUID, segment_id: UUID) -> SegmentRow | None:
     locked = await conn.fetchval(
         "SELECT id FROM segments WHERE id = $1 AND account_id = $2 FOR UPDATE",
         segment_id,
@@ -222,7 +219,7 @@ async def update_segment(
     description: str | None,
     rules: dict[str, Any] | None,
     rules_changed: bool,
-) -> dict[str, Any]:
+) -> SegmentRow:
     await conn.execute(
         "UPDATE segments SET name = $2, description = $3, rules = $4, updated_at = now(),"
         " rules_version = rules_version + $5::int WHERE id = $1",
@@ -235,7 +232,7 @@ async def update_segment(
     return await _read(conn, segment_id)
 
 
-async def set_status(conn: Connection, segment_id: UUID, status: str) -> dict[str, Any]:
+async def set_status(conn: Connection, segment_id: UUID, status: str) -> SegmentRow:
     await conn.execute(
         "UPDATE segments SET status = $2, updated_at = now() WHERE id = $1", segment_id, status
     )

@@ -5,8 +5,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from uuid import UUID, uuid4
 
 from compiler.errors import RuleError
+from compiler.typed import check
 from contracts.catalog import Catalog
 from contracts.criteria import (
     Converted,
@@ -17,10 +19,14 @@ from contracts.criteria import (
     to_canonical,
 )
 from contracts.legacy import LegacyConversionError, from_legacy
-from contracts.limits import PlanLimits
+from contracts.limits import DEFAULT_PLAN, PLANS, UNLIMITED, PlanLimits
 from contracts.rules import RuleSet
-from segment_api.problems import FieldError, ProblemError
+from segment_api import embedding, repository
+from segment_api.problems import FieldError, ProblemError, invalid_rules
 from segment_api.schemas import RulesInput
+from segment_runtime.auth import Principal
+from segment_runtime.catalogs import account_catalog
+from segment_runtime.db import Connection
 
 
 def _problem(title: str, errors: list[FieldError]) -> ProblemError:
@@ -117,3 +123,51 @@ def shown(rules: RuleSet | None, catalog: Catalog) -> tuple[CriteriaRuleSet | No
         return from_canonical(rules, catalog), None
     except NoCriteriaForm as exc:
         return None, str(exc)
+
+
+async def embedding_errors(
+    conn: Connection, principal: Principal, segment_id: UUID | None, rules: RuleSet
+) -> list[FieldError]:
+    """What is wrong with the segments `rules` embed. One the caller may not see reads
+    as absent, so a rule cannot learn another user's segment's size or members."""
+    named = list(dict.fromkeys(sid for _, sid in embedding.segment_conditions(rules)))
+    if not named:
+        return []
+    found = await repository.segment_kinds(
+        conn, principal.account_id, named, created_by=principal.owner_filter
+    )
+    known = {k: embedding.Known(*v) for k, v in found.items()}
+    graph = await repository.embedding_graph(conn, principal.account_id)
+    parent = segment_id or uuid4()  # an unsaved rule set is nobody's child yet
+    graph.pop(parent, None)  # its own edges are the ones being replaced
+    return embedding.check(parent, rules.object, rules, known, graph)
+
+
+async def checked(
+    conn: Connection,
+    principal: Principal,
+    body: RulesInput,
+    *,
+    segment_id: UUID | None = None,
+) -> tuple[RuleSet, Catalog]:
+    """The canonical rule set, checked against the account's catalog, its plan and the
+    segments the caller may see (as `segment_id`, when it is an existing segment's);
+    errors name the rows the caller sent."""
+    catalog = await account_catalog(conn, principal.account_id)
+    plan = await repository.account_plan(conn, principal.account_id)
+    limits = PLANS.get(plan, PLANS[DEFAULT_PLAN])
+    rules, converted = canonical(body, catalog, limits)
+    # A rule_set was held to the plan row by row; its folds are not extra groups.
+    errors: list[RuleError | FieldError] = [
+        *check(rules, catalog, UNLIMITED if converted else limits)
+    ]
+    errors += await embedding_errors(conn, principal, segment_id, rules)
+    if errors:
+        raise invalid_rules(located(errors, converted))
+    return rules, catalog
+
+
+async def record_embeddings(conn: Connection, segment_id: UUID, rules: RuleSet) -> None:
+    """What the segment embeds, once `checked` passed under the embedding lock."""
+    named = list(dict.fromkeys(sid for _, sid in embedding.segment_conditions(rules)))
+    await repository.set_embeddings(conn, segment_id, named)

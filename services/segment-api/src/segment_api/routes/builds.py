@@ -10,20 +10,21 @@ from fastapi import APIRouter, Query
 from segment_api.deps import BuildsDep, CurrentPrincipal
 from segment_api.problems import problem_responses
 from segment_api.schemas import BuildRecordOut, RefreshRunOut
+from segment_api.visibility import VisibleSegment
 
 router = APIRouter(prefix="/v1", tags=["builds"], responses=problem_responses(401, 403, 404))
 
 
 @router.get("/segments/{segment_id}/builds")
 async def segment_builds(
-    segment_id: UUID,
+    segment: VisibleSegment,
     principal: CurrentPrincipal,
     builds: BuildsDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[BuildRecordOut]:
     """The segment's builds, newest first: state, cause, timings, counts and the reason for
     any that failed, were skipped or canceled."""
-    return await builds.of_segment(principal, segment_id, limit)
+    return await builds.of_segment(principal, segment, limit)
 
 
 @router.get("/refresh-runs/{run_id}")

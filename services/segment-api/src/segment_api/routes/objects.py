@@ -7,9 +7,9 @@ from pydantic import BaseModel
 
 from contracts.catalog import OBJECT_TYPES
 from segment_api.deps import CurrentPrincipal, PaletteDep, rate_limited
+from segment_api.policy import require_scope
 from segment_api.problems import problem_responses
 from segment_api.schemas import FieldValuesOut, PaletteOut
-from segment_api.segments import require_scope
 from segment_runtime.auth import Scope
 
 router = APIRouter(

@@ -16,17 +16,18 @@ from segment_api.schemas import (
     RecipientPage,
     RecipientsRequest,
 )
+from segment_api.visibility import VisibleSegment
 
 router = APIRouter(tags=["send campaign"], responses=problem_responses(401, 403, 404, 422))
 
 
 @router.get("/v1/segments/{segment_id}/reachability", responses=problem_responses(502, 503, 504))
 async def segment_reachability(
-    segment_id: UUID, principal: CurrentPrincipal, recipients: RecipientsDep
+    segment: VisibleSegment, principal: CurrentPrincipal, recipients: RecipientsDep
 ) -> ReachabilityOut:
     """Audience size by channel for Send Campaign: members reachable on each channel (an
     address and the channel's consent), counted as the recipient list would hold them."""
-    return await recipients.audience(principal, segment_id)
+    return await recipients.audience(principal, segment)
 
 
 @router.post(
@@ -35,14 +36,14 @@ async def segment_reachability(
     responses=problem_responses(502, 503, 504),
 )
 async def create_recipient_list(
-    segment_id: UUID,
+    segment: VisibleSegment,
     body: RecipientsRequest,
     principal: CurrentPrincipal,
     recipients: RecipientsDep,
 ) -> RecipientListOut:
     """Freeze the members reachable on the channel into a recipient list, announced on
     `recipient_list.created`. 422 `no_reachable_members` when nobody is."""
-    return await recipients.freeze(principal, segment_id, body)
+    return await recipients.freeze(principal, segment, body)
 
 
 @router.get("/v1/recipient-lists/{list_id}")

@@ -26,6 +26,7 @@ from segment_api.schemas import (
     ValidateRequest,
     ValidationOut,
 )
+from segment_api.visibility import VisibleSegment
 
 router = APIRouter(
     prefix="/v1/segments",
@@ -65,7 +66,7 @@ async def list_segments(
 ) -> SegmentPage:
     """The account's segments, All Data first; filter by name, status, object and creation
     time; sort by created_at, updated_at, name or member_count (`-` for descending)."""
-    return await segments.list(principal, query)
+    return await segments.page(principal, query)
 
 
 @router.post("/refresh-all", status_code=status.HTTP_202_ACCEPTED, responses=problem_responses(403))
@@ -86,18 +87,18 @@ async def embeddable_for_new(
 
 @router.get("/{segment_id}/embeddable", responses=problem_responses(404))
 async def embeddable_for(
-    segment_id: UUID, principal: CurrentPrincipal, segments: Segments
+    segment: VisibleSegment, principal: CurrentPrincipal, segments: Segments
 ) -> list[EmbeddableOut]:
     """Segments this one may embed: not itself, none that would make a cycle."""
-    return await segments.embeddable(principal, "", segment_id)
+    return await segments.embeddable(principal, "", segment)
 
 
 @router.get("/{segment_id}", responses=problem_responses(404))
 async def get_segment(
-    segment_id: UUID, principal: CurrentPrincipal, segments: Segments
+    segment: VisibleSegment, principal: CurrentPrincipal, segments: Segments
 ) -> SegmentOut:
     """A segment with its build status, last build time and size."""
-    return await segments.get(principal, segment_id)
+    return await segments.show(principal, segment)
 
 
 @router.patch(
@@ -173,32 +174,32 @@ async def preview_rules(
 
 @router.get("/{segment_id}/detail", responses=problem_responses(404, 502, 503, 504))
 async def segment_detail(
-    segment_id: UUID, principal: CurrentPrincipal, insights: InsightsDep
+    segment: VisibleSegment, principal: CurrentPrincipal, insights: InsightsDep
 ) -> DetailOut:
     """Total matched, reach of the object base, last update, and reachability by channel
     (none for archived segments)."""
-    return await insights.detail(principal, segment_id)
+    return await insights.detail(principal, segment)
 
 
 @router.get("/{segment_id}/members", responses=problem_responses(404, 502, 503, 504))
 async def segment_members(
-    segment_id: UUID,
+    segment: VisibleSegment,
     principal: CurrentPrincipal,
     insights: InsightsDep,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> MembersPage:
     """The built segment's members, paged, with the object's display columns."""
-    return await insights.members(principal, segment_id, page, per_page)
+    return await insights.members(principal, segment, page, per_page)
 
 
 @router.get("/{segment_id}/performance", responses=problem_responses(404, 502, 503, 504))
 async def segment_performance(
-    segment_id: UUID,
+    segment: VisibleSegment,
     principal: CurrentPrincipal,
     insights: InsightsDep,
     days: Annotated[int, Query(ge=1, le=3650)] = 90,
 ) -> PerformanceOut:
     """Size over time (each successful build in the last `days`) and the members by
     source, domicile, age band and gender."""
-    return await insights.performance(principal, segment_id, days)
+    return await insights.performance(principal, segment, days)

@@ -1,0 +1,71 @@
+"""What the gateway tells the rest of the platform, through the outbox, in the
+transaction of the change: segment.changed facts and cascade.requested commands."""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid4
+
+from contracts.messages import (
+    CascadeRequested,
+    CascadeRequestedData,
+    ChangeKind,
+    SegmentChanged,
+    SegmentChangedData,
+)
+from segment_api.rows import SegmentRow
+from segment_runtime.auth import Principal
+from segment_runtime.db import Connection
+from segment_runtime.outbox import enqueue
+
+SOURCE = "segment-api"
+
+
+async def segment_changed(
+    conn: Connection,
+    principal: Principal,
+    row: SegmentRow,
+    change: ChangeKind,
+    *,
+    rules_changed: bool = True,
+) -> None:
+    await enqueue(
+        conn,
+        SegmentChanged(
+            source=SOURCE,
+            accountid=principal.account_id,
+            correlationid=uuid4(),
+            data=SegmentChangedData(
+                segment_id=row.id,
+                change=change,
+                rules_version=row.rules_version,
+                rules_changed=rules_changed,
+                owner=row.created_by,
+            ),
+        ),
+    )
+
+
+async def rebuild_requested(conn: Connection, principal: Principal, segment_id: UUID) -> None:
+    """Command to the scheduler: rebuild the segment, then (once) what embeds it."""
+    await enqueue(
+        conn,
+        CascadeRequested(
+            source=SOURCE,
+            accountid=principal.account_id,
+            correlationid=uuid4(),
+            data=CascadeRequestedData(scope="segments", segment_ids=[segment_id], cause="rebuild"),
+        ),
+    )
+
+
+async def refresh_requested(conn: Connection, principal: Principal, run_id: UUID) -> None:
+    """Command to the scheduler: refresh every active segment, in dependency order."""
+    await enqueue(
+        conn,
+        CascadeRequested(
+            source=SOURCE,
+            accountid=principal.account_id,
+            correlationid=run_id,
+            data=CascadeRequestedData(scope="account", cause="refresh", run_id=run_id),
+        ),
+    )

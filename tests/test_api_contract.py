@@ -3,7 +3,9 @@ every operation; no 5xx, and every response matches its documented status, conte
 headers and schema. Bounded: a few examples per operation, loopback only.
 
 One check is left out: "schema-valid data must be accepted". A rule set can satisfy the
-JSON Schema and still name a field the account's catalog lacks; that is a 422 by design."""
+JSON Schema and still name a field the account's catalog lacks; that is a 422 by design.
+"No server error" is checked here rather than by schemathesis, to allow the one 5xx that
+is an account's state: warehouse_unavailable (503) before any data is loaded."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from uuid import uuid4
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from segment_runtime.auth import ALL_ACCESS, issue_token
@@ -40,9 +43,15 @@ def test_every_operation_keeps_its_contract(stack):
             suppress_health_check=list(HealthCheck),
         )
         def keeps_contract(case) -> None:
-            case.call_and_validate(
-                headers=headers, timeout=30, excluded_checks=[positive_data_acceptance]
+            response = case.call_and_validate(
+                headers=headers,
+                timeout=30,
+                excluded_checks=[positive_data_acceptance, not_a_server_error],
             )
+            # No 5xx, but one: the fuzz account has no warehouse data loaded, which the
+            # routes that read it answer with a 503 that says so (a state, not a bug).
+            if response.status_code >= 500:
+                assert response.json()["code"] == "warehouse_unavailable", response.text
 
         try:
             keeps_contract()

@@ -152,7 +152,11 @@ AGGREGATE_CASES: list[tuple[dict[str, Any], str]] = [
     ),
     (
         rules(prop("tags", "contains_any", ["VIP", "b2b"])),
-        f"{SELECT} {FROM} WHERE COALESCE((SELECT COUNT(DISTINCT LOWER(x)) FROM UNNEST(`t`.`tags`) "
-        "AS x WHERE LOWER(x) IN UNNEST(@p0)) > 0, FALSE)",
+        # a multi-select is counted in a grouped CTE joined by id, not a subquery per row
+        "WITH m0 AS (SELECT `r`.`customer_id` AS `k`, COUNT(DISTINCT LOWER(x)) AS `v` "
+        "FROM `proj`.`acct_1`.`customers` AS r, UNNEST(`r`.`tags`) AS x "
+        "WHERE LOWER(x) IN UNNEST(@p0) GROUP BY `r`.`customer_id`) "
+        f"{SELECT} {FROM} LEFT JOIN m0 ON `m0`.`k` = `t`.`customer_id` "
+        "WHERE COALESCE(COALESCE(`m0`.`v`, 0) > 0, FALSE)",
     ),
 ]

@@ -105,13 +105,20 @@ def _empty_text(col: exp.Expr) -> exp.Expr:
     )
 
 
-def _multi(cond: TypedProperty, col: exp.Expr, ctx: Context) -> exp.Expr:
+def _multi(
+    cond: TypedProperty, col: exp.Expr, ctx: Context, obj: ObjectInfo | None = None
+) -> exp.Expr:
     op = cond.operator
     if op in (Operator.IS_EMPTY, Operator.IS_NOT_EMPTY):
         length = exp.func("IFNULL", exp.func("ARRAY_LENGTH", col), exp.Literal.number(0))
         return exp.EQ(this=length, expression=exp.Literal.number(0))
     wanted = tuple(dict.fromkeys(str(v).lower() for v in cond.value))
     item = exp.to_identifier("x")
+    if obj is not None:
+        found = _multi_hits(cond, wanted, ctx, obj)
+        if op is Operator.CONTAINS_ALL:
+            return exp.EQ(this=found, expression=ctx.add(len(wanted)))
+        return exp.GT(this=found, expression=exp.Literal.number(0))  # any; none negates it
     hits = (
         exp.select(
             exp.Count(this=exp.Distinct(expressions=[exp.Lower(this=exp.column(item))])),
@@ -130,6 +137,57 @@ def _multi(cond: TypedProperty, col: exp.Expr, ctx: Context) -> exp.Expr:
     if op is Operator.CONTAINS_ALL:
         return exp.EQ(this=found, expression=ctx.add(len(wanted)))
     return exp.GT(this=found, expression=exp.Literal.number(0))  # any; none negates it
+
+
+def _multi_hits(
+    cond: TypedProperty, wanted: tuple[str, ...], ctx: Context, obj: ObjectInfo
+) -> exp.Expr:
+    """How many of the wanted values each object's multi-select holds, as a grouped CTE
+    LEFT JOINed by id: a set operation, where a subquery per row ran row by row (8 s of
+    a 1M-customer preview on the emulator)."""
+    name = f"m{len(ctx.ctes)}"
+    item = exp.to_identifier("x")
+    key = column(obj.id_column, RELATED_ALIAS)
+    select = (
+        exp.select(
+            exp.alias_(key, "k", quoted=True),
+            exp.alias_(
+                exp.Count(this=exp.Distinct(expressions=[exp.Lower(this=exp.column(item))])),
+                "v",
+                quoted=True,
+            ),
+            copy=False,
+        )
+        .from_(table(ctx.project, ctx.dataset, obj.table, RELATED_ALIAS), copy=False)
+        .join(
+            exp.Unnest(
+                expressions=[column(cond.field.column, RELATED_ALIAS)],
+                alias=exp.TableAlias(columns=[item]),
+            ),
+            copy=False,
+        )
+        .where(
+            exp.In(
+                this=exp.Lower(this=exp.column(item)),
+                field=exp.Unnest(expressions=[ctx.add(wanted)]),
+            ),
+            copy=False,
+        )
+        .group_by(key.copy(), copy=False)
+    )
+    ctx.ctes.append((name, select))
+    ctx.joins.append(
+        (
+            exp.Table(this=exp.to_identifier(name)),
+            exp.EQ(
+                this=exp.column("k", table=name, quoted=True),
+                expression=column(obj.id_column),
+            ),
+        )
+    )
+    return exp.Coalesce(
+        this=exp.column("v", table=name, quoted=True), expressions=[exp.Literal.number(0)]
+    )
 
 
 def _day_window(ctx: Context, days: Any, *, through_today: bool) -> tuple[exp.Expr, exp.Expr]:
@@ -225,7 +283,9 @@ _NEGATED = {
 }
 
 
-def _property_positive(cond: TypedProperty, ctx: Context, alias: str) -> exp.Expr:
+def _property_positive(
+    cond: TypedProperty, ctx: Context, alias: str, obj: ObjectInfo | None = None
+) -> exp.Expr:
     col = column(cond.field.column, alias)
     kind = cond.field.type
     if kind in TEXT_TYPES:
@@ -233,7 +293,7 @@ def _property_positive(cond: TypedProperty, ctx: Context, alias: str) -> exp.Exp
     if kind in PRESENCE_ONLY:
         return _empty_text(col)
     if kind is FieldType.MULTIPLE_SELECT:
-        return _multi(cond, col, ctx)
+        return _multi(cond, col, ctx, obj if alias == ROW_ALIAS else None)
     if kind is FieldType.BOOLEAN:
         return _boolean(cond, col, ctx)
     numeric = cond.field.column_type if kind is FieldType.NUMBER else None
@@ -245,8 +305,11 @@ def _two_valued(positive: exp.Expr, op: Operator) -> exp.Expr:
     return exp.Not(this=wrapped) if op in _NEGATED else wrapped
 
 
-def property_condition(cond: TypedProperty, ctx: Context, alias: str = ROW_ALIAS) -> exp.Expr:
-    return _two_valued(_property_positive(cond, ctx, alias), cond.operator)
+def property_condition(
+    cond: TypedProperty, ctx: Context, alias: str = ROW_ALIAS, obj: ObjectInfo | None = None
+) -> exp.Expr:
+    """`obj`, given for the object's own rows, lets a condition join a grouped CTE."""
+    return _two_valued(_property_positive(cond, ctx, alias, obj), cond.operator)
 
 
 def window_filter(window: Any, col: exp.Expr, ctx: Context) -> exp.Expr | None:
@@ -357,13 +420,14 @@ def membership_condition(node: TypedMembership, ctx: Context, id_column: str) ->
 class ObjectInfo:
     id_column: str
     time_column: str | None
+    table: str
 
 
 def node(n: TypedNode, ctx: Context, obj: ObjectInfo) -> exp.Expr:
     if isinstance(n, TypedGroup):
         built = group(n, ctx, obj)
     elif isinstance(n, TypedProperty):
-        built = property_condition(n, ctx)
+        built = property_condition(n, ctx, obj=obj)
     elif isinstance(n, TypedAggregate):
         built = aggregate_condition(n, ctx)
     else:

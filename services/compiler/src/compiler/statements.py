@@ -142,7 +142,7 @@ def membership(
     typed = type_rule_set(rule_set, catalog, limits)
     ctx = Context(target.project, target.dataset)
     obj = typed.object
-    info = ObjectInfo(obj.id_column, obj.time_field)
+    info = ObjectInfo(obj.id_column, obj.time_field, obj.table)
     predicate = predicates.group(typed.root, ctx, info)
     ctx.nodes.append((typed.root.path, predicate))
     return Membership(obj, ctx, predicate)

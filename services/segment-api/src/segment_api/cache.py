@@ -67,8 +67,28 @@ class Cache:
         ttl_s: int = HOUR,
     ) -> M:
         """The cached answer, or compute, store and return it."""
+        computed: list[M] = []
+
+        async def fresh() -> M:
+            computed.append(await compute())
+            return computed[0]
+
+        raw = await self.through_json(account_id, kind, key, compute=fresh, ttl_s=ttl_s)
+        return computed[0] if computed else model.model_validate_json(raw)
+
+    async def through_json(
+        self,
+        account_id: UUID,
+        kind: str,
+        key: Any,
+        *,
+        compute: Callable[[], Awaitable[BaseModel]],
+        ttl_s: int = HOUR,
+    ) -> bytes:
+        """The cached answer as the JSON it is sent as: a hit is neither parsed nor
+        re-serialized (most of a cached list's cost)."""
         if self._redis is None:
-            return await compute()
+            return (await compute()).model_dump_json().encode()
         try:
             full = (
                 f"{self._prefix}:cache:{account_id.hex}:{await self._generation(account_id)}"
@@ -78,12 +98,12 @@ class Cache:
             self.healthy = True
         except RedisError:
             self._down()
-            return await compute()
+            return (await compute()).model_dump_json().encode()
         if hit is not None:
-            return model.model_validate_json(hit)
-        value = await compute()
+            return hit if isinstance(hit, bytes) else str(hit).encode()
+        value = (await compute()).model_dump_json().encode()
         try:
-            await self._redis.set(full, value.model_dump_json(), ex=ttl_s)
+            await self._redis.set(full, value, ex=ttl_s)
         except RedisError:
             self._down()
         return value

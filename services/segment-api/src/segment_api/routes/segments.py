@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from segment_api.deps import CurrentPrincipal, InsightsDep, Segments, rate_limited
 from segment_api.problems import problem_responses
@@ -60,13 +60,13 @@ async def validate_rules(
     return await segments.validate(principal, body)
 
 
-@router.get("")
+@router.get("", response_model=SegmentPage)
 async def list_segments(
     principal: CurrentPrincipal, segments: Segments, query: Annotated[ListQuery, Query()]
-) -> SegmentPage:
+) -> Response:
     """The account's segments, All Data first; filter by name, status, object and creation
     time; sort by created_at, updated_at, name or member_count (`-` for descending)."""
-    return await segments.page(principal, query)
+    return Response(await segments.page(principal, query), media_type="application/json")
 
 
 @router.post("/refresh-all", status_code=status.HTTP_202_ACCEPTED, responses=problem_responses(403))

@@ -1,4 +1,4 @@
-"""`python -m segment_api` serves the gateway."""
+"""`python -m segment_api` serves the gateway (API_WORKERS processes, default one)."""
 
 import uvicorn
 
@@ -7,4 +7,17 @@ from segment_api.settings import Settings
 
 if __name__ == "__main__":
     settings = Settings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    if settings.workers > 1:
+        # Each worker builds its own app (and outbox relay: rows are claimed SKIP LOCKED).
+        uvicorn.run(
+            "segment_api.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_level="warning",
+        )
+    else:
+        uvicorn.run(
+            create_app(settings), host=settings.host, port=settings.port, log_level="warning"
+        )

@@ -19,6 +19,7 @@ class Settings(
 ):
     host: str = Field("127.0.0.1", alias="API_HOST")
     port: int = Field(8400, alias="API_PORT")
+    workers: int = Field(1, ge=1, le=16, alias="API_WORKERS", description="Server processes.")
     rate_limit_per_minute: int = Field(
         120,
         ge=1,

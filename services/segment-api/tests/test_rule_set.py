@@ -40,6 +40,13 @@ async def test_a_segment_created_from_rows_reads_back_in_the_same_rows(client, t
         }
     assert shown["rules"]["object"] == "customer"  # the canonical form is there too
     assert shown["rule_set_note"] is None
+    # the list (sent from the cache as stored) uses the RFC's names too
+    for _ in range(2):  # a miss, then a hit
+        listed = (await client.get("/v1/segments", headers=h)).json()["items"]
+        item = next(i for i in listed if i["id"] == made.json()["id"])
+        assert item["rule_set"]["groups"][0]["criteria"][0]["fieldType"] == "single_line_text"
+        again = (await client.get(f"/v1/segments/{made.json()['id']}", headers=h)).json()
+        assert again == shown
 
 
 async def test_an_edit_in_rows_replaces_the_rules(client, token):

@@ -88,7 +88,7 @@ class Cache:
         """The cached answer as the JSON it is sent as: a hit is neither parsed nor
         re-serialized (most of a cached list's cost)."""
         if self._redis is None:
-            return (await compute()).model_dump_json().encode()
+            return (await compute()).model_dump_json(by_alias=True).encode()
         try:
             full = (
                 f"{self._prefix}:cache:{account_id.hex}:{await self._generation(account_id)}"
@@ -98,10 +98,10 @@ class Cache:
             self.healthy = True
         except RedisError:
             self._down()
-            return (await compute()).model_dump_json().encode()
+            return (await compute()).model_dump_json(by_alias=True).encode()
         if hit is not None:
             return hit if isinstance(hit, bytes) else str(hit).encode()
-        value = (await compute()).model_dump_json().encode()
+        value = (await compute()).model_dump_json(by_alias=True).encode()
         try:
             await self._redis.set(full, value, ex=ttl_s)
         except RedisError:

@@ -101,9 +101,24 @@ class SegmentService:
 
     # --- reads -----------------------------------------------------------------------
 
-    async def show(self, principal: Principal, row: SegmentRow) -> SegmentOut:
-        """A segment the caller may see (the route's VisibleSegment checked it)."""
-        return await self._one(principal, row)
+    async def show(self, principal: Principal, segment_id: UUID) -> bytes:
+        """A segment the caller may see, as JSON, read through the cache. The key holds the
+        caller's visibility class (the whole account, or one owner), so a hit was checked
+        by policy.visible for that class when it was computed."""
+        require_scope(principal, Scope.VIEW)
+
+        async def compute() -> SegmentOut:
+            async with self._pool.acquire() as conn:
+                row = await policy.visible(conn, principal, segment_id)
+                catalog = await account_catalog(conn, principal.account_id)
+            return present(row, catalog)
+
+        return await self.cache.through_json(
+            principal.account_id,
+            "segment",
+            [str(segment_id), principal.owner_filter],
+            compute=compute,
+        )
 
     async def _provisioned(self, principal: Principal) -> None:
         """Once per account and process: provisioning is idempotent, but a write per read

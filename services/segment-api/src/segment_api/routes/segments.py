@@ -93,12 +93,13 @@ async def embeddable_for(
     return await segments.embeddable(principal, "", segment)
 
 
-@router.get("/{segment_id}", responses=problem_responses(404))
+@router.get("/{segment_id}", responses=problem_responses(404), response_model=SegmentOut)
 async def get_segment(
-    segment: VisibleSegment, principal: CurrentPrincipal, segments: Segments
-) -> SegmentOut:
-    """A segment with its build status, last build time and size."""
-    return await segments.show(principal, segment)
+    segment_id: UUID, principal: CurrentPrincipal, segments: Segments
+) -> Response:
+    """A segment with its build status, last build time and size (cached; the same
+    visibility rule as every route naming a segment, applied inside the cache key)."""
+    return Response(await segments.show(principal, segment_id), media_type="application/json")
 
 
 @router.patch(

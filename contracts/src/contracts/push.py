@@ -45,6 +45,9 @@ class SegmentStatusPush(BaseModel):
 
     event: Literal["segment.status"] = Field("segment.status", description="Pusher event name.")
     message_id: UUID = Field(description="Id of the platform message behind this push.")
+    correlation_id: UUID | None = Field(
+        None, description="The request that caused it (its X-Request-ID), for tracing."
+    )
     segment_id: UUID
     status: BuildStatus = Field(description="What the segment list shows.")
     state: BuildState | None = Field(None, description="The build's own state.")
@@ -68,6 +71,9 @@ class SegmentChangePush(BaseModel):
 
     event: Literal["segment.changed"] = Field("segment.changed", description="Pusher event name.")
     message_id: UUID
+    correlation_id: UUID | None = Field(
+        None, description="The request that caused it (its X-Request-ID), for tracing."
+    )
     segment_id: UUID
     change: ChangeKind
     rules_version: int

@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
+from uuid import uuid4
 
 import asyncpg
 import structlog
@@ -29,6 +31,7 @@ from tenacity import retry, stop_after_delay, wait_exponential
 
 from contracts.messages import AnyMessage
 from contracts.topics import DEAD_LETTER, TOPICS, topic_for
+from segment_runtime.correlation import correlated, message_context
 
 log = structlog.get_logger(__name__)
 
@@ -124,8 +127,10 @@ def dead_letter_middleware(
                     msg, f"oversized: {len(msg.body)} bytes > {MAX_MESSAGE_BYTES} allowed"
                 )
                 return None
+            cid, context = message_context(msg.body)
             try:
-                result = await call_next(msg)
+                with correlated(cid or uuid4(), **context):
+                    result = await call_next(msg)
             except POISON as exc:
                 attempts.pop(key, None)
                 await dead_letter(msg, f"{type(exc).__name__}: {exc}")
@@ -158,6 +163,8 @@ def make_broker(bootstrap: str, client_id: str) -> KafkaBroker:
         # Topics re-created after a broker restart are seen within seconds, not minutes.
         metadata_max_age_ms=METADATA_MAX_AGE_MS,
         middlewares=[dead_letter_middleware(lambda: holder[0], client_id)],
+        # A plain logger: its lines reach the root handler and render as JSON like all.
+        logger=logging.getLogger(f"faststream.{client_id}"),
     )
     holder.append(broker)
     return broker

@@ -27,6 +27,7 @@ from contracts.messages import (
 from job_monitor import repository
 from job_monitor.ports import JobInspector, JobState
 from job_monitor.repository import Outcome, TrackedJob
+from segment_runtime.correlation import correlated
 from segment_runtime.db import Connection, Pool
 from segment_runtime.idempotency import handle_once
 from segment_runtime.outbox import enqueue
@@ -120,6 +121,16 @@ class JobTracker:
 
     async def follow(self, job: TrackedJob) -> None:
         """One check of one job. Never raises: an error is this job's alone."""
+        with correlated(
+            job.correlation_id,
+            account_id=job.account_id,
+            segment_id=job.segment_id,
+            build_id=job.build_id,
+            job_id=job.id,
+        ):
+            await self._follow(job)
+
+    async def _follow(self, job: TrackedJob) -> None:
         try:
             await self._check(job)
         except asyncio.CancelledError:

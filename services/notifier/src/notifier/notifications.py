@@ -27,6 +27,7 @@ class Notifier:
             d.owner,
             SegmentStatusPush(
                 message_id=event.id,
+                correlation_id=event.correlationid,
                 segment_id=d.segment_id,
                 status=d.status,
                 state=d.state,
@@ -51,6 +52,7 @@ class Notifier:
             d.owner,
             SegmentChangePush(
                 message_id=event.id,
+                correlation_id=event.correlationid,
                 segment_id=d.segment_id,
                 change=d.change,
                 rules_version=d.rules_version,

@@ -3,7 +3,7 @@ transaction of the change: segment.changed facts and cascade.requested commands.
 
 from __future__ import annotations
 
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from contracts.messages import (
     CascadeRequested,
@@ -13,6 +13,7 @@ from contracts.messages import (
     SegmentChangedData,
 )
 from segment_api.rows import SegmentRow
+from segment_runtime import correlation
 from segment_runtime.auth import Principal
 from segment_runtime.db import Connection
 from segment_runtime.outbox import enqueue
@@ -33,7 +34,7 @@ async def segment_changed(
         SegmentChanged(
             source=SOURCE,
             accountid=principal.account_id,
-            correlationid=uuid4(),
+            correlationid=correlation.current(),
             data=SegmentChangedData(
                 segment_id=row.id,
                 change=change,
@@ -52,7 +53,7 @@ async def rebuild_requested(conn: Connection, principal: Principal, segment_id: 
         CascadeRequested(
             source=SOURCE,
             accountid=principal.account_id,
-            correlationid=uuid4(),
+            correlationid=correlation.current(),
             data=CascadeRequestedData(scope="segments", segment_ids=[segment_id], cause="rebuild"),
         ),
     )
@@ -65,7 +66,7 @@ async def refresh_requested(conn: Connection, principal: Principal, run_id: UUID
         CascadeRequested(
             source=SOURCE,
             accountid=principal.account_id,
-            correlationid=run_id,
+            correlationid=correlation.current(),
             data=CascadeRequestedData(scope="account", cause="refresh", run_id=run_id),
         ),
     )

@@ -21,6 +21,7 @@ from segment_api.ports import Warehouse
 from segment_api.ratelimit import RateLimiter
 from segment_api.recipients import Recipients
 from segment_api.reports import Reports
+from segment_api.request_context import CorrelationMiddleware
 from segment_api.routes import (
     accounts,
     builds,
@@ -120,8 +121,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_credentials=True,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-CSRF-Token", "X-Request-ID"],
+            expose_headers=["X-Request-ID"],
             max_age=600,
         )
+    app.add_middleware(CorrelationMiddleware)
 
     @app.get("/health", tags=["health"])
     async def health(request: Request) -> HealthOut:

@@ -30,6 +30,7 @@ from segment_api.schemas import (
     RecipientPage,
     RecipientsRequest,
 )
+from segment_runtime import correlation
 from segment_runtime.auth import Principal, Scope
 from segment_runtime.db import Pool
 from segment_runtime.outbox import enqueue
@@ -107,7 +108,7 @@ class Recipients:
                 RecipientListCreated(
                     source=SOURCE,
                     accountid=principal.account_id,
-                    correlationid=list_id,
+                    correlationid=correlation.current(),
                     data=RecipientListCreatedData(
                         list_id=list_id,
                         segment_id=segment_id,

@@ -1,0 +1,73 @@
+"""The correlation id: one id from the click to the push.
+
+It enters at the HTTP request (a UUID `X-Request-ID`, or the trace id of a W3C
+`traceparent`, or a new one), is returned in the response, travels as every
+message's `correlationid` and every push's `correlation_id`, and is bound to every
+log line written while a request or message is handled: `grep <id>` over the
+services' logs follows one change through the platform.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+import structlog
+
+_current: ContextVar[UUID | None] = ContextVar("correlation_id", default=None)
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
+
+
+def from_headers(headers: Mapping[str, str]) -> UUID:
+    """The caller's id: X-Request-ID (a UUID, or any text hashed into one), else the
+    traceparent's trace id, else a new one."""
+    given = headers.get("x-request-id", "").strip()
+    if given:
+        try:
+            return UUID(given)
+        except ValueError:
+            return uuid5(NAMESPACE_URL, given[:200])
+    trace = _TRACEPARENT.match(headers.get("traceparent", "").strip())
+    if trace and trace.group(1) != "0" * 32:
+        return UUID(hex=trace.group(1))
+    return uuid4()
+
+
+def current() -> UUID:
+    """The id of what is being handled; a new one outside any request or message."""
+    return _current.get() or uuid4()
+
+
+@contextmanager
+def correlated(correlation_id: UUID, **context: Any) -> Iterator[None]:
+    """While handling one request or message: the id, and `context` on every log line."""
+    token = _current.set(correlation_id)
+    values = {"correlation_id": str(correlation_id)} | {
+        k: str(v) for k, v in context.items() if v is not None
+    }
+    with structlog.contextvars.bound_contextvars(**values):
+        try:
+            yield
+        finally:
+            _current.reset(token)
+
+
+def message_context(body: bytes) -> tuple[UUID | None, dict[str, Any]]:
+    """A message's correlation id and what it concerns, read from its envelope."""
+    try:
+        envelope = json.loads(body)
+        data = envelope.get("data") or {}
+        cid = UUID(str(envelope["correlationid"]))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None, {}
+    return cid, {
+        "account_id": envelope.get("accountid"),
+        "segment_id": data.get("segment_id"),
+        "build_id": data.get("build_id"),
+        "message_type": envelope.get("type"),
+    }

@@ -1,0 +1,53 @@
+"""Every request gets a correlation id (the caller's X-Request-ID or traceparent, or a new
+one), returned in X-Request-ID, bound to each log line the request writes and carried by
+the messages it causes; and one log line saying how it went (reads that succeeded at
+debug level, so a busy list does not flood the log)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from segment_runtime.correlation import correlated, from_headers
+
+log = structlog.get_logger(__name__)
+QUIET_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class CorrelationMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode().lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        cid = from_headers(headers)
+        status: dict[str, Any] = {"code": 500}
+        started = time.perf_counter()
+
+        async def answer(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", str(cid).encode()),
+                ]
+            await send(message)
+
+        with correlated(cid):
+            try:
+                await self.app(scope, receive, answer)
+            finally:
+                quiet = scope["method"] in QUIET_METHODS and status["code"] < 400
+                (log.debug if quiet else log.info)(
+                    "request",
+                    method=scope["method"],
+                    path=scope["path"],
+                    status=status["code"],
+                    ms=round((time.perf_counter() - started) * 1000, 1),
+                )

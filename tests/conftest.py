@@ -104,6 +104,8 @@ class Stack:
     def wait_healthy(self) -> None:
         _wait_http(f"{self.api}/health")
         _wait_http(f"http://127.0.0.1:{self.cfg.notifier_port}/health")
+        for port in (self.cfg.compiler_port, self.cfg.job_monitor_port, self.cfg.scheduler_port):
+            _wait_http(f"http://127.0.0.1:{port}/ready")
 
     def kill(self, name: str) -> None:
         """kill -9, no goodbye: the process (and what it spawned) just stops."""
@@ -261,6 +263,9 @@ def launch_stack(
             "pusher_cluster_port",
             "api_port",
             "notifier_port",
+            "compiler_port",
+            "job_monitor_port",
+            "scheduler_port",
             "slow_warehouse_port",
             "page_port",
         )

@@ -116,15 +116,14 @@ async def test_the_relay_listens_again_after_the_database_drops_its_connections(
     relay = OutboxRelay(pool, recorder, poll_interval_s=60)
     task = asyncio.create_task(supervise("outbox", relay.run, first_pause_s=0.1))
 
-    async def listening() -> bool:
+    async def listeners() -> set[int]:
         async with db.acquire() as conn:
-            return bool(
-                await conn.fetchval(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE application_name = $1 AND query LIKE 'LISTEN%'",
-                    app,
-                )
+            rows = await conn.fetch(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE application_name = $1 AND query LIKE 'LISTEN%'",
+                app,
             )
+        return {r["pid"] for r in rows}
 
     async def publish(version: int) -> None:
         async with db.acquire() as conn, conn.transaction():
@@ -132,7 +131,7 @@ async def test_the_relay_listens_again_after_the_database_drops_its_connections(
         await wait_for(lambda: len(recorder.sent) == version, timeout_s=10)
 
     try:
-        await wait_for(listening, timeout_s=10)
+        before = await wait_for(listeners, timeout_s=10)
         await publish(1)
         async with db.acquire() as conn:
             dropped = await conn.fetchval(
@@ -141,7 +140,12 @@ async def test_the_relay_listens_again_after_the_database_drops_its_connections(
                 app,
             )
         assert dropped >= 1
-        await wait_for(listening, timeout_s=10)
+
+        async def listening_again() -> bool:
+            # a new backend: the terminated one may linger in pg_stat_activity a moment
+            return bool((await listeners()) - before)
+
+        await wait_for(listening_again, timeout_s=10)
         await publish(2)
     finally:
         task.cancel()

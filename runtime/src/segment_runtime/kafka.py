@@ -24,14 +24,17 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream import BaseMiddleware
 from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
+from prometheus_client import REGISTRY
 from pydantic import ValidationError
 from tenacity import retry, stop_after_delay, wait_exponential
 
 from contracts.messages import AnyMessage
 from contracts.topics import DEAD_LETTER, TOPICS, topic_for
 from segment_runtime.correlation import correlated, message_context
+from segment_runtime.metrics import DEAD_LETTERED
 
 log = structlog.get_logger(__name__)
 
@@ -100,6 +103,7 @@ def dead_letter_middleware(
         if len(body) > DEAD_LETTER_BODY_BYTES:
             headers["dl_truncated_from"] = str(len(body))
             body = body[:DEAD_LETTER_BODY_BYTES]
+        DEAD_LETTERED.labels(topic=where.get("topic", ""), consumer=consumer).inc()
         await broker().publish(
             body,
             DEAD_LETTER,
@@ -162,7 +166,10 @@ def make_broker(bootstrap: str, client_id: str) -> KafkaBroker:
         enable_idempotence=False,  # not supported by the local broker; the outbox covers it
         # Topics re-created after a broker restart are seen within seconds, not minutes.
         metadata_max_age_ms=METADATA_MAX_AGE_MS,
-        middlewares=[dead_letter_middleware(lambda: holder[0], client_id)],
+        middlewares=[
+            KafkaPrometheusMiddleware(registry=REGISTRY, app_name=client_id),
+            dead_letter_middleware(lambda: holder[0], client_id),
+        ],
         # A plain logger: its lines reach the root handler and render as JSON like all.
         logger=logging.getLogger(f"faststream.{client_id}"),
     )

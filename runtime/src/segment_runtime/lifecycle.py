@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable, Coroutine
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from faststream import FastStream
+from faststream.asgi import AsgiFastStream, make_ping_asgi
 from faststream.kafka import KafkaBroker
+from prometheus_client import make_asgi_app
+from starlette.types import Receive, Scope, Send
 
 from segment_runtime.db import Pool, create_pool
 from segment_runtime.kafka import ensure_topics, make_broker, watch_consumers, watch_topics
@@ -54,7 +57,7 @@ async def open_resources(
                 await ensure_topics(bootstrap)
                 raise
 
-        outbox = OutboxRelay(resources.pool, publish)
+        outbox = OutboxRelay(resources.pool, publish, service=name)
         resources.spawn("outbox-relay", outbox.run)
     resources.spawn(
         "prune", lambda: every(PRUNE_EVERY_S, lambda: prune_delivered(resources.pool, name))
@@ -90,7 +93,7 @@ class ServiceProcess:
     database_url: str
     bootstrap: str
     broker: KafkaBroker
-    app: FastStream
+    app: AsgiFastStream
     resources: Slot[Resources] = field(default_factory=Slot)
 
     def on_start(self, wire: Callable[[Resources], None]) -> None:
@@ -110,6 +113,51 @@ class ServiceProcess:
 def service_process(
     name: str, *, log_level: str, bootstrap: str, database_url: str
 ) -> ServiceProcess:
+    """The broker and its app, which also answers HTTP: /health (alive: the broker
+    answers), /ready (and Postgres answers) and /metrics (Prometheus)."""
     configure_logging(log_level, name)
     broker = make_broker(bootstrap, name)
-    return ServiceProcess(name, database_url, bootstrap, broker, FastStream(broker))
+    holder: list[ServiceProcess] = []
+
+    async def ready(scope: Scope, receive: Receive, send: Send) -> None:
+        del scope, receive  # any request to /ready is the same question
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(broker.ping(timeout=2.0), 3.0)
+            checks["kafka"] = "up"
+        except Exception as exc:  # a probe reports, it does not raise
+            checks["kafka"] = f"down: {exc!r}"[:200]
+        try:
+            pool = holder[0].resources.get().pool
+            async with pool.acquire(timeout=2.0) as conn:
+                await conn.fetchval("SELECT 1")
+            checks["postgres"] = "up"
+        except Exception as exc:
+            checks["postgres"] = f"down: {exc!r}"[:200]
+        ok = all(v == "up" for v in checks.values())
+        body = json.dumps({"status": "ok" if ok else "unavailable", **checks}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200 if ok else 503,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    app = AsgiFastStream(
+        broker,
+        asgi_routes=[
+            ("/health", make_ping_asgi(broker, timeout=5.0)),
+            ("/ready", ready),
+            ("/metrics", make_asgi_app()),
+        ],
+    )
+    process = ServiceProcess(name, database_url, bootstrap, broker, app)
+    holder.append(process)
+    return process
+
+
+async def serve(app: AsgiFastStream, host: str, port: int) -> None:
+    """Run the service: consumers, and the probes on host:port (logging left as set)."""
+    await app.run(run_extra_options={"host": host, "port": port, "log_config": None})

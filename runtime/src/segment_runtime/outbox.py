@@ -22,6 +22,7 @@ from contracts.messages import AnyMessage
 from contracts.topics import topic_for
 from segment_runtime.db import Connection, Pool
 from segment_runtime.kafka import MAX_MESSAGE_BYTES
+from segment_runtime.metrics import OUTBOX_AGE, OUTBOX_BACKLOG
 
 log = structlog.get_logger(__name__)
 
@@ -51,8 +52,15 @@ async def enqueue(conn: Connection, message: AnyMessage) -> None:
 
 class OutboxRelay:
     def __init__(
-        self, pool: Pool, publish: Publish, *, batch: int = 100, poll_interval_s: float = 1.0
+        self,
+        pool: Pool,
+        publish: Publish,
+        *,
+        batch: int = 100,
+        poll_interval_s: float = 1.0,
+        service: str = "",
     ) -> None:
+        self._service = service
         self._pool = pool
         self._publish = publish
         self._batch = batch
@@ -84,6 +92,8 @@ class OutboxRelay:
                     raise
                 except Exception as exc:
                     log.exception("outbox_publish_failed", error=repr(exc))
+                with contextlib.suppress(Exception):  # a gauge is not worth a failure
+                    await self._measure()
                 if lost.is_set():
                     listener = None  # already back in the pool
                     raise ConnectionError("the outbox LISTEN connection was closed")
@@ -95,6 +105,17 @@ class OutboxRelay:
                 with contextlib.suppress(Exception):
                     await listener.remove_listener(NOTIFY_CHANNEL, self._on_notify)
                 await self._pool.release(listener)
+
+    async def _measure(self) -> None:
+        """What is left to publish, and how old its oldest row is (segp_outbox_*)."""
+        async with self._pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT count(*) AS n, extract(epoch FROM now() - min(created_at)) AS age"
+                " FROM outbox WHERE published_at IS NULL"
+            )
+        assert row is not None
+        OUTBOX_BACKLOG.labels(self._service).set(row["n"])
+        OUTBOX_AGE.labels(self._service).set(float(row["age"] or 0))
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()

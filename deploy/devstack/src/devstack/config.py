@@ -39,6 +39,9 @@ class StackConfig(BaseSettings):
     pusher_key: str = "segment-demo-key"
     api_port: int = 8400
     notifier_port: int = 8401
+    compiler_port: int = 8402
+    job_monitor_port: int = 8403
+    scheduler_port: int = 8404
     database_url: str = "postgresql://postgres@127.0.0.1:5432/segment_platform"
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_prefix: str = "segp"
@@ -97,6 +100,9 @@ class StackConfig(BaseSettings):
             "API_PORT": str(self.api_port),
             "NOTIFIER_HOST": "127.0.0.1",
             "NOTIFIER_PORT": str(self.notifier_port),
+            "COMPILER_PORT": str(self.compiler_port),
+            "JOB_MONITOR_PORT": str(self.job_monitor_port),
+            "SCHEDULER_PORT": str(self.scheduler_port),
             # The emulator does not write a query job's destination table.
             "BUILD_WRITE": "ctas",
             # The local stack speaks plain HTTP on 127.0.0.1.

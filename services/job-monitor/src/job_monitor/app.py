@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from faststream import FastStream
+from faststream.asgi import AsgiFastStream
 
 from contracts.messages import JobSubmitted
 from contracts.topics import JOB_SUBMITTED
@@ -14,7 +14,7 @@ from segment_runtime.kafka import subscribe
 from segment_runtime.lifecycle import Resources, Slot, service_process
 
 
-def create_app(settings: Settings | None = None) -> FastStream:
+def create_app(settings: Settings | None = None) -> AsgiFastStream:
     settings = settings or Settings()
     process = service_process(
         "job-monitor",

@@ -7,6 +7,8 @@ from segment_runtime.settings import BigQuerySettings, KafkaSettings, PostgresSe
 
 class Settings(PostgresSettings, KafkaSettings, BigQuerySettings):
     consumer_group: str = Field("job-monitor", alias="JOB_MONITOR_GROUP")
+    host: str = Field("127.0.0.1", alias="JOB_MONITOR_HOST")
+    port: int = Field(8403, alias="JOB_MONITOR_PORT", description="/health, /ready and /metrics.")
     job_timeout_s: float = Field(
         1800.0,
         gt=0,

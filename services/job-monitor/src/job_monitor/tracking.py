@@ -30,6 +30,7 @@ from job_monitor.repository import Outcome, TrackedJob
 from segment_runtime.correlation import correlated
 from segment_runtime.db import Connection, Pool
 from segment_runtime.idempotency import handle_once
+from segment_runtime.metrics import BYTES_BILLED, JOB_SECONDS
 from segment_runtime.outbox import enqueue
 
 log = structlog.get_logger(__name__)
@@ -227,6 +228,9 @@ class JobTracker:
         async with self._pool.acquire() as conn, conn.transaction():
             if not await repository.record_outcome(conn, job, outcome):
                 return
+            if outcome.duration_ms is not None:
+                JOB_SECONDS.labels(outcome.status).observe(outcome.duration_ms / 1000)
+            BYTES_BILLED.inc(outcome.bytes_billed or 0)
             await enqueue(
                 conn,
                 JobCompleted(

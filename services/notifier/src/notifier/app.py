@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from redis.asyncio import Redis
 
 from contracts.messages import BuildChanged, SegmentChanged
@@ -25,7 +25,26 @@ from segment_runtime.kafka import (
     watch_topics,
 )
 from segment_runtime.logs import configure_logging
+from segment_runtime.metrics import exposition
 from segment_runtime.supervision import supervise
+
+
+def _probes(app: FastAPI, hub: Hub, generation: CacheGeneration) -> None:
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        body, media_type = exposition()
+        return Response(body, media_type=media_type)
+
+    @app.get("/health")
+    async def health() -> JSONResponse:
+        """503 while the websocket fan-out is down (new sockets would hear nothing);
+        Pusher pushes go on meanwhile."""
+        body = {
+            "status": "ok" if hub.connected else "degraded",
+            "websocket_fanout": "up" if hub.connected else f"down: {hub.last_error}",
+            "cache_invalidation": "owed" if generation.owed else "current",
+        }
+        return JSONResponse(body, status_code=200 if hub.connected else 503)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -74,16 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="segment notifier", lifespan=lifespan)
 
-    @app.get("/health")
-    async def health() -> JSONResponse:
-        """503 while the websocket fan-out is down (new sockets would hear nothing);
-        Pusher pushes go on meanwhile."""
-        body = {
-            "status": "ok" if hub.connected else "degraded",
-            "websocket_fanout": "up" if hub.connected else f"down: {hub.last_error}",
-            "cache_invalidation": "owed" if generation.owed else "current",
-        }
-        return JSONResponse(body, status_code=200 if hub.connected else 503)
+    _probes(app, hub, generation)
 
     @app.websocket("/v1/ws")
     async def segment_status(socket: WebSocket, access_token: str) -> None:

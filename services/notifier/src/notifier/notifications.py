@@ -10,6 +10,7 @@ import structlog
 from contracts.messages import BuildChanged, BuildState, SegmentChanged
 from contracts.push import AnyPush, SegmentChangePush, SegmentStatusPush
 from notifier.ports import Channel, SeenMessages
+from segment_runtime.metrics import PUSHES
 
 log = structlog.get_logger(__name__)
 
@@ -67,5 +68,6 @@ class Notifier:
             return
         for channel in self._channels:
             await channel.send(account_id, push, owner)
+            PUSHES.labels(type(channel).__name__, push.event).inc()
         await self._seen.remember(push.message_id)
         log.info("pushed", segment_id=str(push.segment_id), push=push.event)

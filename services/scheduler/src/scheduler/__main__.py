@@ -1,8 +1,11 @@
-"""`python -m scheduler` runs the scheduler."""
+"""`python -m scheduler` runs the scheduler service, with its probes on SCHEDULER_PORT."""
 
 import asyncio
 
 from scheduler.app import create_app
+from scheduler.settings import Settings
+from segment_runtime.lifecycle import serve
 
 if __name__ == "__main__":
-    asyncio.run(create_app().run())
+    settings = Settings()
+    asyncio.run(serve(create_app(settings), settings.host, settings.port))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from faststream import FastStream
+from faststream.asgi import AsgiFastStream
 
 from contracts.messages import (
     CascadeRequested,
@@ -29,7 +29,7 @@ from segment_runtime.lifecycle import Resources, Slot, service_process
 from segment_runtime.supervision import every
 
 
-def create_app(settings: Settings | None = None) -> FastStream:
+def create_app(settings: Settings | None = None) -> AsgiFastStream:
     settings = settings or Settings()
     process = service_process(
         "scheduler",

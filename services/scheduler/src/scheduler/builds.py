@@ -37,6 +37,7 @@ from scheduler import graph, repository
 from scheduler.repository import Build
 from segment_runtime.db import Connection, Pool
 from segment_runtime.idempotency import handle_once
+from segment_runtime.metrics import BUILDS
 from segment_runtime.outbox import enqueue
 
 log = structlog.get_logger(__name__)
@@ -557,6 +558,7 @@ class BuildOwner:
                 ),
             ),
         )
+        BUILDS.labels(build.state.value).inc()
         log.info(
             "build_changed",
             build_id=str(build.id),

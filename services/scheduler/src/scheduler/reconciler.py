@@ -19,6 +19,7 @@ from scheduler import repository
 from scheduler.builds import BuildOwner
 from scheduler.repository import Build
 from segment_runtime.db import Pool
+from segment_runtime.metrics import STUCK_BUILDS
 
 log = structlog.get_logger(__name__)
 
@@ -67,6 +68,8 @@ class Reconciler:
         for build, job in [*unanswered, *silent]:
             kind = await self._follow_up(build, job)
             done[kind] += 1
+        for kind, count in done.items():
+            STUCK_BUILDS.labels(kind).set(count)
         if any(done.values()):
             log.warning("reconciled", **done)
         return done

@@ -7,6 +7,8 @@ from segment_runtime.settings import KafkaSettings, PostgresSettings
 
 class Settings(PostgresSettings, KafkaSettings):
     consumer_group: str = Field("scheduler", alias="SCHEDULER_GROUP")
+    host: str = Field("127.0.0.1", alias="SCHEDULER_HOST")
+    port: int = Field(8404, alias="SCHEDULER_PORT", description="/health, /ready and /metrics.")
     tick_s: float = Field(
         30.0, gt=0, alias="SCHEDULER_TICK_S", description="How often due refreshes are looked for."
     )

@@ -16,8 +16,13 @@ if __name__ == "__main__":
             port=settings.port,
             workers=settings.workers,
             log_level="warning",
+            log_config=None,  # the JSON logging create_app set up
         )
     else:
         uvicorn.run(
-            create_app(settings), host=settings.host, port=settings.port, log_level="warning"
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            log_config=None,  # the JSON logging create_app set up
         )

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pusher
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import Redis
 
@@ -42,6 +42,7 @@ from segment_runtime.db import Pool
 from segment_runtime.kafka import make_broker
 from segment_runtime.lifecycle import open_resources
 from segment_runtime.logs import configure_logging
+from segment_runtime.metrics import exposition
 
 
 def wire(app: FastAPI, settings: Settings, pool: Pool, warehouse: Warehouse, redis: Redis) -> None:
@@ -125,6 +126,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_age=600,
         )
     app.add_middleware(CorrelationMiddleware)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        body, media_type = exposition()
+        return Response(body, media_type=media_type)
 
     @app.get("/health", tags=["health"])
     async def health(request: Request) -> HealthOut:

@@ -1,7 +1,8 @@
 """Every request gets a correlation id (the caller's X-Request-ID or traceparent, or a new
 one), returned in X-Request-ID, bound to each log line the request writes and carried by
-the messages it causes; and one log line saying how it went (reads that succeeded at
-debug level, so a busy list does not flood the log)."""
+the messages it causes; its latency by route in segp_http_request_seconds; and one log
+line saying how it went (reads that succeeded at debug level, so a busy list does not
+flood the log)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from segment_runtime.correlation import correlated, from_headers
+from segment_runtime.metrics import HTTP_SECONDS
 
 log = structlog.get_logger(__name__)
 QUIET_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -43,11 +45,15 @@ class CorrelationMiddleware:
             try:
                 await self.app(scope, receive, answer)
             finally:
+                elapsed = time.perf_counter() - started
+                # The route's template (/v1/segments/{segment_id}), set by the router.
+                route = getattr(scope.get("route"), "path", "unmatched")
+                HTTP_SECONDS.labels(route, scope["method"], str(status["code"])).observe(elapsed)
                 quiet = scope["method"] in QUIET_METHODS and status["code"] < 400
                 (log.debug if quiet else log.info)(
                     "request",
                     method=scope["method"],
                     path=scope["path"],
                     status=status["code"],
-                    ms=round((time.perf_counter() - started) * 1000, 1),
+                    ms=round(elapsed * 1000, 1),
                 )

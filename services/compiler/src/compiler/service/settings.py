@@ -7,3 +7,5 @@ from segment_runtime.settings import BigQuerySettings, KafkaSettings, PostgresSe
 
 class Settings(PostgresSettings, KafkaSettings, BigQuerySettings):
     consumer_group: str = Field("compiler", alias="COMPILER_GROUP")
+    host: str = Field("127.0.0.1", alias="COMPILER_HOST")
+    port: int = Field(8402, alias="COMPILER_PORT", description="/health, /ready and /metrics.")

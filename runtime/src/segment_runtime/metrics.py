@@ -1,0 +1,48 @@
+"""Prometheus metrics every process exposes at /metrics (the default registry).
+
+Kafka consumption (received, processed, failed, handler duration per topic) comes
+from FastStream's Prometheus middleware; the platform's own facts are counted here
+by the code that knows them: dead letters, outbox backlog, builds, jobs, pushes and
+HTTP requests.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+DEAD_LETTERED = Counter(
+    "segp_dead_lettered_total",
+    "Messages a consumer group sent to the dead-letter topic.",
+    ["topic", "consumer"],
+)
+OUTBOX_BACKLOG = Gauge(
+    "segp_outbox_backlog", "Outbox rows not yet published, after the last drain.", ["service"]
+)
+OUTBOX_AGE = Gauge(
+    "segp_outbox_oldest_seconds", "Age of the oldest unpublished outbox row.", ["service"]
+)
+BUILDS = Counter(
+    "segp_build_changes_total", "Build state changes decided by the scheduler.", ["state"]
+)
+STUCK_BUILDS = Gauge(
+    "segp_builds_redriven", "Builds the reconciler re-drove in its last pass.", ["kind"]
+)
+JOB_SECONDS = Histogram(
+    "segp_job_duration_seconds",
+    "Warehouse job durations, by outcome.",
+    ["outcome"],
+    buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 1800),
+)
+BYTES_BILLED = Counter("segp_bytes_billed_total", "Bytes the warehouse billed for build jobs.")
+PUSHES = Counter("segp_pushes_total", "Pushes sent, by channel and event.", ["channel", "event"])
+HTTP_SECONDS = Histogram(
+    "segp_http_request_seconds",
+    "Gateway request latency, by route template, method and status.",
+    ["route", "method", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+
+def exposition() -> tuple[bytes, str]:
+    """The default registry in Prometheus's text format, and its content type."""
+    return generate_latest(), CONTENT_TYPE_LATEST

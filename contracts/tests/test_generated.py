@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from contracts import reference
+from contracts import asyncapi, reference
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
         (reference.SCHEMA_PATH, reference.rules_schema),
         (reference.MESSAGES_PATH, reference.messages_schema),
         (reference.PUSH_PATH, reference.push_schema),
+        (asyncapi.ASYNCAPI_PATH, asyncapi.asyncapi_json),
         (reference.REFERENCE_PATH, reference.reference_markdown),
     ],
 )
@@ -32,3 +33,34 @@ def test_the_reference_lists_every_operator_of_every_field_type():
         assert f"| `{field_type.value}` |" in page
         for op in operators:
             assert f"`{op.value}`" in page
+
+
+def test_the_asyncapi_document_names_every_topic_its_producers_and_consumer_groups():
+    from contracts.topics import TOPICS
+
+    doc = asyncapi.document()
+    assert doc["asyncapi"].startswith("3.")
+    for topic in TOPICS.values():
+        assert topic.name in doc["channels"]
+        sends = [
+            o
+            for o in doc["operations"].values()
+            if o["action"] == "send" and o["channel"]["$ref"] == f"#/channels/{topic.name}"
+        ]
+        receives = [
+            o
+            for o in doc["operations"].values()
+            if o["action"] == "receive" and o["channel"]["$ref"] == f"#/channels/{topic.name}"
+        ]
+        assert len(sends) == len(topic.producers) >= 1, topic.name
+        assert len(receives) == len(topic.consumers) >= 1, topic.name
+    assert {"push.account", "push.owner", "dead-letter"} <= doc["channels"].keys()
+    # every reference resolves
+    import json
+    import re
+
+    text = json.dumps(doc)
+    for ref in set(re.findall(r'"\$ref": "#/([^"]+)"', text)):
+        node = doc
+        for part in ref.split("/"):
+            node = node[part]

@@ -36,6 +36,8 @@ class Topic:
     name: str
     message: type[AnyMessage]
     key: Callable[[AnyMessage], str]
+    producers: tuple[str, ...] = ()
+    consumers: tuple[str, ...] = ()
     partitions: int = 3
 
 
@@ -51,14 +53,30 @@ def _account_key(message: AnyMessage) -> str:
 TOPICS: dict[str, Topic] = {
     t.name: t
     for t in (
-        Topic(SEGMENT_CHANGED, SegmentChanged, _segment_key),
-        Topic(BUILD_REQUESTED, BuildRequested, _segment_key),
-        Topic(JOB_SUBMITTED, JobSubmitted, _segment_key),
-        Topic(JOB_STARTED, JobStarted, _segment_key),
-        Topic(JOB_COMPLETED, JobCompleted, _segment_key),
-        Topic(BUILD_CHANGED, BuildChanged, _segment_key),
-        Topic(CASCADE_REQUESTED, CascadeRequested, _account_key),
-        Topic(RECIPIENT_LIST_CREATED, RecipientListCreated, _segment_key),
+        Topic(
+            SEGMENT_CHANGED,
+            SegmentChanged,
+            _segment_key,
+            ("segment-api",),
+            ("scheduler", "compiler", "notifier"),
+        ),
+        Topic(BUILD_REQUESTED, BuildRequested, _segment_key, ("scheduler",), ("compiler",)),
+        Topic(
+            JOB_SUBMITTED, JobSubmitted, _segment_key, ("compiler",), ("job-monitor", "scheduler")
+        ),
+        Topic(JOB_STARTED, JobStarted, _segment_key, ("job-monitor",), ("scheduler",)),
+        Topic(
+            JOB_COMPLETED, JobCompleted, _segment_key, ("job-monitor", "compiler"), ("scheduler",)
+        ),
+        Topic(BUILD_CHANGED, BuildChanged, _segment_key, ("scheduler",), ("notifier",)),
+        Topic(CASCADE_REQUESTED, CascadeRequested, _account_key, ("segment-api",), ("scheduler",)),
+        Topic(
+            RECIPIENT_LIST_CREATED,
+            RecipientListCreated,
+            _segment_key,
+            ("segment-api",),
+            ("broadcast services",),
+        ),
     )
 }
 ALL_TOPIC_NAMES: tuple[str, ...] = (*TOPICS, DEAD_LETTER)

@@ -177,12 +177,13 @@ def token(
 @app.command()
 def docs() -> None:
     """Regenerate the rule language's JSON Schema, the message schemas and reference page."""
-    from contracts import reference  # noqa: PLC0415
+    from contracts import asyncapi, reference  # noqa: PLC0415
 
     for path, text in (
         (reference.SCHEMA_PATH, reference.rules_schema()),
         (reference.MESSAGES_PATH, reference.messages_schema()),
         (reference.PUSH_PATH, reference.push_schema()),
+        (asyncapi.ASYNCAPI_PATH, asyncapi.asyncapi_json()),
         (reference.REFERENCE_PATH, reference.reference_markdown()),
     ):
         target = REPO_ROOT / path

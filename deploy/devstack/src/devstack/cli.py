@@ -12,6 +12,7 @@ from typing import Annotated
 from uuid import UUID
 
 import typer
+from google.cloud import bigquery
 from honcho.manager import Manager
 from honcho.printer import Printer
 from rich.console import Console
@@ -32,61 +33,70 @@ app = typer.Typer(
 console = Console()
 
 
-def _bigquery(cfg: StackConfig) -> BigQuerySettings:
+def _bigquery(cfg: StackConfig, endpoint: str | None = None) -> BigQuerySettings:
     return BigQuerySettings.model_validate(
         {
             "BIGQUERY_PROJECT": cfg.bigquery_project,
-            "BIGQUERY_ENDPOINT": cfg.bigquery_endpoint,
+            "BIGQUERY_ENDPOINT": endpoint or cfg.bigquery_endpoint,
         }
     )
 
 
-def _seed(cfg: StackConfig, count: int, *, force: bool) -> None:
-    """Seeds through a short-lived emulator (the supervisor starts the long-lived one)."""
+def _seed(cfg: StackConfig, count: int, *, force: bool, emulator_url: str | None = None) -> None:
+    """Seeds through a short-lived emulator (the supervisor starts the long-lived one), or
+    through a running one at `emulator_url` (the compose stack's)."""
+    if emulator_url:
+        _load(make_client(_bigquery(cfg, emulator_url)), count, force=force)
+        return
     proc = processes.emulator(cfg)
     emulator = subprocess.Popen(  # noqa: S603 - argv built from our own configuration
         proc.argv, env=proc.full_env(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
     )
     try:
         processes.wait_for_port(cfg.bigquery_port)
-        client = make_client(_bigquery(cfg))
-        have = seeding.customers_loaded(client, DEMO_ACCOUNT_ID)
-        if have >= count and not force:
-            console.print(
-                f"[green]✓[/] demo warehouse already holds {have:,} customers"
-                " and their related rows"
-            )
-            return
-        catalog = seeding.demo_catalog()
-        columns = (
-            TextColumn("seeding the demo warehouse"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("rows"),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, console=console) as progress:
-            task = progress.add_task("rows", total=seeding.total_rows(catalog, Scale(count)))
-            seeding.seed_warehouse(
-                client,
-                DEMO_ACCOUNT_ID,
-                count,
-                catalog=catalog,
-                progress=lambda n: progress.advance(task, n),
-            )
+        _load(make_client(_bigquery(cfg)), count, force=force)
     finally:
         emulator.terminate()
         emulator.wait(timeout=30)
 
 
-def _prepare(cfg: StackConfig, *, seed: bool, force_seed: bool = False) -> None:
-    ensure_spatial_extension()
+def _load(client: bigquery.Client, count: int, *, force: bool) -> None:
+    have = seeding.customers_loaded(client, DEMO_ACCOUNT_ID)
+    if have >= count and not force:
+        console.print(
+            f"[green]✓[/] demo warehouse already holds {have:,} customers and their related rows"
+        )
+        return
+    catalog = seeding.demo_catalog()
+    columns = (
+        TextColumn("seeding the demo warehouse"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("rows", total=seeding.total_rows(catalog, Scale(count)))
+        seeding.seed_warehouse(
+            client,
+            DEMO_ACCOUNT_ID,
+            count,
+            catalog=catalog,
+            progress=lambda n: progress.advance(task, n),
+        )
+
+
+def _prepare(
+    cfg: StackConfig, *, seed: bool, force_seed: bool = False, emulator_url: str | None = None
+) -> None:
+    if emulator_url is None:  # the emulator this process starts needs DuckDB's extension
+        ensure_spatial_extension()
     asyncio.run(database.ensure_database(cfg.database_url))
     database.migrate(cfg.database_url)
     console.print("[green]✓[/] database migrated")
     asyncio.run(seeding.ensure_account(cfg.database_url, DEMO_ACCOUNT_ID, "Demo", DEMO_TIME_ZONE))
     if seed:
-        _seed(cfg, cfg.demo_customers, force=force_seed)
+        _seed(cfg, cfg.demo_customers, force=force_seed, emulator_url=emulator_url)
 
 
 def _demo_token(cfg: StackConfig) -> str:
@@ -152,10 +162,15 @@ def up(
 def seed(
     customers: Annotated[int, typer.Option(min=1, help="How many demo customers.")] = 10_000,
     force: Annotated[bool, typer.Option(help="Reseed even if the data is there.")] = False,
+    emulator: Annotated[
+        str | None,
+        typer.Option(help="A running emulator's URL (the compose stack's); else one is started."),
+    ] = None,
 ) -> None:
-    """Seed (or reseed) the demo account's warehouse. Run while the stack is stopped."""
+    """Seed (or reseed) the demo account's warehouse: through a short-lived emulator while
+    the local stack is stopped, or through a running one (--emulator)."""
     cfg = StackConfig(demo_customers=customers)
-    _prepare(cfg, seed=True, force_seed=force)
+    _prepare(cfg, seed=True, force_seed=force, emulator_url=emulator)
 
 
 @app.command()

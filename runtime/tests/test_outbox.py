@@ -102,8 +102,9 @@ async def test_handle_once_forgets_a_message_whose_effect_failed(db):
 
 
 async def test_the_relay_listens_again_after_the_database_drops_its_connections(db, database_url):
-    """With a poll of a minute, only a working LISTEN publishes within the deadline: after
-    the database terminates the relay's connections, it must be listening again."""
+    """With a poll of a minute, only a working LISTEN publishes within the deadline (half
+    of that, generous for a loaded machine): after the database terminates the relay's
+    connections, it must be listening again."""
     import asyncio
 
     from e2e import wait_for
@@ -128,10 +129,10 @@ async def test_the_relay_listens_again_after_the_database_drops_its_connections(
     async def publish(version: int) -> None:
         async with db.acquire() as conn, conn.transaction():
             await enqueue(conn, message(version))
-        await wait_for(lambda: len(recorder.sent) == version, timeout_s=10)
+        await wait_for(lambda: len(recorder.sent) == version, timeout_s=30)
 
     try:
-        before = await wait_for(listeners, timeout_s=10)
+        before = await wait_for(listeners, timeout_s=30)
         await publish(1)
         async with db.acquire() as conn:
             dropped = await conn.fetchval(
@@ -145,7 +146,7 @@ async def test_the_relay_listens_again_after_the_database_drops_its_connections(
             # a new backend: the terminated one may linger in pg_stat_activity a moment
             return bool((await listeners()) - before)
 
-        await wait_for(listening_again, timeout_s=10)
+        await wait_for(listening_again, timeout_s=30)
         await publish(2)
     finally:
         task.cancel()

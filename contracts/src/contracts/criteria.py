@@ -405,21 +405,15 @@ def _property(
     fd = obj.field(node.field)
     if fd is None:
         raise NoCriteriaForm(f"unknown field {node.field}")
-    category = CriteriaCategory(fd.category.value)
-    if node.operator in (Operator.IS_TRUE, Operator.IS_FALSE):
-        return CriteriaItem(
-            field=node.field,
-            field_type=fd.type.value,
-            field_category=category,
-            condition="is_not" if negated else "is",
-            value=node.operator is Operator.IS_TRUE,
-            operator=combinator,
-        )
+    condition: str = node.operator.value
+    value: Any = "" if node.operator in NO_VALUE else node.value
+    if node.operator in (Operator.IS_TRUE, Operator.IS_FALSE):  # booleans: is / is_not
+        condition, value = ("is_not" if negated else "is"), node.operator is Operator.IS_TRUE
     return CriteriaItem(
         field=node.field,
         field_type=fd.type.value,
-        field_category=category,
-        condition=node.operator.value,
-        value="" if node.operator in NO_VALUE else node.value,
+        field_category=CriteriaCategory(fd.category.value),
+        condition=condition,
+        value=value,
         operator=combinator,
     )

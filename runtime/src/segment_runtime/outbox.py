@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -50,6 +51,9 @@ async def enqueue(conn: Connection, message: AnyMessage) -> None:
     await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
 
 
+MEASURE_EVERY_S = 5.0
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -61,6 +65,7 @@ class OutboxRelay:
         service: str = "",
     ) -> None:
         self._service = service
+        self._measured = 0.0  # the backlog is counted at most every MEASURE_EVERY_S
         self._pool = pool
         self._publish = publish
         self._batch = batch
@@ -92,8 +97,10 @@ class OutboxRelay:
                     raise
                 except Exception as exc:
                     log.exception("outbox_publish_failed", error=repr(exc))
-                with contextlib.suppress(Exception):  # a gauge is not worth a failure
-                    await self._measure()
+                if time.monotonic() - self._measured >= MEASURE_EVERY_S:
+                    self._measured = time.monotonic()
+                    with contextlib.suppress(Exception):  # a gauge is not worth a failure
+                        await self._measure()
                 if lost.is_set():
                     listener = None  # already back in the pool
                     raise ConnectionError("the outbox LISTEN connection was closed")

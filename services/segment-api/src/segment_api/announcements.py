@@ -46,27 +46,29 @@ async def segment_changed(
     )
 
 
-async def rebuild_requested(conn: Connection, principal: Principal, segment_id: UUID) -> None:
-    """Command to the scheduler: rebuild the segment, then (once) what embeds it."""
+async def _cascade(conn: Connection, principal: Principal, data: CascadeRequestedData) -> None:
     await enqueue(
         conn,
         CascadeRequested(
             source=SOURCE,
             accountid=principal.account_id,
             correlationid=correlation.current(),
-            data=CascadeRequestedData(scope="segments", segment_ids=[segment_id], cause="rebuild"),
+            data=data,
         ),
+    )
+
+
+async def rebuild_requested(conn: Connection, principal: Principal, segment_id: UUID) -> None:
+    """Command to the scheduler: rebuild the segment, then (once) what embeds it."""
+    await _cascade(
+        conn,
+        principal,
+        CascadeRequestedData(scope="segments", segment_ids=[segment_id], cause="rebuild"),
     )
 
 
 async def refresh_requested(conn: Connection, principal: Principal, run_id: UUID) -> None:
     """Command to the scheduler: refresh every active segment, in dependency order."""
-    await enqueue(
-        conn,
-        CascadeRequested(
-            source=SOURCE,
-            accountid=principal.account_id,
-            correlationid=correlation.current(),
-            data=CascadeRequestedData(scope="account", cause="refresh", run_id=run_id),
-        ),
+    await _cascade(
+        conn, principal, CascadeRequestedData(scope="account", cause="refresh", run_id=run_id)
     )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import shlex
 import subprocess
 import sys
 import threading
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -205,6 +207,68 @@ def docs() -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
         console.print(f"wrote {path}")
+
+
+@app.command()
+def replay(
+    *,
+    topic: Annotated[str | None, typer.Option(help="Only letters from this topic.")] = None,
+    consumer: Annotated[
+        str | None, typer.Option(help="Only letters this service refused (dl_consumer).")
+    ] = None,
+    since: Annotated[datetime | None, typer.Option(help="Only letters from this time on.")] = None,
+    until: Annotated[datetime | None, typer.Option(help="Only letters up to this time.")] = None,
+    new_ids: Annotated[
+        bool, typer.Option(help="Give each a new message id: every group takes it again.")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option(help="Only list what would be replayed.")] = False,
+) -> None:
+    """Send dead letters back to their topic (after repairing what refused them). They keep
+    their ids: groups that took them skip them, the one that refused takes them once."""
+    from devstack import replay as dead  # noqa: PLC0415
+
+    cfg = StackConfig()
+
+    async def run() -> None:
+        chosen = dead.choose(
+            await dead.read_dead_letters(cfg.kafka_bootstrap),
+            topic=topic,
+            consumer=consumer,
+            since=since.astimezone() if since else None,
+            until=until.astimezone() if until else None,
+        )
+        for d in chosen:
+            typer.echo(
+                json.dumps(
+                    {
+                        "at": d.at.isoformat(),
+                        "topic": d.topic,
+                        "consumer": d.consumer,
+                        "error": d.headers.get("dl_error", "")[:200],
+                        "from": f"{d.partition}/{d.offset}",
+                    }
+                )
+            )
+        if not dry_run:
+            sent = await dead.replay(cfg.kafka_bootstrap, chosen, new_ids=new_ids)
+            console.print(f"replayed {sent} dead letter(s)", highlight=False)
+
+    asyncio.run(run())
+
+
+@app.command()
+def rewind(
+    topic: Annotated[str, typer.Argument(help="Topic to read again.")],
+    group: Annotated[str, typer.Option(help="The consumer group, e.g. scheduler.job.completed.")],
+    partition: Annotated[int, typer.Option(min=0)] = 0,
+    offset: Annotated[int, typer.Option(min=0, help="Read again from this offset.")] = 0,
+) -> None:
+    """Make one consumer group read a topic partition again from an offset (stop its
+    service first). Handlers skip what they already took, by message id."""
+    from devstack import replay as dead  # noqa: PLC0415
+
+    asyncio.run(dead.rewind(StackConfig().kafka_bootstrap, topic, partition, offset, group))
+    console.print(f"{group} will read {topic}/{partition} again from offset {offset}")
 
 
 @app.command()

@@ -53,3 +53,5 @@ async def test_one_correlation_id_runs_through_every_service(stack):
     for service, lines in found.items():
         assert all(line["service"] == service for line in lines), service
         assert all(line["correlation_id"] == request_id for line in lines), service
+        # and what the line concerns: the account on every service's lines
+        assert any(line.get("account_id") == str(stack.account_id) for line in lines), service

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect, status
 from fastapi.responses import JSONResponse, Response
+from faststream.kafka import KafkaBroker
 from redis.asyncio import Redis
 
 from contracts.messages import BuildChanged, SegmentChanged
@@ -29,7 +30,7 @@ from segment_runtime.metrics import exposition
 from segment_runtime.supervision import supervise
 
 
-def _probes(app: FastAPI, hub: Hub, generation: CacheGeneration) -> None:
+def _probes(app: FastAPI, hub: Hub, generation: CacheGeneration, broker: KafkaBroker) -> None:
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
         body, media_type = exposition()
@@ -45,6 +46,15 @@ def _probes(app: FastAPI, hub: Hub, generation: CacheGeneration) -> None:
             "cache_invalidation": "owed" if generation.owed else "current",
         }
         return JSONResponse(body, status_code=200 if hub.connected else 503)
+
+    @app.get("/ready")
+    async def ready() -> JSONResponse:
+        """Ready to push: the broker answers (Pusher pushes need nothing else)."""
+        try:
+            await asyncio.wait_for(broker.ping(timeout=2.0), 3.0)
+        except Exception as exc:  # a probe reports, it does not raise
+            return JSONResponse({"status": "unavailable", "kafka": repr(exc)[:200]}, 503)
+        return JSONResponse({"status": "ok", "kafka": "up"})
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -93,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="segment notifier", lifespan=lifespan)
 
-    _probes(app, hub, generation)
+    _probes(app, hub, generation, broker)
 
     @app.websocket("/v1/ws")
     async def segment_status(socket: WebSocket, access_token: str) -> None:

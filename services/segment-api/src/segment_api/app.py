@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pusher
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import Redis
 
-from segment_api import docs, openapi, problems
+from segment_api import docs, openapi, probes, problems
 from segment_api.accounts import Accounts
 from segment_api.adapters import BigQueryWarehouse
 from segment_api.builds import BuildHistory
@@ -33,7 +33,6 @@ from segment_api.routes import (
     segments,
     session,
 )
-from segment_api.schemas import HealthOut
 from segment_api.segments import SegmentService
 from segment_api.settings import Settings
 from segment_runtime.auth import TokenVerifier
@@ -42,7 +41,6 @@ from segment_runtime.db import Pool
 from segment_runtime.kafka import make_broker
 from segment_runtime.lifecycle import open_resources
 from segment_runtime.logs import configure_logging
-from segment_runtime.metrics import exposition
 
 
 def wire(app: FastAPI, settings: Settings, pool: Pool, warehouse: Warehouse, redis: Redis) -> None:
@@ -127,17 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(CorrelationMiddleware)
 
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        body, media_type = exposition()
-        return Response(body, media_type=media_type)
-
-    @app.get("/health", tags=["health"])
-    async def health(request: Request) -> HealthOut:
-        """The gateway answers; with Redis down, answers are uncached rather than refused."""
-        cache: Cache | None = getattr(request.app.state, "cache", None)
-        redis_up = await cache.ping() if cache is not None else False
-        return HealthOut(status="ok", cache="up" if redis_up else "down (answering uncached)")
+    probes.install(app, broker)
 
     openapi.install(app)
     docs.install(app, settings.api_docs_assets)

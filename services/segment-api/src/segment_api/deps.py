@@ -19,6 +19,7 @@ from segment_api.reports import Reports
 from segment_api.segments import SegmentService
 from segment_api.session import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, csrf_ok
 from segment_runtime.auth import InvalidTokenError, Principal, TokenVerifier
+from segment_runtime.logs import bind
 
 T = TypeVar("T")
 
@@ -42,13 +43,14 @@ _cookie = APIKeyCookie(
 )
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     session: Annotated[str | None, Depends(_cookie)],
 ) -> Principal:
     """The caller, from a bearer token or else the session cookie (whose changes must
-    carry the CSRF token)."""
+    carry the CSRF token). Async so that what it binds for the logs stays in the
+    request's context (a sync dependency runs in a thread's copy of it)."""
     if credentials is not None:
         token = credentials.credentials
     elif session:
@@ -64,9 +66,11 @@ def current_principal(
         raise _unauthorized("missing bearer token or session cookie")
     verifier: TokenVerifier = request.app.state.verifier
     try:
-        return verifier.verify(token)
+        principal = verifier.verify(token)
     except InvalidTokenError as exc:
         raise _unauthorized("invalid token") from exc
+    bind(account_id=principal.account_id, user_id=principal.user_id)  # on every log line
+    return principal
 
 
 def _state(name: str, kind: type[T]) -> Callable[[Request], T]:

@@ -271,6 +271,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "channel_name": "private-account-d000…01",
     },
     "HealthOut": {"status": "ok", "cache": "up"},
+    "ReadyOut": {"status": "ok", "postgres": "up", "kafka": "up", "redis": "up"},
     "BuildRecordOut": {
         "id": "0b7e6f1c-5d2a-4c9e-8f01-3a4b5c6d7e8f",
         "state": "skipped",

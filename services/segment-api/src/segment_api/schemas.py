@@ -392,6 +392,13 @@ class PerformanceOut(BaseModel):
     )
 
 
+class ReadyOut(BaseModel):
+    status: Literal["ok", "unavailable"]
+    postgres: str = Field(description="`up`, or `down: <why>`.")
+    kafka: str = Field(description="`up`, or `down: <why>`.")
+    redis: str = Field(description="Reported, not required (answers are uncached without it).")
+
+
 class HealthOut(BaseModel):
     status: str
     cache: str = Field(description="up, or down (answering uncached)")

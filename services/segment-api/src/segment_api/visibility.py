@@ -12,12 +12,14 @@ from segment_api import policy
 from segment_api.deps import CurrentPrincipal
 from segment_api.rows import SegmentRow
 from segment_runtime.db import Pool
+from segment_runtime.logs import bind
 
 
 async def visible_segment(
     segment_id: UUID, principal: CurrentPrincipal, request: Request
 ) -> SegmentRow:
     pool: Pool = request.app.state.pool
+    bind(segment_id=segment_id)
     async with pool.acquire() as conn:
         return await policy.visible(conn, principal, segment_id)
 

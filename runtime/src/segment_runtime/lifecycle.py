@@ -14,6 +14,7 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import make_asgi_app
 from starlette.types import Receive, Scope, Send
 
+from segment_runtime import probes
 from segment_runtime.db import Pool, create_pool
 from segment_runtime.kafka import ensure_topics, make_broker, watch_consumers, watch_topics
 from segment_runtime.logs import configure_logging
@@ -121,19 +122,10 @@ def service_process(
 
     async def ready(scope: Scope, receive: Receive, send: Send) -> None:
         del scope, receive  # any request to /ready is the same question
-        checks: dict[str, str] = {}
-        try:
-            await asyncio.wait_for(broker.ping(timeout=2.0), 3.0)
-            checks["kafka"] = "up"
-        except Exception as exc:  # a probe reports, it does not raise
-            checks["kafka"] = f"down: {exc!r}"[:200]
-        try:
-            pool = holder[0].resources.get().pool
-            async with pool.acquire(timeout=2.0) as conn:
-                await conn.fetchval("SELECT 1")
-            checks["postgres"] = "up"
-        except Exception as exc:
-            checks["postgres"] = f"down: {exc!r}"[:200]
+        checks = {
+            "kafka": await probes.kafka(broker),
+            "postgres": await probes.postgres(lambda: holder[0].resources.get().pool),
+        }
         ok = all(v == "up" for v in checks.values())
         body = json.dumps({"status": "ok" if ok else "unavailable", **checks}).encode()
         await send(

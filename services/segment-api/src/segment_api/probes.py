@@ -3,14 +3,13 @@ answer) and /metrics (Prometheus)."""
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 
 from segment_api.cache import Cache
 from segment_api.schemas import HealthOut, ReadyOut
+from segment_runtime import probes as readiness
 from segment_runtime.metrics import exposition
 
 
@@ -36,18 +35,10 @@ def install(app: FastAPI, broker: KafkaBroker) -> None:
     async def ready(request: Request) -> JSONResponse:
         """Ready to serve: Postgres and the broker (the outbox publishes there) answer.
         Redis is reported, not required: without it answers are uncached."""
-        checks: dict[str, str] = {}
-        try:
-            async with request.app.state.pool.acquire(timeout=2.0) as conn:
-                await conn.fetchval("SELECT 1")
-            checks["postgres"] = "up"
-        except Exception as exc:  # a probe reports, it does not raise
-            checks["postgres"] = f"down: {exc!r}"[:200]
-        try:
-            await asyncio.wait_for(broker.ping(timeout=2.0), 3.0)
-            checks["kafka"] = "up"
-        except Exception as exc:
-            checks["kafka"] = f"down: {exc!r}"[:200]
+        checks = {
+            "postgres": await readiness.postgres(lambda: request.app.state.pool),
+            "kafka": await readiness.kafka(broker),
+        }
         cache: Cache | None = getattr(request.app.state, "cache", None)
         checks["redis"] = "up" if cache is not None and await cache.ping() else "down"
         ok = checks["postgres"] == "up" and checks["kafka"] == "up"

@@ -9,6 +9,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+import uvicorn
 from faststream.asgi import AsgiFastStream, make_ping_asgi
 from faststream.kafka import KafkaBroker
 from prometheus_client import make_asgi_app
@@ -148,6 +149,20 @@ def service_process(
     process = ServiceProcess(name, database_url, bootstrap, broker, app)
     holder.append(process)
     return process
+
+
+def serve_http(app: Any, host: str, port: int, *, workers: int = 1) -> None:
+    """Run an HTTP service under uvicorn, leaving logging as configure_logging set it.
+    With several workers `app` is an import string of an app factory."""
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        workers=workers,
+        factory=workers > 1,
+        log_level="warning",
+        log_config=None,
+    )
 
 
 async def serve(app: AsgiFastStream, host: str, port: int) -> None:

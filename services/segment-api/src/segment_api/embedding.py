@@ -36,6 +36,11 @@ def segment_conditions(rules: RuleSet, base: str = "rules") -> list[tuple[str, U
     return found
 
 
+def embedded(rules: RuleSet) -> list[UUID]:
+    """The segments `rules` embed, each once, in tree order."""
+    return list(dict.fromkeys(sid for _, sid in segment_conditions(rules)))
+
+
 def reaches(graph: Mapping[UUID, Set[UUID]], start: UUID, goal: UUID) -> bool:
     """Is `goal` embedded by `start`, directly or through others? (breadth first)"""
     seen, frontier = {start}, [start]

@@ -130,7 +130,7 @@ async def embedding_errors(
 ) -> list[FieldError]:
     """What is wrong with the segments `rules` embed. One the caller may not see reads
     as absent, so a rule cannot learn another user's segment's size or members."""
-    named = list(dict.fromkeys(sid for _, sid in embedding.segment_conditions(rules)))
+    named = embedding.embedded(rules)
     if not named:
         return []
     found = await repository.segment_kinds(
@@ -169,5 +169,5 @@ async def checked(
 
 async def record_embeddings(conn: Connection, segment_id: UUID, rules: RuleSet) -> None:
     """What the segment embeds, once `checked` passed under the embedding lock."""
-    named = list(dict.fromkeys(sid for _, sid in embedding.segment_conditions(rules)))
+    named = embedding.embedded(rules)
     await repository.set_embeddings(conn, segment_id, named)

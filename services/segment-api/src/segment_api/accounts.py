@@ -20,6 +20,12 @@ class AccountOut(BaseModel):
     plan: str = Field(examples=["plus"])
     limits: PlanLimits
     active_segments: int = Field(description="Custom segments counting towards the limit.")
+    user_id: str | None = Field(None, description="The caller (on their own account only).")
+    permissions: dict[Scope, Access] | None = Field(
+        None,
+        description="The caller's access per permission key, so a console offers only the "
+        "actions the server would allow (on their own account only).",
+    )
 
 
 class PlanIn(BaseModel):
@@ -44,7 +50,10 @@ class Accounts:
 
     async def mine(self, principal: Principal) -> AccountOut:
         require_scope(principal, Scope.VIEW)
-        return await self.show(principal)
+        shown = await self.show(principal)
+        every = {scope: principal.access(scope) for scope in Scope}
+        every[Scope.CUSTOMERS] = principal.customer_scope
+        return shown.model_copy(update={"user_id": principal.user_id, "permissions": every})
 
     async def set_plan(self, principal: Principal, account_id: UUID, body: PlanIn) -> AccountOut:
         if principal.access(Scope.OPERATOR) is not Access.ALL:

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import Redis
 
-from segment_api import docs, openapi, probes, problems
+from segment_api import console, docs, openapi, probes, problems
 from segment_api.accounts import Accounts
 from segment_api.adapters import BigQueryWarehouse
 from segment_api.builds import BuildHistory
@@ -129,5 +129,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     openapi.install(app)
     docs.install(app, settings.api_docs_assets)
+    console.install(app, settings.console_dist)
 
     return app

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from pydantic.config import JsonDict
 
 from contracts.criteria import RULE_SET_EXAMPLE, CriteriaRuleSet
+from contracts.language import COUNT_KIND_OPERATORS, METRIC_OPERATORS
 from contracts.messages import BuildCause, BuildState, BuildStatus
 from contracts.rules import RULES_EXAMPLE, RuleSet
 from segment_api.problems import FieldError
@@ -134,6 +135,15 @@ class PusherAuth(BaseModel):
     auth: str = Field(description="`key:signature` for the private channel subscription.")
 
 
+class PusherClient(BaseModel):
+    """What pusher-js needs besides the channel: the app key and the server's address."""
+
+    key: str
+    host: str
+    port: int
+    tls: bool
+
+
 class RealtimeChannel(BaseModel):
     """Where the caller hears of the segments they may see."""
 
@@ -146,6 +156,9 @@ class RealtimeChannel(BaseModel):
     websocket_path: str = Field(
         description="The notifier's native websocket, filtered the same way "
         "(pass the token as `access_token`)."
+    )
+    pusher: PusherClient | None = Field(
+        None, description="Where a Pusher client connects (absent when not configured)."
     )
 
 
@@ -329,6 +342,10 @@ class MetricOut(BaseModel):
     label: str
     group: str
     relation: str
+    operators: list[str] = Field(
+        default_factory=lambda: [o.value for o in METRIC_OPERATORS],
+        description="Operators a metric condition takes (the same for every metric).",
+    )
 
 
 class EventOut(BaseModel):
@@ -336,12 +353,20 @@ class EventOut(BaseModel):
     label: str
     kind: str
     names: list[str] = Field(description="Event names one may pick.")
+    operators: list[str] = Field(
+        default_factory=lambda: [o.value for o in COUNT_KIND_OPERATORS],
+        description="Operators on the count of events.",
+    )
 
 
 class RelationOut(BaseModel):
     name: str
     label: str
-    target: str
+    target: str = Field(description="The related object: its fields are the filters'.")
+    operators: list[str] = Field(
+        default_factory=lambda: [o.value for o in COUNT_KIND_OPERATORS],
+        description="Operators on the count of related objects.",
+    )
 
 
 class PaletteOut(BaseModel):

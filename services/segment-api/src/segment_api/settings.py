@@ -39,6 +39,19 @@ class Settings(
         alias="SESSION_COOKIE_SECURE",
         description="Mark the session cookie Secure (HTTPS only); off for the local stack.",
     )
+    pusher_browser_host: str | None = Field(
+        None,
+        alias="PUSHER_BROWSER_HOST",
+        description="The Pusher host browsers connect to, if not PUSHER_HOST.",
+    )
+    pusher_browser_port: int | None = Field(
+        None, alias="PUSHER_BROWSER_PORT", description="Its port, if not PUSHER_PORT."
+    )
+    console_dist: Path = Field(
+        Path(__file__).resolve().parents[2] / "console" / "dist",
+        alias="CONSOLE_DIST",
+        description="The web console's build (deploy/install.sh runs `npm run build`).",
+    )
     api_docs_assets: Path = Field(
         Path(__file__).resolve().parents[4] / "deploy" / "apidocs" / "node_modules",
         alias="API_DOCS_ASSETS",

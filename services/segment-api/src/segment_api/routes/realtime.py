@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request
 from contracts.push import CHANGE_EVENT, STATUS_EVENT, account_channel, owner_channel
 from segment_api.deps import CurrentPrincipal
 from segment_api.problems import forbidden, problem_responses
-from segment_api.schemas import PusherAuth, RealtimeChannel
+from segment_api.schemas import PusherAuth, PusherClient, RealtimeChannel
 from segment_runtime.auth import Access, Principal, Scope
 
 router = APIRouter(prefix="/v1/realtime", tags=["realtime"], responses=problem_responses(422))
@@ -30,11 +30,18 @@ def _channel_of(principal: Principal) -> str:
 
 
 @router.get("/channel", responses=problem_responses(401, 403))
-async def realtime_channel(principal: CurrentPrincipal) -> RealtimeChannel:
+async def realtime_channel(request: Request, principal: CurrentPrincipal) -> RealtimeChannel:
+    settings = request.app.state.settings
     return RealtimeChannel(
         channel=_channel_of(principal),
         events=[STATUS_EVENT, CHANGE_EVENT],
         websocket_path="/v1/ws",
+        pusher=PusherClient(
+            key=settings.pusher_key,
+            host=settings.pusher_browser_host or settings.pusher_host,
+            port=settings.pusher_browser_port or settings.pusher_port,
+            tls=settings.pusher_ssl,
+        ),
     )
 
 

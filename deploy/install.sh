@@ -19,6 +19,8 @@ if ! command -v chromium >/dev/null 2>&1; then
   $SUDO apt-get install -y -q chromium >/dev/null 2>&1 \
     || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q chromium >/dev/null; }
 fi
+# The web console (/console): Vue, Chart.js and pusher-js bundled by Vite, served from disk.
+(cd services/segment-api/console && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build >/dev/null)
 # Swagger UI and ReDoc for the gateway's /docs and /redoc, served from disk (no CDN).
 (cd deploy/apidocs && npm ci --no-audit --no-fund --loglevel=error)
 # Google's ZetaSQL analyzer (BigQuery's SQL front end) for the statement check in CI.

@@ -130,6 +130,7 @@ def _announce(cfg: StackConfig) -> None:
         console.print(
             f"\n[bold green]Segment platform is up[/]\n"
             f"  API          {api}   (docs: {api}/docs)\n"
+            f"  Console      {api}/console/sign-in#token={token}\n"
             f"  websocket    ws://127.0.0.1:{cfg.notifier_port}/v1/ws?access_token=$TOKEN\n"
             f"  Pusher       127.0.0.1:{cfg.pusher_port} key {cfg.pusher_key}\n\n"
             f"  export TOKEN={token}\n\n"

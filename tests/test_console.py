@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from playwright.async_api import Page, Request
+from playwright.async_api import Page, Request, expect
 
 from browser import artifact, chromium
-from e2e import DEADLINE_S, api
+from e2e import DEADLINE_S, api, wait_for
 from segment_runtime.auth import Access, Scope
 
 pytestmark = pytest.mark.stack
@@ -91,7 +91,9 @@ new MutationObserver(() => {
 
 
 @contextlib.asynccontextmanager
-async def open_console(stack, token: str) -> AsyncIterator[Page]:
+async def open_console(
+    stack, token: str, ready: str = "[data-testid=segment-table]"
+) -> AsyncIterator[Page]:
     async with chromium() as browser:
         page = await browser.new_page(viewport={"width": 1360, "height": 1000})
         outside: list[str] = []
@@ -107,7 +109,7 @@ async def open_console(stack, token: str) -> AsyncIterator[Page]:
         page.on("pageerror", lambda e: errors.append(str(e)))
         await page.add_init_script(RECORD_STATUSES)
         await page.goto(f"{stack.api}/console/sign-in#token={token}")
-        await page.wait_for_selector("[data-testid=segment-table]", timeout=30_000)
+        await page.wait_for_selector(ready, timeout=30_000)
         assert "token=" not in page.url  # the fragment is wiped once traded for the cookie
         yield page
         assert outside == [], outside  # nothing from a CDN
@@ -242,6 +244,11 @@ async def test_build_preview_save_watch_and_open_a_segment(stack):
         assert await page.locator("[data-testid=member-row]").count() == min(10, members)
         await page.wait_for_selector("[data-testid=reachability] .bar-row")
         await page.screenshot(path=artifact("console-detail.png"), full_page=True)
+        reach = (await api(stack, "GET", f"/v1/segments/{segment['id']}/reachability")).json()
+        await page.click("[data-testid=send-email]")
+        handed = page.locator("[data-testid=recipient-list]")
+        await handed.wait_for(timeout=30_000)
+        assert f"{reach['email']['reachable']:,} recipients" in await handed.inner_text()
 
         await page.click("[data-testid=tab-performance]")
         gender = page.locator('[data-testid=chart][data-chart="gender"]')
@@ -311,3 +318,111 @@ async def test_a_user_without_the_add_scope_sees_no_create_button(stack):
         ):
             assert await page.locator(f"[data-testid={action}]").count() == 0, action
         await page.screenshot(path=artifact("console-list-reader.png"))
+
+
+async def test_editing_shows_who_would_enter_and_exit(stack):
+    made = await api(
+        stack,
+        "POST",
+        "/v1/segments",
+        json={
+            "name": f"To edit {asyncio.get_running_loop().time():.0f}",
+            "rules": {
+                "object": "customer",
+                "root": {
+                    "type": "group",
+                    "rules": [{"type": "property", "field": "age", "operator": "gt", "value": 40}],
+                },
+            },
+        },
+    )
+    segment = made.json()
+
+    async def built() -> bool:
+        shown = await api(stack, "GET", f"/v1/segments/{segment['id']}")
+        return bool(shown.json()["build_status"] == "done")
+
+    await wait_for(built)  # who would exit is counted against the built member table
+    async with open_console(stack, stack.token(user_id="console-user")) as page:
+        await page.goto(f"{stack.api}/console/segments/{segment['id']}/edit")
+        path = "rules.root.rules[0]"
+        value = row(page, path).locator("[data-testid=value-input] input")
+        await value.wait_for(timeout=30_000)
+        assert await value.input_value() == "40"  # the saved tree, loaded into the rows
+        await value.fill("50")
+        rules = {
+            "object": "customer",
+            "root": {
+                "type": "group",
+                "combinator": "and",
+                "negate": False,
+                "window": None,
+                "rules": [{"type": "property", "field": "age", "operator": "gt", "value": 50}],
+            },
+        }
+        truth = (
+            await api(
+                stack,
+                "POST",
+                "/v1/segments/preview",
+                json={"rules": rules, "segment_id": segment["id"]},
+            )
+        ).json()["edit_diff"]
+        assert truth["would_exit"] > 0
+        # the panel first shows the unchanged tree's diff (nobody moves), then this one
+        diff = page.locator("[data-testid=edit-diff]")
+        await expect(diff).to_contain_text(
+            f"\u2212{truth['would_exit']:,} would exit", timeout=30_000
+        )
+        await expect(diff).to_contain_text(f"+{truth['would_enter']:,} would enter")
+        await page.screenshot(path=artifact("console-edit.png"), full_page=True)
+        await page.click("[data-testid=save]")
+        await page.wait_for_selector(f'[data-segment-id="{segment["id"]}"]')
+    saved = (await api(stack, "GET", f"/v1/segments/{segment['id']}")).json()
+    assert saved["rules"]["root"]["rules"][0]["value"] == 50
+
+
+async def test_search_archive_and_unarchive_from_the_list(stack):
+    name = f"Archivable {asyncio.get_running_loop().time():.0f}"
+    made = await api(
+        stack,
+        "POST",
+        "/v1/segments",
+        json={
+            "name": name,
+            "rules": {
+                "object": "customer",
+                "root": {
+                    "type": "group",
+                    "rules": [{"type": "property", "field": "age", "operator": "lt", "value": 20}],
+                },
+            },
+        },
+    )
+    segment_id = made.json()["id"]
+    async with open_console(stack, stack.token(user_id="console-user")) as page:
+        await page.fill("[data-testid=search]", name)
+        only = page.locator("[data-testid=segment-row]")
+        await page.wait_for_function(
+            "n => document.querySelectorAll('[data-testid=segment-row]').length === n", arg=1
+        )
+        assert await only.first.get_attribute("data-segment-id") == segment_id
+        await only.first.locator("[data-testid=archive]").click()
+        await only.first.locator("[data-testid=unarchive]").wait_for(timeout=30_000)
+        assert (await api(stack, "GET", f"/v1/segments/{segment_id}")).json()["status"] == (
+            "archived"
+        )
+        await page.select_option("[data-testid=status-filter]", "active")
+        await page.locator("[data-testid=empty-state]").wait_for(timeout=30_000)
+        await page.select_option("[data-testid=status-filter]", "archived")
+        await only.first.locator("[data-testid=unarchive]").click()
+        await page.locator("[data-testid=empty-state]").wait_for(timeout=30_000)
+    assert (await api(stack, "GET", f"/v1/segments/{segment_id}")).json()["status"] == "active"
+
+
+async def test_a_user_who_may_not_view_segments_sees_why(stack):
+    blind = {Scope.VIEW: Access.DISABLED}
+    token = stack.token(user_id="blind", permissions=blind)
+    async with open_console(stack, token, ready="[data-testid=forbidden]") as page:
+        assert "customers_segment_view" in await page.inner_text("[data-testid=forbidden]")
+        assert await page.locator("[data-testid=segment-table]").count() == 0

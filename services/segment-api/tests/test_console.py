@@ -77,7 +77,9 @@ async def test_assets_are_served_by_name_and_kept_forever(console):
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
 
 
-@pytest.mark.parametrize("path", ["/console/%2e%2e/secret.txt", "/console/assets/%2e%2e/%2e%2e/secret.txt"])
+@pytest.mark.parametrize(
+    "path", ["/console/%2e%2e/secret.txt", "/console/assets/%2e%2e/%2e%2e/secret.txt"]
+)
 async def test_nothing_outside_the_build_is_served(console, path):
     answer = await console.get(path)
     assert "outside the build" not in answer.text

@@ -12,7 +12,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from segment_api.problems import ProblemError
+from segment_api.problems import ProblemError, not_installed
 
 # The console talks only to its own origin and the Pusher server's websocket.
 _CSP = (
@@ -25,14 +25,6 @@ _HEADERS = {"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff"
 def install(app: FastAPI, dist: Path) -> None:
     root = dist.resolve()
 
-    def not_built() -> ProblemError:
-        return ProblemError(
-            503,
-            "console_unavailable",
-            "The web console is not built",
-            f"{root} is missing: run deploy/install.sh (the API itself works)",
-        )
-
     @app.get("/console", include_in_schema=False)
     async def console_root() -> Response:
         return RedirectResponse("/console/", status_code=308)
@@ -41,7 +33,9 @@ def install(app: FastAPI, dist: Path) -> None:
     async def console(path: str) -> Response:
         index = root / "index.html"
         if not index.is_file():
-            raise not_built()
+            raise not_installed(
+                "console_unavailable", "The web console is not built", root, "the API works"
+            )
         wanted = (root / path).resolve()
         # Only files inside the build: `..` in a path never leaves it.
         if path and wanted.is_relative_to(root) and wanted.is_file():

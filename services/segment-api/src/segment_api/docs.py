@@ -10,7 +10,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from segment_api.problems import ProblemError
+from segment_api.problems import ProblemError, not_installed
 
 # ReDoc's sidebar footer shows Redocly's logo from their CDN; offline it is a blank box.
 _REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
@@ -31,11 +31,11 @@ def install(app: FastAPI, assets: Path) -> None:
         return Response(bundle, media_type="text/javascript")
 
     def missing(what: Path) -> ProblemError:
-        return ProblemError(
-            503,
+        return not_installed(
             "docs_unavailable",
             "The API docs' files are not installed",
-            f"{what} is missing: run deploy/install.sh (OpenAPI stays at /openapi.json)",
+            what,
+            "OpenAPI stays at /openapi.json",
         )
 
     @app.get("/docs", include_in_schema=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -60,6 +61,13 @@ class ProblemError(Exception):
 
 def not_found(what: str = "segment") -> ProblemError:
     return ProblemError(404, "not_found", f"{what.capitalize()} not found")
+
+
+def not_installed(code: str, title: str, missing: Path, fallback: str) -> ProblemError:
+    """Files the install script puts on disk are missing: say which, and how to get them."""
+    return ProblemError(
+        503, code, title, f"{missing} is missing: run deploy/install.sh ({fallback})"
+    )
 
 
 def forbidden(detail: str) -> ProblemError:

@@ -545,6 +545,44 @@ async def test_a_build_whose_job_submitted_was_lost_adopts_the_job_instead_of_re
     assert (build["state"], build["job_id"], build["attempts"]) == ("submitted", "running-job", 1)
 
 
+async def test_a_submitted_build_with_no_job_waits_the_dispatch_deadline_before_resending(
+    world,
+):
+    """The compiler said it submitted, but the job monitor never heard of the job: the
+    build is sent again, and each re-send gets the dispatch deadline to be answered, not
+    the (shorter) silence deadline, so a restarting compiler does not use up attempts."""
+    await world.segment("S")
+    await world.changed("S")
+    command = await world.command("S")
+    await world.owner.on_job_submitted(
+        JobSubmitted(
+            **world.envelope(),
+            data=JobSubmittedData(
+                build_id=UUID(command["build_id"]),
+                segment_id=world.ids["S"],
+                job_id="never-followed",
+                mode=BuildMode.BUILD,
+                rules_version=1,
+                table="p.d.t",
+            ),
+        )
+    )
+    patient = Reconciler(
+        world.pool,
+        world.owner,
+        Deadlines(dispatch_s=3600, silent_s=0, job_s=3600, change_s=3600, max_attempts=3),
+    )
+    assert (await patient.run_once())["redispatched"] == 0  # sent moments ago
+    async with world.pool.acquire() as conn:  # an hour passes
+        await conn.execute(
+            "UPDATE builds SET dispatched_at = dispatched_at - interval '2 hours' WHERE id = $1",
+            UUID(command["build_id"]),
+        )
+    assert (await patient.run_once())["redispatched"] == 1
+    assert [c["attempt"] for c in await world.outbox("build.requested")] == [1, 2]
+    assert (await patient.run_once())["redispatched"] == 0  # the re-send waits in turn
+
+
 async def test_a_start_that_overtakes_its_submission_still_passes_through_submitted(world):
     await world.segment("S")
     await world.changed("S")

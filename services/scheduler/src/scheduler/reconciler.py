@@ -51,7 +51,7 @@ class Reconciler:
         async with self._pool.acquire() as conn:
             queued_accounts = await repository.accounts_with_queued(conn)
             unanswered = await repository.unanswered_dispatches(conn, d.dispatch_s)
-            silent = await repository.silent_jobs(conn, d.silent_s)
+            silent = await repository.silent_jobs(conn, d.silent_s, d.dispatch_s)
             overdue = await repository.overdue_running(conn, d.job_s)
             lost_changes = await repository.unbuilt_changes(conn, d.change_s)
             lost_commands = await repository.unanswered_commands(conn, d.change_s)

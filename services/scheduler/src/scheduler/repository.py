@@ -461,17 +461,23 @@ async def unanswered_dispatches(
 
 
 async def silent_jobs(
-    conn: Connection, older_than_s: float
+    conn: Connection, older_than_s: float, resent_wait_s: float
 ) -> list[tuple[Build, JobRecord | None]]:
     """Builds submitted or running with no news for a while, with what the job monitor
-    recorded of their job (None: it never heard of the job)."""
+    recorded of their job (None: it never heard of the job). A build without a job is
+    sent to the compiler again, so it is given as long to answer as any dispatch
+    (`resent_wait_s` since it was last sent): re-sending it each `older_than_s` used up
+    its attempts while a restarted compiler was still joining its consumer group."""
     rows = await conn.fetch(
         f"SELECT {_B_COLUMNS}, {_JOB_COLUMNS} FROM builds b"  # noqa: S608 - constant columns
         " LEFT JOIN jobs j ON j.id = b.job_id"
         " WHERE b.state IN ('submitted', 'running')"
         " AND b.updated_at < clock_timestamp() - make_interval(secs => $1::float8)"
-        " AND (j.id IS NULL OR j.status <> 'running') ORDER BY b.updated_at LIMIT 500",
+        " AND (j.status <> 'running' OR (j.id IS NULL AND (b.dispatched_at IS NULL"
+        " OR b.dispatched_at < clock_timestamp() - make_interval(secs => $2::float8))))"
+        " ORDER BY b.updated_at LIMIT 500",
         older_than_s,
+        resent_wait_s,
     )
     return _with_job(rows)
 

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 
 from build_records import record_build
 from compiler import statements
+from compiler.sql import Target
 from contracts.rules import RuleSet
 from contracts.warehouse import dataset_id, segment_table
 from devstack import seeding
@@ -98,10 +99,10 @@ async def build_saved(http, client, account, db, tables, rules) -> str:
         await http.post("/v1/segments", json={"name": f"s{uuid4().hex[:6]}", "rules": rules})
     ).json()
     rule_set = RuleSet.model_validate(rules)
-    target = statements.Target(client.project, dataset_id(account))
+    target = Target(client.project, dataset_id(account))
     m = statements.membership(rule_set, target, seeding.demo_catalog())
     query = statements.build(m, segment_table(UUID(created["id"])))
-    params = query.bind({"build_date": TODAY, "build_time": datetime.now(UTC)})
+    params = query.bind(today=TODAY)
     client.query(
         query.sql, job_config=bigquery.QueryJobConfig(query_parameters=to_query_parameters(params))
     ).result()

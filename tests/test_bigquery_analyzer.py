@@ -18,25 +18,34 @@ from hypothesis import strategies as st
 
 from bigquery_analyzer import Analyzer, RejectedError, zetasql_server
 from compiler import statements
-from compiler.predicates import BUILD_DATE_PARAM
+from compiler.sql import BUILD_TIME_PARAM, CompiledQuery, Target
 from compiler_golden import AGGREGATE_CASES, CASES
 from contracts.catalog import OPERATORS_BY_TYPE, FieldType
 from contracts.rules import RuleSet
 from contracts.warehouse import segment_table
 from devstack import demo_data, seeding
+from job_monitor.counts import counts_sql
 from rule_strategies import RuleSpace
+from segment_api import member_queries
 
 PROJECT, DATASET = "proj", "acct_0123456789abcdef0123456789abcdef"
-TARGET = statements.Target(PROJECT, DATASET)
+TARGET = Target(PROJECT, DATASET)
 BUILD_DATE = date(2026, 6, 30)
-RUNTIME = {
-    BUILD_DATE_PARAM: BUILD_DATE,
-    statements.BUILD_TIME_PARAM: datetime(2026, 6, 30, 3, tzinfo=UTC),
+BUILD_TIME = datetime(2026, 6, 30, 3, tzinfo=UTC)
+# What the callers bind besides the build date and time, each where a statement names it.
+VALUES = {
     statements.SAMPLE_LIMIT_PARAM: 5,
-    statements.PAGE_LIMIT_PARAM: 50,
-    statements.PAGE_OFFSET_PARAM: 0,
-    statements.VIEWER_PARAM: "ana",
+    member_queries.PAGE_LIMIT_PARAM: 50,
+    member_queries.PAGE_OFFSET_PARAM: 0,
+    member_queries.VIEWER_PARAM: "ana",
 }
+
+
+def bound(query: CompiledQuery) -> dict[str, Any]:
+    named = {k: v for k, v in VALUES.items() if k in query.runtime_params}
+    return query.bind(at=BUILD_TIME, today=BUILD_DATE, **named)
+
+
 EMBEDDED = [uuid4(), uuid4()]
 CATALOG = seeding.demo_catalog()
 
@@ -47,7 +56,7 @@ def analyzer() -> Iterator[Analyzer]:
         yield Analyzer(stub, features, CATALOG, PROJECT, DATASET)
 
 
-def statement_set(rules: RuleSet) -> Iterator[tuple[str, statements.CompiledQuery]]:
+def statement_set(rules: RuleSet) -> Iterator[tuple[str, CompiledQuery]]:
     """What the platform sends for one rule set, named for the failure message."""
     m = statements.membership(rules, TARGET, CATALOG)
     obj = CATALOG.objects[rules.object]
@@ -61,36 +70,36 @@ def statement_set(rules: RuleSet) -> Iterator[tuple[str, statements.CompiledQuer
     yield from per_object(obj.name, table)
 
 
-def per_object(object_name: str, table: str) -> Iterator[tuple[str, statements.CompiledQuery]]:
+def per_object(object_name: str, table: str) -> Iterator[tuple[str, CompiledQuery]]:
     obj = CATALOG.objects[object_name]
-    yield "refresh counts", statements.refresh_counts(TARGET, table)
-    yield "members", statements.member_page(obj, TARGET, table)
+    counts = counts_sql(TARGET.name(table))  # the job monitor's, after a build
+    yield "refresh counts", CompiledQuery(counts, {}, frozenset({BUILD_TIME_PARAM}))
+    yield "members", member_queries.member_page(obj, TARGET, table)
     if obj.owner_field:
-        yield "members (owned)", statements.member_page(obj, TARGET, table, owned=True)
-        yield "members count (owned)", statements.owned_member_count(obj, TARGET, table)
-    yield "reach", statements.reach(obj, TARGET, table)
+        yield "members (owned)", member_queries.member_page(obj, TARGET, table, owned=True)
+        yield "members count (owned)", member_queries.owned_member_count(obj, TARGET, table)
+    yield "reach", member_queries.reach(obj, TARGET, table)
     for channel in obj.channels:
-        yield f"recipients {channel.name}", statements.recipients(obj, TARGET, table, channel)
-    yield "recipient page", statements.recipient_page(TARGET, "recipients_" + "0" * 32)
-    yield "row count", statements.row_count(TARGET, table)
-    f = statements.report_filter(TARGET, table, "r", obj.id_column)
+        yield f"recipients {channel.name}", member_queries.recipients(obj, TARGET, table, channel)
+    yield "recipient page", member_queries.recipient_page(TARGET, "recipients_" + "0" * 32)
+    yield "row count", member_queries.row_count(TARGET, table)
+    f = member_queries.report_filter(TARGET, table, "r", obj.id_column)
     report = (
         f"WITH `{f.cte_name}` AS ({f.cte_sql}) SELECT COUNT(*) AS n"
         f" FROM `{PROJECT}`.`{DATASET}`.`{obj.table}` AS r WHERE {f.predicate_sql}"
     )
-    yield "report filter", statements.CompiledQuery(report, {})
-    for name in ("source", "city", "age", "gender"):
-        if obj.field(name) is not None:
-            yield f"distribution {name}", statements.distribution(obj, TARGET, table, name)
+    yield "report filter", CompiledQuery(report, {})
+    for chart in obj.distributions:
+        yield f"distribution {chart.name}", member_queries.distribution(obj, TARGET, table, chart)
     for fd in obj.fields:
-        for i, q in enumerate(statements.field_values(obj, fd, TARGET)):
+        for i, q in enumerate(member_queries.field_values(obj, fd, TARGET)):
             yield f"field values {fd.name} #{i}", q
 
 
 def check(analyzer: Analyzer, rules: RuleSet) -> None:
     for name, query in statement_set(rules):
         try:
-            analyzer.analyze(query.sql, query.bind(RUNTIME))
+            analyzer.analyze(query.sql, bound(query))
         except RejectedError as exc:
             raise RejectedError(f"{name} of {rules.model_dump_json()}: {exc}") from exc
 
@@ -149,7 +158,7 @@ def test_every_field_and_operator_is_valid_bigquery(analyzer, object_name, field
         ("preview", statements.preview(m)),
     ):
         try:
-            analyzer.analyze(query.sql, query.bind(RUNTIME))
+            analyzer.analyze(query.sql, bound(query))
         except RejectedError as exc:
             raise RejectedError(f"{name}: {exc}") from exc
 
@@ -158,7 +167,7 @@ def test_every_read_model_statement_of_every_object_is_valid_bigquery(analyzer):
     for obj in CATALOG.objects.values():
         for name, query in per_object(obj.name, segment_table(uuid4())):
             try:
-                analyzer.analyze(query.sql, query.bind(RUNTIME))
+                analyzer.analyze(query.sql, bound(query))
             except RejectedError as exc:
                 raise RejectedError(f"{obj.name} {name}: {exc}") from exc
 

@@ -13,13 +13,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compiler import statements
-from compiler.predicates import BUILD_DATE_PARAM
+from compiler.sql import CompiledQuery, Target
 from compiler.typed import check
 from contracts.rules import RuleSet
 from contracts.warehouse import MEMBER_ID_COLUMN, dataset_id, segment_table
 from devstack import seeding
 from reference import Evaluator
 from rule_strategies import RuleSpace
+from segment_api import member_queries
 from segment_runtime.bigquery import to_query_parameters
 
 BUILD_DATE = date(2026, 6, 30)
@@ -34,13 +35,11 @@ class Warehouse:
         self.account = account
         self.tables = tables
         self.catalog = seeding.demo_catalog()
-        self.target = statements.Target(client.project, dataset_id(account))
+        self.target = Target(client.project, dataset_id(account))
         self.segments: dict[UUID, set[str]] = {}
 
-    def run(self, query: statements.CompiledQuery, **runtime: Any) -> list[dict[str, Any]]:
-        params = query.bind(
-            {BUILD_DATE_PARAM: BUILD_DATE, statements.BUILD_TIME_PARAM: BUILD_TIME, **runtime}
-        )
+    def run(self, query: CompiledQuery, **runtime: Any) -> list[dict[str, Any]]:
+        params = query.bind(at=BUILD_TIME, today=BUILD_DATE, **runtime)
         config = bigquery.QueryJobConfig(query_parameters=to_query_parameters(params))
         return [dict(r) for r in self.client.query(query.sql, job_config=config).result()]
 
@@ -53,9 +52,7 @@ class Warehouse:
         return {
             r[MEMBER_ID_COLUMN]
             for r in self.run(
-                statements.CompiledQuery(
-                    f"SELECT {MEMBER_ID_COLUMN} FROM `{self.target.name(table)}`", {}
-                )
+                CompiledQuery(f"SELECT {MEMBER_ID_COLUMN} FROM `{self.target.name(table)}`", {})
             )
         }
 
@@ -164,11 +161,13 @@ def test_the_edit_diff_counts_who_would_enter_and_exit(warehouse):
 
 def test_a_report_filter_keeps_the_members_rows(warehouse):
     segment_id, members = next(iter(warehouse.segments.items()))
-    f = statements.report_filter(warehouse.target, segment_table(segment_id), "o", "customer_id")
+    f = member_queries.report_filter(
+        warehouse.target, segment_table(segment_id), "o", "customer_id"
+    )
     orders = warehouse.target.name("orders")
     sql = (
         f"WITH {f.cte_name} AS ({f.cte_sql}) SELECT COUNT(*) AS n "
         f"FROM `{orders}` AS o WHERE {f.predicate_sql}"
     )
-    (row,) = warehouse.run(statements.CompiledQuery(sql, {}))
+    (row,) = warehouse.run(CompiledQuery(sql, {}))
     assert row["n"] == sum(1 for o in warehouse.tables["orders"] if o["customer_id"] in members)

@@ -10,11 +10,12 @@ from uuid import uuid4
 from google.cloud import bigquery
 
 from compiler import statements
-from compiler.predicates import BUILD_DATE_PARAM
+from compiler.sql import BUILD_TIME_PARAM, CompiledQuery, Target
 from contracts.rules import RuleSet
 from contracts.warehouse import MEMBER_ID_COLUMN, dataset_id
 from devstack import seeding
 from devstack.warehouse import load_rows
+from job_monitor.counts import counts_sql
 from reference import Evaluator
 from segment_runtime.bigquery import to_query_parameters
 
@@ -51,8 +52,8 @@ RULES = RuleSet.model_validate(
 )
 
 
-def run(client: bigquery.Client, query: statements.CompiledQuery, when: datetime):
-    params = query.bind({BUILD_DATE_PARAM: TODAY, statements.BUILD_TIME_PARAM: when})
+def run(client: bigquery.Client, query: CompiledQuery, when: datetime):
+    params = query.bind(at=when, today=TODAY)
     job = client.query(
         query.sql, job_config=bigquery.QueryJobConfig(query_parameters=to_query_parameters(params))
     )
@@ -60,7 +61,7 @@ def run(client: bigquery.Client, query: statements.CompiledQuery, when: datetime
     return rows, job.num_dml_affected_rows
 
 
-def members(client: bigquery.Client, target: statements.Target, table: str) -> set[str]:
+def members(client: bigquery.Client, target: Target, table: str) -> set[str]:
     sql = f"SELECT {MEMBER_ID_COLUMN} FROM `{target.name(table)}`"
     return {r[MEMBER_ID_COLUMN] for r in client.query(sql).result()}
 
@@ -70,7 +71,7 @@ def test_refresh_after_data_changes_equals_a_fresh_build(emulator):
     account = uuid4()
     tables = seeding.seed_warehouse(client, account, 120, seed=5, today=TODAY)
     catalog = seeding.demo_catalog()
-    target = statements.Target(client.project, dataset_id(account))
+    target = Target(client.project, dataset_id(account))
     m = statements.membership(RULES, target, catalog)
     first = datetime(2026, 6, 29, tzinfo=UTC)
     run(client, statements.build(m, "segment_r"), first)
@@ -121,7 +122,11 @@ def test_refresh_after_data_changes_equals_a_fresh_build(emulator):
     assert after != before  # the change really moved members both ways
     assert after - before and before - after
 
-    (counts,), _ = run(client, statements.refresh_counts(target, "segment_r"), second)
+    # the job monitor's count after a refresh
+    counting = CompiledQuery(
+        counts_sql(target.name("segment_r")), {}, frozenset({BUILD_TIME_PARAM})
+    )
+    (counts,), _ = run(client, counting, second)
     assert counts["members"] == len(after)
     assert counts["entered"] == len(after - before)
     assert affected - counts["entered"] == len(before - after)

@@ -14,5 +14,7 @@ def segment_table(segment_id: UUID) -> str:
     return f"segment_{segment_id.hex}"
 
 
-# The member table's one column, whatever the object type's own id column is called.
+# The member table's columns: the member's id, whatever the object type's own id column
+# is called, and when the member entered (the build time of the build that added it).
 MEMBER_ID_COLUMN = "object_id"
+ENTERED_AT_COLUMN = "entered_at"

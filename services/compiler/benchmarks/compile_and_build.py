@@ -13,7 +13,7 @@ import argparse
 import subprocess
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -21,7 +21,7 @@ from uuid import uuid4
 from google.cloud import bigquery
 
 from compiler import statements
-from compiler.predicates import BUILD_DATE_PARAM
+from compiler.sql import CompiledQuery, Target
 from contracts.legacy import from_legacy
 from contracts.rules import RuleSet
 from contracts.warehouse import dataset_id
@@ -123,7 +123,7 @@ LEGACY = {
 
 
 def compile_throughput(seconds: float = 3.0) -> None:
-    target = statements.Target("proj", "acct")
+    target = Target("proj", "acct")
     rule_sets = [RuleSet.model_validate(r) for r in MIX.values()]
     print("compile (validate + build + refresh + preview), one thread:")
     for name, rule_set in zip(MIX, rule_sets, strict=True):
@@ -167,13 +167,8 @@ def _build_ctas(m: statements.Membership) -> None:
     statements.build(m, "t")
 
 
-def _timed(client: bigquery.Client, query: statements.CompiledQuery) -> float:
-    params = query.bind(
-        {
-            BUILD_DATE_PARAM: date.today(),
-            statements.BUILD_TIME_PARAM: datetime.now(UTC),
-        }
-    )
+def _timed(client: bigquery.Client, query: CompiledQuery) -> float:
+    params = query.bind(today=date.today())
     config = bigquery.QueryJobConfig(query_parameters=to_query_parameters(params))
     start = time.perf_counter()
     list(client.query(query.sql, job_config=config).result())
@@ -217,7 +212,7 @@ def warehouse_timings(scale: int, repeats: int) -> None:
                 f"\n{scale:,} customers: seeded {rows:,} rows in "
                 f"{time.perf_counter() - start:.1f} s"
             )
-            target = statements.Target(cfg.bigquery_project, dataset_id(account))
+            target = Target(cfg.bigquery_project, dataset_id(account))
             for name, raw in MIX.items():
                 m = statements.membership(
                     RuleSet.model_validate(raw), target, seeding.demo_catalog()

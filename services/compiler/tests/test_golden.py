@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
-from compiler.statements import Target, build, membership
+from compiler.sql import Target
+from compiler.statements import build, membership, sample
 from compiler_golden import AGGREGATE_CASES, CASES, FROM, prop, rules
 from contracts.rules import RuleSet
 
@@ -58,5 +60,20 @@ def test_relative_windows_are_bound_at_run_time_not_compile_time():
     )
     compiled = build(m, "segment_9")
     assert compiled.runtime_params == {"build_date", "build_time"}
-    with pytest.raises(KeyError):
-        compiled.bind({"build_time": 1})
+    at = datetime(2026, 6, 30, 22, tzinfo=UTC)
+    # the build date is the account's (a day ahead of UTC here), not the time's UTC date
+    params = compiled.bind(at=at, today=date(2026, 7, 1))
+    assert (params["build_time"], params["build_date"]) == (at, date(2026, 7, 1))
+    assert compiled.bind(at=at)["build_date"] == date(2026, 6, 30)
+
+
+def test_a_run_time_value_must_be_declared_and_given():
+    m = membership(
+        RuleSet.model_validate({"object": "customer", "root": rules(prop("age", "gt", 1))}),
+        TARGET,
+    )
+    with pytest.raises(KeyError, match="not declared"):
+        build(m, "segment_9").bind(page_limit=10)  # a build has no page
+    with pytest.raises(KeyError, match="unbound"):
+        sample(m).bind()  # a sample needs its size
+    assert sample(m).bind(sample_limit=5)["sample_limit"] == 5

@@ -7,7 +7,8 @@ import sqlglot
 from pydantic import ValidationError
 from sqlglot import exp
 
-from compiler.statements import Target, build, membership
+from compiler.sql import Target
+from compiler.statements import build, membership
 from compiler.typed import check
 from contracts.rules import RuleSet
 

@@ -227,6 +227,23 @@ class Channel(_Frozen):
     consent_field: str
 
 
+class Band(_Frozen):
+    """A labelled range of a number field's values, both ends included (None: open)."""
+
+    label: str
+    low: int | None = None
+    high: int | None = None
+
+
+class Distribution(_Frozen):
+    """A chart of a segment's members by one field: its values as they are, or grouped
+    into bands. Members without a value count as `unknown`."""
+
+    name: str = Field(description="The name the performance tab shows it under.")
+    field: str
+    bands: tuple[Band, ...] = ()
+
+
 class ObjectType(_Frozen):
     name: str
     label: str
@@ -248,6 +265,9 @@ class ObjectType(_Frozen):
         None, description="The user who added the object: a customer-scope `owned` filter."
     )
     channels: tuple[Channel, ...] = Field((), description="Reachability channels.")
+    distributions: tuple[Distribution, ...] = Field(
+        (), description="The performance tab's charts of a segment's members."
+    )
 
     def field(self, name: str) -> FieldDef | None:
         return next((f for f in self.fields if f.name == name), None)

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 
 from contracts.catalog.model import (
     Aggregate,
+    Band,
     Channel,
+    Distribution,
     EventKind,
     EventSource,
     FieldCategory,
@@ -72,7 +74,19 @@ class _Spec:
     events: tuple[EventSource, ...] = ()
     metrics: tuple[MetricDef, ...] = ()
     channels: tuple[Channel, ...] = ()
+    distributions: tuple[Distribution, ...] = ()
 
+
+# The RFC's performance tab: ages in bands, the rest by value.
+AGE_BANDS = (
+    Band(label="under 18", high=17),
+    Band(label="18-24", low=18, high=24),
+    Band(label="25-34", low=25, high=34),
+    Band(label="35-44", low=35, high=44),
+    Band(label="45-54", low=45, high=54),
+    Band(label="55-64", low=55, high=64),
+    Band(label="65+", low=65),
+)
 
 _DROPDOWN_USERS = ("ana", "budi", "chen", "dian", "system")
 _EVENT_NAMES = (
@@ -178,6 +192,12 @@ SPECS: tuple[_Spec, ...] = (
             Channel(
                 name="email", label="Email", address_field="email", consent_field="email_opt_in"
             ),
+        ),
+        distributions=(
+            Distribution(name="source", field="source"),
+            Distribution(name="domicile", field="city"),
+            Distribution(name="age_band", field="age", bands=AGE_BANDS),
+            Distribution(name="gender", field="gender"),
         ),
         relation_names={
             "campaign_recipients": "campaigns",
@@ -928,6 +948,7 @@ def _build(specs: tuple[_Spec, ...]) -> dict[str, ObjectType]:
             display_columns=spec.display,
             matched_columns=spec.matched,
             owner_field=spec.owner_field,
+            distributions=spec.distributions,
         )
     return out
 

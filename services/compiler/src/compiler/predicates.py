@@ -15,39 +15,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from sqlglot import exp
 
+from compiler.sql import BUILD_DATE_PARAM, ROW_ALIAS, column, param, table
 from compiler.typed import TypedAggregate, TypedGroup, TypedMembership, TypedNode, TypedProperty
 from contracts.catalog import Aggregate, FieldType
 from contracts.catalog.model import PRESENCE_ONLY, TEXT_TYPES
 from contracts.rules import Combinator, Operator, PreviousDaysWindow, RangeWindow
 from contracts.warehouse import MEMBER_ID_COLUMN, segment_table
 
-# The day relative windows are measured from, bound at submit time (the build
-# date in the account's time zone), so one compiled query serves every run.
-BUILD_DATE_PARAM = "build_date"
-ROW_ALIAS = "t"
+# Relative windows count back from the build date, a run-time parameter (the date in
+# the account's time zone), so one compiled query serves every run.
 RELATED_ALIAS = "r"
-
-
-def param(name: str) -> exp.Expr:
-    return exp.Parameter(this=exp.Var(this=name))
-
-
-def column(name: str, alias: str = ROW_ALIAS) -> exp.Column:
-    return exp.column(name, table=alias, quoted=True)
-
-
-def table(project: str, dataset: str, name: str, alias: str | None = None) -> exp.Table:
-    return exp.Table(
-        this=exp.to_identifier(name, quoted=True),
-        db=exp.to_identifier(dataset, quoted=True),
-        catalog=exp.to_identifier(project, quoted=True),
-        alias=exp.TableAlias(this=exp.to_identifier(alias)) if alias else None,
-    )
 
 
 @dataclass
@@ -449,7 +430,3 @@ def group(g: TypedGroup, ctx: Context, obj: ObjectInfo) -> exp.Expr:
             combined = exp.and_(_false_if_null(bounded), combined, copy=False)
     combined = exp.Paren(this=combined) if len(parts) > 1 or g.window is not None else combined
     return exp.Not(this=combined) if g.negate else combined
-
-
-def build_date_value(today: date) -> dict[str, date]:
-    return {BUILD_DATE_PARAM: today}

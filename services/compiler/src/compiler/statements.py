@@ -1,56 +1,34 @@
-"""Every statement is built from one membership query, so build, refresh,
-preview, count and edit diff can never disagree about who is a member."""
+"""Membership SQL, and only that: every statement is built from one membership query,
+so build, refresh, preview, sample and edit diff can never disagree about who is a
+member. Read models over a built member table (reach, members, distributions) are the
+gateway's; the job monitor counts a finished table itself."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlglot import exp
 
 from compiler import predicates
 from compiler.dialect import DIALECT
-from compiler.predicates import BUILD_DATE_PARAM, ROW_ALIAS, Context, ObjectInfo, column, table
-from compiler.typed import type_rule_set
-from contracts.catalog import Catalog, Channel, FieldDef, ObjectType, base_catalog
+from compiler.predicates import Context, ObjectInfo
+from compiler.sql import (
+    BUILD_DATE_PARAM,
+    BUILD_TIME_PARAM,
+    ROW_ALIAS,
+    CompiledQuery,
+    Target,
+    column,
+    param,
+    table,
+)
+from compiler.typed import TypedRuleSet, type_rule_set
+from contracts.catalog import Catalog, ObjectType, base_catalog
 from contracts.limits import UNLIMITED, PlanLimits
 from contracts.rules import RuleSet
-from contracts.warehouse import MEMBER_ID_COLUMN
+from contracts.warehouse import ENTERED_AT_COLUMN, MEMBER_ID_COLUMN
 
-# When a build or refresh ran; members who enter get it as their `entered_at`.
-BUILD_TIME_PARAM = "build_time"
 SAMPLE_LIMIT_PARAM = "sample_limit"
-ENTERED_AT = "entered_at"
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where the account's data lives: `project.dataset`."""
-
-    project: str
-    dataset: str
-
-    def table(self, name: str, alias: str | None = None) -> exp.Table:
-        return table(self.project, self.dataset, name, alias)
-
-    def name(self, table_name: str) -> str:
-        return f"{self.project}.{self.dataset}.{table_name}"
-
-
-@dataclass(frozen=True)
-class CompiledQuery:
-    sql: str
-    params: dict[str, Any]
-    # Parameters bound at run time rather than compile time (the build date and time).
-    runtime_params: frozenset[str] = field(default_factory=frozenset)
-    # JSON path of each rule node, in the order of the `n<i>` columns a node count returns.
-    node_paths: tuple[str, ...] = ()
-
-    def bind(self, runtime: dict[str, Any]) -> dict[str, Any]:
-        missing = self.runtime_params - runtime.keys()
-        if missing:
-            raise KeyError(f"runtime parameters not bound: {sorted(missing)}")
-        return {**self.params, **{k: runtime[k] for k in self.runtime_params}}
 
 
 @dataclass(frozen=True)
@@ -134,12 +112,14 @@ class Membership:
 
 
 def membership(
-    rule_set: RuleSet,
+    rules: RuleSet | TypedRuleSet,
     target: Target,
     catalog: Catalog | None = None,
     limits: PlanLimits = UNLIMITED,
 ) -> Membership:
-    typed = type_rule_set(rule_set, catalog, limits)
+    """The membership query of a rule set, typed here, or of one already typed (the
+    gateway types a request's rules once, to check them, and compiles that tree)."""
+    typed = rules if isinstance(rules, TypedRuleSet) else type_rule_set(rules, catalog, limits)
     ctx = Context(target.project, target.dataset)
     obj = typed.object
     info = ObjectInfo(obj.id_column, obj.time_field, obj.table)
@@ -155,14 +135,14 @@ def everyone(object_type: str, target: Target, catalog: Catalog | None = None) -
 
 
 def _build_time() -> exp.Expr:
-    return predicates.param(BUILD_TIME_PARAM)
+    return param(BUILD_TIME_PARAM)
 
 
 def _member_rows(m: Membership) -> exp.Select:
     return (
         m.base(
             exp.alias_(m.id(), MEMBER_ID_COLUMN, quoted=True),
-            exp.alias_(_build_time(), ENTERED_AT, quoted=True),
+            exp.alias_(_build_time(), ENTERED_AT_COLUMN, quoted=True),
         )
         .distinct()
         .where(m.where(), copy=False)
@@ -208,7 +188,7 @@ def refresh(m: Membership, table_name: str) -> CompiledQuery:
                         this=exp.Tuple(
                             expressions=[
                                 exp.column(MEMBER_ID_COLUMN, quoted=True),
-                                exp.column(ENTERED_AT, quoted=True),
+                                exp.column(ENTERED_AT_COLUMN, quoted=True),
                             ]
                         ),
                         expression=exp.Tuple(expressions=[nxt_id, _build_time()]),
@@ -219,18 +199,6 @@ def refresh(m: Membership, table_name: str) -> CompiledQuery:
         ),
     )
     return m.compiled(merge, BUILD_TIME_PARAM)
-
-
-def refresh_counts(target: Target, table_name: str) -> CompiledQuery:
-    """After a build or refresh: members now, and how many entered in this run."""
-    entered = exp.func(
-        "COUNTIF", exp.EQ(this=exp.column(ENTERED_AT, quoted=True), expression=_build_time())
-    )
-    select = exp.select(
-        exp.alias_(exp.Count(this=exp.Star()), "members", quoted=True),
-        exp.alias_(entered, "entered", quoted=True),
-    ).from_(target.table(table_name))
-    return CompiledQuery(select.sql(dialect=DIALECT), {}, frozenset({BUILD_TIME_PARAM}))
 
 
 def preview(m: Membership) -> CompiledQuery:
@@ -255,7 +223,7 @@ def sample(m: Membership) -> CompiledQuery:
         m.base(*shown)
         .where(m.where(), copy=False)
         .order_by(m.id())
-        .limit(predicates.param(SAMPLE_LIMIT_PARAM))
+        .limit(param(SAMPLE_LIMIT_PARAM))
     )
     return m.compiled(select, SAMPLE_LIMIT_PARAM)
 
@@ -285,281 +253,3 @@ def edit_diff(m: Membership, current_table: str) -> CompiledQuery:
         )
     )
     return m.compiled(select)
-
-
-@dataclass(frozen=True)
-class ReportFilter:
-    """A CTE naming the segment's members and a predicate a report query can AND in."""
-
-    cte_name: str
-    cte_sql: str
-    predicate_sql: str
-
-
-def report_filter(
-    target: Target, table_name: str, report_alias: str, report_id_column: str
-) -> ReportFilter:
-    name = f"{table_name}_members"
-    cte = exp.select(exp.column(MEMBER_ID_COLUMN, quoted=True)).from_(target.table(table_name))
-    predicate = exp.In(
-        this=exp.column(report_id_column, table=report_alias, quoted=True),
-        query=exp.Subquery(this=exp.select(exp.column(MEMBER_ID_COLUMN, quoted=True)).from_(name)),
-    )
-    return ReportFilter(name, cte.sql(dialect=DIALECT), predicate.sql(dialect=DIALECT))
-
-
-PAGE_LIMIT_PARAM = "page_limit"
-PAGE_OFFSET_PARAM = "page_offset"
-
-
-def _members_join(obj: ObjectType, target: Target, table_name: str) -> exp.Select:
-    member = exp.column(MEMBER_ID_COLUMN, table="m", quoted=True)
-    return (
-        exp.select()
-        .from_(target.table(table_name, "m"), copy=False)
-        .join(
-            target.table(obj.table, ROW_ALIAS),
-            on=exp.EQ(this=column(obj.id_column), expression=member),
-            join_type="INNER",
-            copy=False,
-        )
-    )
-
-
-VIEWER_PARAM = "viewer"
-
-
-def _owned_by_viewer(obj: ObjectType) -> exp.Expr:
-    owner = obj.field(obj.owner_field or "")
-    if owner is None:
-        raise KeyError(f"{obj.name} has no owner field")
-    return exp.EQ(this=column(owner.column), expression=predicates.param(VIEWER_PARAM))
-
-
-def member_page(
-    obj: ObjectType, target: Target, table_name: str, *, owned: bool = False
-) -> CompiledQuery:
-    """A page of a built segment's members with the object's display columns and the
-    CRM frontend's matched-table columns; `owned` keeps those the viewer added."""
-    shown: list[exp.Expr] = [exp.alias_(column(obj.id_column), MEMBER_ID_COLUMN, quoted=True)]
-    shown += [column(fd.column) for c in obj.display_columns if (fd := obj.field(c))]
-    shown += [
-        exp.alias_(column(fd.column), name, quoted=True)
-        for name, f in obj.matched_columns
-        if (fd := obj.field(f)) and name not in obj.display_columns
-    ]
-    select = _members_join(obj, target, table_name).select(*shown, copy=False)
-    if owned:
-        select = select.where(_owned_by_viewer(obj), copy=False)
-    select = (
-        select.order_by(column(obj.id_column), copy=False)
-        .limit(predicates.param(PAGE_LIMIT_PARAM), copy=False)
-        .offset(predicates.param(PAGE_OFFSET_PARAM), copy=False)
-    )
-    runtime = {PAGE_LIMIT_PARAM, PAGE_OFFSET_PARAM} | ({VIEWER_PARAM} if owned else set())
-    return CompiledQuery(select.sql(dialect=DIALECT, copy=False), {}, frozenset(runtime))
-
-
-def owned_member_count(obj: ObjectType, target: Target, table_name: str) -> CompiledQuery:
-    """How many of a segment's members the viewer added (their customer scope)."""
-    select = (
-        _members_join(obj, target, table_name)
-        .select(exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True), copy=False)
-        .where(_owned_by_viewer(obj), copy=False)
-    )
-    return CompiledQuery(select.sql(dialect=DIALECT, copy=False), {}, frozenset({VIEWER_PARAM}))
-
-
-def reach(obj: ObjectType, target: Target, table_name: str) -> CompiledQuery:
-    """Members, the object base, and per channel the members one may contact there
-    (an address present and the channel's consent given)."""
-    base = exp.Subquery(this=exp.select(exp.Count(this=exp.Star())).from_(target.table(obj.table)))
-    columns: list[exp.Expr] = [
-        exp.alias_(exp.Count(this=exp.Star()), "members", quoted=True),
-        exp.alias_(base, "base", quoted=True),
-    ]
-    for channel in obj.channels:
-        columns.append(
-            exp.alias_(exp.func("COUNTIF", reachable_on(obj, channel)), channel.name, quoted=True)
-        )
-    select = _members_join(obj, target, table_name).select(*columns, copy=False)
-    return CompiledQuery(select.sql(dialect=DIALECT, copy=False), {})
-
-
-def _address(obj: ObjectType, channel: Channel) -> exp.Expr:
-    return column(obj.field(channel.address_field).column)  # type: ignore[union-attr]
-
-
-def reachable_on(obj: ObjectType, channel: Channel) -> exp.Expr:
-    """One may contact the object on the channel: an address, and the channel's consent.
-    The reach counts and the recipient lists share it, so they cannot disagree."""
-    address = _address(obj, channel)
-    consent = column(obj.field(channel.consent_field).column)  # type: ignore[union-attr]
-    return exp.and_(
-        exp.Not(this=exp.Is(this=address, expression=exp.Null())),
-        exp.NEQ(this=address, expression=exp.Literal.string("")),
-        exp.Is(this=consent, expression=exp.true()),
-    )
-
-
-RECIPIENT_ADDRESS = "address"
-
-
-def recipients(obj: ObjectType, target: Target, table_name: str, channel: Channel) -> CompiledQuery:
-    """The members reachable on the channel, with their address: a recipient list's rows."""
-    select = (
-        _members_join(obj, target, table_name)
-        .select(
-            exp.alias_(column(obj.id_column), MEMBER_ID_COLUMN, quoted=True),
-            exp.alias_(_address(obj, channel), RECIPIENT_ADDRESS, quoted=True),
-            copy=False,
-        )
-        .where(reachable_on(obj, channel), copy=False)
-    )
-    return CompiledQuery(select.sql(dialect=DIALECT, copy=False), {})
-
-
-def recipient_page(target: Target, list_table: str) -> CompiledQuery:
-    """A page of a frozen recipient list, in a stable order."""
-    select = (
-        exp.select(
-            exp.column(MEMBER_ID_COLUMN, quoted=True),
-            exp.column(RECIPIENT_ADDRESS, quoted=True),
-            copy=False,
-        )
-        .from_(target.table(list_table), copy=False)
-        .order_by(exp.column(MEMBER_ID_COLUMN, quoted=True), copy=False)
-        .limit(predicates.param(PAGE_LIMIT_PARAM), copy=False)
-        .offset(predicates.param(PAGE_OFFSET_PARAM), copy=False)
-    )
-    return CompiledQuery(
-        select.sql(dialect=DIALECT, copy=False),
-        {},
-        frozenset({PAGE_LIMIT_PARAM, PAGE_OFFSET_PARAM}),
-    )
-
-
-def row_count(target: Target, table_name: str) -> CompiledQuery:
-    select = exp.select(exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True)).from_(
-        target.table(table_name)
-    )
-    return CompiledQuery(select.sql(dialect=DIALECT, copy=False), {})
-
-
-def field_values(
-    obj: ObjectType, field: FieldDef, target: Target, limit: int = 10
-) -> tuple[CompiledQuery, CompiledQuery, CompiledQuery]:
-    """The field's most common values with their counts, a sample of its distinct values
-    (in order), and its number of distinct values; a multi-select's elements count singly."""
-    col: exp.Expr = column(field.column)
-    source: exp.Expr = target.table(obj.table, ROW_ALIAS)
-    if field.repeated:
-        item = exp.to_identifier("v")
-        source = exp.Unnest(expressions=[col], alias=exp.TableAlias(columns=[item]))
-        col = exp.column(item)
-        base = (
-            exp.select(copy=False)
-            .from_(target.table(obj.table, ROW_ALIAS), copy=False)
-            .join(source, copy=False)
-        )
-    else:
-        base = exp.select(copy=False).from_(source, copy=False)
-    present = exp.Not(this=exp.Is(this=col, expression=exp.Null()))
-    popular = (
-        base.copy()
-        .select(
-            exp.alias_(col, "value", quoted=True),
-            exp.alias_(exp.Count(this=exp.Star()), "count", quoted=True),
-            copy=False,
-        )
-        .where(present.copy(), copy=False)
-        .group_by(col.copy(), copy=False)
-        .order_by(
-            exp.Ordered(this=exp.column("count", quoted=True), desc=True),
-            exp.column("value", quoted=True),
-            copy=False,
-        )
-        .limit(limit, copy=False)
-    )
-    sample = (
-        base.copy()
-        .select(exp.alias_(col.copy(), "value", quoted=True), copy=False)
-        .distinct()
-        .where(present.copy(), copy=False)
-        .order_by(exp.column("value", quoted=True), copy=False)
-        .limit(limit, copy=False)
-    )
-    distinct = base.select(
-        exp.alias_(
-            exp.Count(this=exp.Distinct(expressions=[col.copy()])), "unique_count", quoted=True
-        ),
-        copy=False,
-    )
-    return (
-        CompiledQuery(popular.sql(dialect=DIALECT, copy=False), {}),
-        CompiledQuery(sample.sql(dialect=DIALECT, copy=False), {}),
-        CompiledQuery(distinct.sql(dialect=DIALECT, copy=False), {}),
-    )
-
-
-AGE_BANDS: tuple[tuple[str, int | None, int | None], ...] = (
-    ("under 18", None, 17),
-    ("18-24", 18, 24),
-    ("25-34", 25, 34),
-    ("35-44", 35, 44),
-    ("45-54", 45, 54),
-    ("55-64", 55, 64),
-    ("65+", 65, None),
-)
-
-
-def _age_band(col: exp.Expr) -> exp.Expr:
-    case = exp.Case()
-    for label, low, high in AGE_BANDS:
-        conditions = [
-            c
-            for c in (
-                exp.GTE(this=col.copy(), expression=exp.Literal.number(low))
-                if low is not None
-                else None,
-                exp.LTE(this=col.copy(), expression=exp.Literal.number(high))
-                if high is not None
-                else None,
-            )
-            if c is not None
-        ]
-        case = case.when(exp.and_(*conditions), exp.Literal.string(label), copy=False)
-    return case.else_(exp.Literal.string("unknown"), copy=False)
-
-
-def distribution(
-    obj: ObjectType, target: Target, table_name: str, field_name: str
-) -> CompiledQuery:
-    """Members counted by one field's value (ages by band), most common first."""
-    fd = obj.field(field_name)
-    if fd is None:
-        raise KeyError(field_name)
-    col: exp.Expr = column(fd.column)
-    bucket = (
-        _age_band(col)
-        if field_name == "age"
-        else exp.Coalesce(
-            this=exp.Cast(this=col, to=exp.DataType.build("STRING")),
-            expressions=[exp.Literal.string("unknown")],
-        )
-    )
-    select = (
-        _members_join(obj, target, table_name)
-        .select(
-            exp.alias_(bucket, "bucket", quoted=True),
-            exp.alias_(exp.Count(this=exp.Star()), "members", quoted=True),
-            copy=False,
-        )
-        .group_by(exp.column("bucket", quoted=True), copy=False)
-        .order_by(
-            exp.Ordered(this=exp.column("members", quoted=True), desc=True),
-            exp.column("bucket", quoted=True),
-            copy=False,
-        )
-    )
-    return CompiledQuery(select.sql(dialect=DIALECT, copy=False), {})

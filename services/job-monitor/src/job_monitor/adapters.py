@@ -11,7 +11,7 @@ from google.api_core.exceptions import GoogleAPICallError, NotFound
 from google.api_core.retry import Retry
 from google.cloud import bigquery
 
-from compiler.statements import BUILD_TIME_PARAM, Target, refresh_counts
+from job_monitor.counts import BUILD_TIME_PARAM, counts_sql
 from job_monitor.ports import JobState
 from segment_runtime.bigquery import REQUEST_TIMEOUT_S, to_query_parameters
 
@@ -75,8 +75,7 @@ class BigQueryInspector:
         )
 
     async def counts(self, table: str, build_time: datetime | None) -> tuple[int, int]:
-        project, dataset, name = table.split(".")
-        query = refresh_counts(Target(project, dataset), name)
+        sql = counts_sql(table)
         config = bigquery.QueryJobConfig(
             query_parameters=to_query_parameters(
                 {BUILD_TIME_PARAM: build_time or datetime.fromtimestamp(0, UTC)}
@@ -87,7 +86,7 @@ class BigQueryInspector:
             row = next(
                 iter(
                     self._client.query(
-                        query.sql, job_config=config, timeout=REQUEST_TIMEOUT_S, job_retry=None
+                        sql, job_config=config, timeout=REQUEST_TIMEOUT_S, job_retry=None
                     ).result(timeout=REQUEST_TIMEOUT_S)
                 )
             )

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 from fastapi.encoders import jsonable_encoder
 
 from compiler import statements
-from compiler.predicates import BUILD_DATE_PARAM
-from compiler.statements import BUILD_TIME_PARAM, SAMPLE_LIMIT_PARAM, Target
+from compiler.sql import CompiledQuery, Target
+from compiler.statements import SAMPLE_LIMIT_PARAM
 from contracts.catalog import ObjectType, base_catalog
 from contracts.warehouse import dataset_id, segment_table
-from segment_api import policy, repository, rule_input
+from segment_api import member_queries, policy, repository, rule_input
 from segment_api.policy import require_scope
 from segment_api.ports import QueryTimeoutError, Warehouse, WarehouseError
 from segment_api.problems import ProblemError, warehouse_problem
@@ -35,9 +35,6 @@ from segment_api.schemas import (
 from segment_api.segments import SegmentService
 from segment_runtime.auth import Access, Principal, Scope
 from segment_runtime.db import Pool
-
-# The RFC's performance tab: distribution name → field of the object.
-DISTRIBUTIONS = {"source": "source", "domicile": "city", "age_band": "age", "gender": "gender"}
 
 
 def _pct(part: int, whole: int) -> float:
@@ -86,12 +83,9 @@ class Insights:
         return datetime.now(ZoneInfo(zone)).date()
 
     async def run(
-        self, query: statements.CompiledQuery, today: date | None = None, **runtime: Any
+        self, query: CompiledQuery, today: date | None = None, **runtime: Any
     ) -> list[dict[str, Any]]:
-        now = datetime.now(UTC)
-        params = query.bind(
-            {BUILD_DATE_PARAM: today or now.date(), BUILD_TIME_PARAM: now, **runtime}
-        )
+        params = query.bind(today=today, **runtime)
         try:
             return await self._warehouse.query(query.sql, params, timeout_s=self._budget)
         except WarehouseError as exc:
@@ -126,10 +120,8 @@ class Insights:
         self, principal: Principal, body: PreviewRequest, current: SegmentRow | None
     ) -> PreviewOut:
         async with self._pool.acquire() as conn:
-            rules, catalog = await rule_input.checked(
-                conn, principal, body, segment_id=body.segment_id
-            )
-        m = statements.membership(rules, self.target(principal.account_id), catalog)
+            checked = await rule_input.checked(conn, principal, body, segment_id=body.segment_id)
+        m = statements.membership(checked.typed, self.target(principal.account_id))
         counts = statements.preview(m)
         today = await self._today(principal.account_id)
         (row,) = await self.run(counts, today)
@@ -160,7 +152,7 @@ class Insights:
             return {"members": row.member_count or 0, "base": 0}
         obj = base_catalog().objects[row.object_type]
         target = self.target(principal.account_id)
-        (reach,) = await self.run(statements.reach(obj, target, segment_table(row.id)))
+        (reach,) = await self.run(member_queries.reach(obj, target, segment_table(row.id)))
         return reach
 
     async def detail(self, principal: Principal, row: SegmentRow) -> DetailOut:
@@ -192,15 +184,15 @@ class Insights:
         target, table = self.target(principal.account_id), segment_table(row.id)
         owned = scope is Access.OWNED and obj.owner_field is not None
         # Bound only when the query names it (an unused parameter is an error in BigQuery).
-        viewer: dict[str, Any] = {statements.VIEWER_PARAM: principal.user_id} if owned else {}
-        page_query = statements.member_page(obj, target, table, owned=owned)
+        viewer: dict[str, Any] = {member_queries.VIEWER_PARAM: principal.user_id} if owned else {}
+        page_query = member_queries.member_page(obj, target, table, owned=owned)
         rows = await self.run(
             page_query, None, page_limit=per_page, page_offset=(page - 1) * per_page, **viewer
         )
         total = int(row.member_count or 0)
         if owned:
             (counted,) = await self.run(
-                statements.owned_member_count(obj, target, table), None, **viewer
+                member_queries.owned_member_count(obj, target, table), None, **viewer
             )
             total = int(counted["n"])
         return MembersPage(items=jsonable_encoder(rows), page=page, per_page=per_page, total=total)
@@ -225,12 +217,11 @@ class Insights:
         distributions: dict[str, list[Bucket]] = {}
         if row.built_at is not None:
             target = self.target(principal.account_id)
-            for name, field in DISTRIBUTIONS.items():
-                if obj.field(field) is not None:
-                    rows = await self.run(
-                        statements.distribution(obj, target, segment_table(segment_id), field)
-                    )
-                    distributions[name] = [
-                        Bucket(bucket=str(r["bucket"]), members=int(r["members"])) for r in rows
-                    ]
+            for chart in obj.distributions:
+                rows = await self.run(
+                    member_queries.distribution(obj, target, segment_table(segment_id), chart)
+                )
+                distributions[chart.name] = [
+                    Bucket(bucket=str(r["bucket"]), members=int(r["members"])) for r in rows
+                ]
         return PerformanceOut(growth=growth, distributions=distributions)

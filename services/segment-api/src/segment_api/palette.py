@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from compiler import statements
-from compiler.statements import Target
+from compiler.sql import Target
 from contracts.catalog import (
     OPERATORS_BY_TYPE,
     EventSource,
@@ -17,6 +16,7 @@ from contracts.catalog import (
 )
 from contracts.language import METRIC_OPERATORS
 from contracts.warehouse import dataset_id
+from segment_api import member_queries
 from segment_api.cache import Cache
 from segment_api.policy import require_scope
 from segment_api.ports import QueryTimeoutError, Warehouse, WarehouseError
@@ -159,7 +159,7 @@ class Palette:
         fd = obj.field(field_name)
         if fd is None or fd.references:
             raise not_found("field")
-        popular, sample, distinct = statements.field_values(
+        popular, sample, distinct = member_queries.field_values(
             obj, fd, self._target(principal.account_id)
         )
         try:

@@ -14,11 +14,10 @@ from uuid import UUID, uuid4
 
 from fastapi.encoders import jsonable_encoder
 
-from compiler import statements
 from contracts.catalog import base_catalog
 from contracts.messages import RecipientListCreated, RecipientListCreatedData
 from contracts.warehouse import segment_table
-from segment_api import policy
+from segment_api import member_queries, policy
 from segment_api import recipients_repository as repo
 from segment_api.insights import Insights, reachability
 from segment_api.policy import require_scope
@@ -82,10 +81,10 @@ class Recipients:
         target = self._insights.target(principal.account_id)
         list_id = uuid4()
         table = target.name(list_table(list_id))
-        query = statements.recipients(obj, target, segment_table(segment_id), channel)
+        query = member_queries.recipients(obj, target, segment_table(segment_id), channel)
         warehouse = self._insights.warehouse
         await warehouse.write_table(query.sql, query.params, table, timeout_s=self._insights.budget)
-        (counted,) = await self._insights.run(statements.row_count(target, list_table(list_id)))
+        (counted,) = await self._insights.run(member_queries.row_count(target, list_table(list_id)))
         size = int(counted["n"])
         if size == 0:
             await warehouse.drop_table(table)
@@ -141,7 +140,7 @@ class Recipients:
         saved = await self._list(principal, list_id)
         target = self._insights.target(principal.account_id)
         rows = await self._insights.run(
-            statements.recipient_page(target, list_table(list_id)),
+            member_queries.recipient_page(target, list_table(list_id)),
             page_limit=per_page,
             page_offset=(page - 1) * per_page,
         )

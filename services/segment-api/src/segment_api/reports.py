@@ -8,8 +8,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from compiler.statements import Target, report_filter
+from compiler.sql import Target
 from contracts.warehouse import dataset_id, segment_table
+from segment_api import member_queries
 from segment_api import reports_repository as repo
 from segment_api.policy import require_scope
 from segment_api.ports import Warehouse
@@ -154,7 +155,9 @@ class Reports:
         out = []
         for i, r in enumerate(rows, 1):
             if r["built"]:
-                f = report_filter(target, segment_table(r["segment_id"]), alias, id_column)
+                f = member_queries.report_filter(
+                    target, segment_table(r["segment_id"]), alias, id_column
+                )
                 out.append(
                     ReportFilterOut(
                         label=f"S{i}",

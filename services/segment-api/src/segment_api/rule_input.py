@@ -5,10 +5,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from uuid import UUID, uuid4
 
-from compiler.errors import RuleError
-from compiler.typed import check
+from compiler.errors import RuleError, RuleSetInvalidError
+from compiler.typed import TypedRuleSet, type_rule_set
 from contracts.catalog import Catalog
 from contracts.criteria import (
     Converted,
@@ -143,13 +144,21 @@ async def embedding_errors(
     return embedding.check(parent, rules.object, rules, known, graph)
 
 
+@dataclass(frozen=True)
+class Checked:
+    """A request's rules, canonical, and the typed tree the compiler made of them once."""
+
+    rules: RuleSet
+    typed: TypedRuleSet
+
+
 async def checked(
     conn: Connection,
     principal: Principal,
     body: RulesInput,
     *,
     segment_id: UUID | None = None,
-) -> tuple[RuleSet, Catalog]:
+) -> Checked:
     """The canonical rule set, checked against the account's catalog, its plan and the
     segments the caller may see (as `segment_id`, when it is an existing segment's);
     errors name the rows the caller sent."""
@@ -157,14 +166,17 @@ async def checked(
     plan = await repository.account_plan(conn, principal.account_id)
     limits = PLANS.get(plan, PLANS[DEFAULT_PLAN])
     rules, converted = canonical(body, catalog, limits)
-    # A rule_set was held to the plan row by row; its folds are not extra groups.
-    errors: list[RuleError | FieldError] = [
-        *check(rules, catalog, UNLIMITED if converted else limits)
-    ]
+    errors: list[RuleError | FieldError] = []
+    typed: TypedRuleSet | None = None
+    try:
+        # A rule_set was held to the plan row by row; its folds are not extra groups.
+        typed = type_rule_set(rules, catalog, UNLIMITED if converted else limits)
+    except RuleSetInvalidError as exc:
+        errors += exc.errors
     errors += await embedding_errors(conn, principal, segment_id, rules)
-    if errors:
+    if errors or typed is None:
         raise invalid_rules(located(errors, converted))
-    return rules, catalog
+    return Checked(rules, typed)
 
 
 async def record_embeddings(conn: Connection, segment_id: UUID, rules: RuleSet) -> None:

@@ -4,15 +4,13 @@ messages (`unit_of_work.changing`), checked by `policy`, its rules by `rule_inpu
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
-from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import asyncpg
 from fastapi.encoders import jsonable_encoder
 
 from compiler import statements
-from compiler.predicates import BUILD_DATE_PARAM
-from compiler.statements import BUILD_TIME_PARAM, Target
+from compiler.sql import Target
 from contracts.catalog import Catalog
 from contracts.messages import ChangeKind
 from contracts.warehouse import dataset_id
@@ -193,16 +191,15 @@ class SegmentService:
         require_scope(principal, Scope.VIEW)
         async with self._pool.acquire() as conn:
             try:
-                rules, catalog = await rule_input.checked(conn, principal, body)
+                checked = await rule_input.checked(conn, principal, body)
             except ProblemError as exc:
                 return ValidationOut(valid=False, errors=exc.problem.errors)
         target = Target(self._warehouse.project(), dataset_id(principal.account_id))
         compiled = statements.build(
-            statements.membership(rules, target, catalog), "segment_validation"
+            statements.membership(checked.typed, target), "segment_validation"
         )
-        params = compiled.bind(
-            {BUILD_DATE_PARAM: datetime.now(UTC).date(), BUILD_TIME_PARAM: datetime.now(UTC)}
-        )
+        params = compiled.bind()
+        rules = checked.rules
         result = await self._warehouse.dry_run(compiled.sql, params)
         return ValidationOut(
             valid=result.ok,
@@ -222,7 +219,7 @@ class SegmentService:
         async with self._change(principal) as conn:
             await provision(conn, principal)
             await limits.within_plan(conn, principal.account_id)
-            rules, _ = await rule_input.checked(conn, principal, body, segment_id=segment_id)
+            rules = (await rule_input.checked(conn, principal, body, segment_id=segment_id)).rules
             try:
                 row = await repository.insert_segment(
                     conn,
@@ -255,7 +252,9 @@ class SegmentService:
                         "conjunction": body.conjunction,
                     }
                 )
-                rules, _ = await rule_input.checked(conn, principal, given, segment_id=segment_id)
+                rules = (
+                    await rule_input.checked(conn, principal, given, segment_id=segment_id)
+                ).rules
                 if rules.object != row.object_type:
                     raise ProblemError(
                         422,

@@ -15,10 +15,9 @@ import structlog
 
 from compiler import statements
 from compiler.errors import RuleSetInvalidError
-from compiler.predicates import build_date_value
 from compiler.service import repository
 from compiler.service.ports import Clock, JobRefusedError, JobSubmitter
-from compiler.statements import BUILD_TIME_PARAM
+from compiler.sql import Target
 from contracts.messages import (
     BuildMode,
     BuildRequested,
@@ -83,7 +82,7 @@ class BuildService:
         if segment.status != "active":
             await self._ended(conn, event, JobOutcome.CANCELED, f"the segment is {segment.status}")
             return
-        target = statements.Target(self._submitter.project(), dataset_id(segment.account_id))
+        target = Target(self._submitter.project(), dataset_id(segment.account_id))
         table = segment_table(segment.id)
         # MERGE keeps entered/exited counts, but needs the table; the first build creates it.
         mode = data.mode if segment.built else BuildMode.BUILD
@@ -107,9 +106,7 @@ class BuildService:
         else:
             compiled = statements.build(membership, table)
         build_time = self._clock.now()
-        params = compiled.bind(
-            {**build_date_value(self._clock.today(segment.time_zone)), BUILD_TIME_PARAM: build_time}
-        )
+        params = compiled.bind(at=build_time, today=self._clock.today(segment.time_zone))
         job_id = job_id_for(segment.id, data.build_id)
         labels = {
             "account_id": segment.account_id.hex,

@@ -1,0 +1,277 @@
+"""The gateway's read models: queries over a built member table, joined back to the
+object rows (members, reach, recipient lists, distributions, a report's filter) and
+over the object table (field values). Membership itself is the compiler's; these only
+read what a build wrote. Identifiers come from the catalog, values are parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from compiler.sql import DIALECT, ROW_ALIAS, CompiledQuery, Target, column, compiled, param
+from contracts.catalog import Band, Channel, Distribution, FieldDef, ObjectType
+from contracts.warehouse import MEMBER_ID_COLUMN
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    """A CTE naming the segment's members and a predicate a report query can AND in."""
+
+    cte_name: str
+    cte_sql: str
+    predicate_sql: str
+
+
+def report_filter(
+    target: Target, table_name: str, report_alias: str, report_id_column: str
+) -> ReportFilter:
+    name = f"{table_name}_members"
+    cte = exp.select(exp.column(MEMBER_ID_COLUMN, quoted=True)).from_(target.table(table_name))
+    predicate = exp.In(
+        this=exp.column(report_id_column, table=report_alias, quoted=True),
+        query=exp.Subquery(this=exp.select(exp.column(MEMBER_ID_COLUMN, quoted=True)).from_(name)),
+    )
+    return ReportFilter(name, cte.sql(dialect=DIALECT), predicate.sql(dialect=DIALECT))
+
+
+PAGE_LIMIT_PARAM = "page_limit"
+PAGE_OFFSET_PARAM = "page_offset"
+
+
+def _members_join(obj: ObjectType, target: Target, table_name: str) -> exp.Select:
+    member = exp.column(MEMBER_ID_COLUMN, table="m", quoted=True)
+    return (
+        exp.select()
+        .from_(target.table(table_name, "m"), copy=False)
+        .join(
+            target.table(obj.table, ROW_ALIAS),
+            on=exp.EQ(this=column(obj.id_column), expression=member),
+            join_type="INNER",
+            copy=False,
+        )
+    )
+
+
+VIEWER_PARAM = "viewer"
+
+
+def _owned_by_viewer(obj: ObjectType) -> exp.Expr:
+    owner = obj.field(obj.owner_field or "")
+    if owner is None:
+        raise KeyError(f"{obj.name} has no owner field")
+    return exp.EQ(this=column(owner.column), expression=param(VIEWER_PARAM))
+
+
+def member_page(
+    obj: ObjectType, target: Target, table_name: str, *, owned: bool = False
+) -> CompiledQuery:
+    """A page of a built segment's members with the object's display columns and the
+    CRM frontend's matched-table columns; `owned` keeps those the viewer added."""
+    shown: list[exp.Expr] = [exp.alias_(column(obj.id_column), MEMBER_ID_COLUMN, quoted=True)]
+    shown += [column(fd.column) for c in obj.display_columns if (fd := obj.field(c))]
+    shown += [
+        exp.alias_(column(fd.column), name, quoted=True)
+        for name, f in obj.matched_columns
+        if (fd := obj.field(f)) and name not in obj.display_columns
+    ]
+    select = _members_join(obj, target, table_name).select(*shown, copy=False)
+    if owned:
+        select = select.where(_owned_by_viewer(obj), copy=False)
+    select = (
+        select.order_by(column(obj.id_column), copy=False)
+        .limit(param(PAGE_LIMIT_PARAM), copy=False)
+        .offset(param(PAGE_OFFSET_PARAM), copy=False)
+    )
+    runtime = {PAGE_LIMIT_PARAM, PAGE_OFFSET_PARAM} | ({VIEWER_PARAM} if owned else set())
+    return compiled(select, *runtime)
+
+
+def owned_member_count(obj: ObjectType, target: Target, table_name: str) -> CompiledQuery:
+    """How many of a segment's members the viewer added (their customer scope)."""
+    select = (
+        _members_join(obj, target, table_name)
+        .select(exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True), copy=False)
+        .where(_owned_by_viewer(obj), copy=False)
+    )
+    return compiled(select, VIEWER_PARAM)
+
+
+def reach(obj: ObjectType, target: Target, table_name: str) -> CompiledQuery:
+    """Members, the object base, and per channel the members one may contact there
+    (an address present and the channel's consent given)."""
+    base = exp.Subquery(this=exp.select(exp.Count(this=exp.Star())).from_(target.table(obj.table)))
+    columns: list[exp.Expr] = [
+        exp.alias_(exp.Count(this=exp.Star()), "members", quoted=True),
+        exp.alias_(base, "base", quoted=True),
+    ]
+    for channel in obj.channels:
+        columns.append(
+            exp.alias_(exp.func("COUNTIF", reachable_on(obj, channel)), channel.name, quoted=True)
+        )
+    select = _members_join(obj, target, table_name).select(*columns, copy=False)
+    return compiled(select)
+
+
+def _address(obj: ObjectType, channel: Channel) -> exp.Expr:
+    return column(obj.field(channel.address_field).column)  # type: ignore[union-attr]
+
+
+def reachable_on(obj: ObjectType, channel: Channel) -> exp.Expr:
+    """One may contact the object on the channel: an address, and the channel's consent.
+    The reach counts and the recipient lists share it, so they cannot disagree."""
+    address = _address(obj, channel)
+    consent = column(obj.field(channel.consent_field).column)  # type: ignore[union-attr]
+    return exp.and_(
+        exp.Not(this=exp.Is(this=address, expression=exp.Null())),
+        exp.NEQ(this=address, expression=exp.Literal.string("")),
+        exp.Is(this=consent, expression=exp.true()),
+    )
+
+
+RECIPIENT_ADDRESS = "address"
+
+
+def recipients(obj: ObjectType, target: Target, table_name: str, channel: Channel) -> CompiledQuery:
+    """The members reachable on the channel, with their address: a recipient list's rows."""
+    select = (
+        _members_join(obj, target, table_name)
+        .select(
+            exp.alias_(column(obj.id_column), MEMBER_ID_COLUMN, quoted=True),
+            exp.alias_(_address(obj, channel), RECIPIENT_ADDRESS, quoted=True),
+            copy=False,
+        )
+        .where(reachable_on(obj, channel), copy=False)
+    )
+    return compiled(select)
+
+
+def recipient_page(target: Target, list_table: str) -> CompiledQuery:
+    """A page of a frozen recipient list, in a stable order."""
+    select = (
+        exp.select(
+            exp.column(MEMBER_ID_COLUMN, quoted=True),
+            exp.column(RECIPIENT_ADDRESS, quoted=True),
+            copy=False,
+        )
+        .from_(target.table(list_table), copy=False)
+        .order_by(exp.column(MEMBER_ID_COLUMN, quoted=True), copy=False)
+        .limit(param(PAGE_LIMIT_PARAM), copy=False)
+        .offset(param(PAGE_OFFSET_PARAM), copy=False)
+    )
+    return compiled(select, PAGE_LIMIT_PARAM, PAGE_OFFSET_PARAM)
+
+
+def row_count(target: Target, table_name: str) -> CompiledQuery:
+    select = exp.select(exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True)).from_(
+        target.table(table_name)
+    )
+    return compiled(select)
+
+
+def field_values(
+    obj: ObjectType, field: FieldDef, target: Target, limit: int = 10
+) -> tuple[CompiledQuery, CompiledQuery, CompiledQuery]:
+    """The field's most common values with their counts, a sample of its distinct values
+    (in order), and its number of distinct values; a multi-select's elements count singly."""
+    col: exp.Expr = column(field.column)
+    source: exp.Expr = target.table(obj.table, ROW_ALIAS)
+    if field.repeated:
+        item = exp.to_identifier("v")
+        source = exp.Unnest(expressions=[col], alias=exp.TableAlias(columns=[item]))
+        col = exp.column(item)
+        base = (
+            exp.select(copy=False)
+            .from_(target.table(obj.table, ROW_ALIAS), copy=False)
+            .join(source, copy=False)
+        )
+    else:
+        base = exp.select(copy=False).from_(source, copy=False)
+    present = exp.Not(this=exp.Is(this=col, expression=exp.Null()))
+    popular = (
+        base.copy()
+        .select(
+            exp.alias_(col, "value", quoted=True),
+            exp.alias_(exp.Count(this=exp.Star()), "count", quoted=True),
+            copy=False,
+        )
+        .where(present.copy(), copy=False)
+        .group_by(col.copy(), copy=False)
+        .order_by(
+            exp.Ordered(this=exp.column("count", quoted=True), desc=True),
+            exp.column("value", quoted=True),
+            copy=False,
+        )
+        .limit(limit, copy=False)
+    )
+    sample = (
+        base.copy()
+        .select(exp.alias_(col.copy(), "value", quoted=True), copy=False)
+        .distinct()
+        .where(present.copy(), copy=False)
+        .order_by(exp.column("value", quoted=True), copy=False)
+        .limit(limit, copy=False)
+    )
+    distinct = base.select(
+        exp.alias_(
+            exp.Count(this=exp.Distinct(expressions=[col.copy()])), "unique_count", quoted=True
+        ),
+        copy=False,
+    )
+    return (
+        compiled(popular),
+        compiled(sample),
+        compiled(distinct),
+    )
+
+
+def _banded(col: exp.Expr, bands: tuple[Band, ...]) -> exp.Expr:
+    case = exp.Case()
+    for band in bands:
+        ends = [
+            exp.GTE(this=col.copy(), expression=exp.Literal.number(band.low))
+            if band.low is not None
+            else None,
+            exp.LTE(this=col.copy(), expression=exp.Literal.number(band.high))
+            if band.high is not None
+            else None,
+        ]
+        case = case.when(
+            exp.and_(*[e for e in ends if e is not None]),
+            exp.Literal.string(band.label),
+            copy=False,
+        )
+    return case.else_(exp.Literal.string("unknown"), copy=False)
+
+
+def distribution(
+    obj: ObjectType, target: Target, table_name: str, chart: Distribution
+) -> CompiledQuery:
+    """Members counted by one field's value (or its band), most common first."""
+    fd = obj.field(chart.field)
+    if fd is None:
+        raise KeyError(chart.field)
+    col: exp.Expr = column(fd.column)
+    bucket = (
+        _banded(col, chart.bands)
+        if chart.bands
+        else exp.Coalesce(
+            this=exp.Cast(this=col, to=exp.DataType.build("STRING")),
+            expressions=[exp.Literal.string("unknown")],
+        )
+    )
+    select = (
+        _members_join(obj, target, table_name)
+        .select(
+            exp.alias_(bucket, "bucket", quoted=True),
+            exp.alias_(exp.Count(this=exp.Star()), "members", quoted=True),
+            copy=False,
+        )
+        .group_by(exp.column("bucket", quoted=True), copy=False)
+        .order_by(
+            exp.Ordered(this=exp.column("members", quoted=True), desc=True),
+            exp.column("bucket", quoted=True),
+            copy=False,
+        )
+    )
+    return compiled(select)

@@ -152,10 +152,12 @@ AGGREGATE_CASES: list[tuple[dict[str, Any], str]] = [
     ),
     (
         rules(prop("tags", "contains_any", ["VIP", "b2b"])),
-        # a multi-select is counted in a grouped CTE joined by id, not a subquery per row
-        "WITH m0 AS (SELECT `r`.`customer_id` AS `k`, COUNT(DISTINCT LOWER(x)) AS `v` "
-        "FROM `proj`.`acct_1`.`customers` AS r, UNNEST(`r`.`tags`) AS x "
-        "WHERE LOWER(x) IN UNNEST(@p0) GROUP BY `r`.`customer_id`) "
+        # a multi-select is counted in a grouped CTE joined by id, not a subquery per row;
+        # its elements are unnested in a subquery and filtered outside it
+        "WITH m0 AS (SELECT `u`.`k` AS `k`, COUNT(*) AS `v` "
+        "FROM (SELECT `r`.`customer_id` AS `k`, x FROM `proj`.`acct_1`.`customers` AS r, "
+        "UNNEST(`r`.`tags`) AS x) AS u "
+        "WHERE LOWER(u.x) IN UNNEST(@p0) GROUP BY `u`.`k`) "
         f"{SELECT} {FROM} LEFT JOIN m0 ON `m0`.`k` = `t`.`customer_id` "
         "WHERE COALESCE(COALESCE(`m0`.`v`, 0) > 0, FALSE)",
     ),

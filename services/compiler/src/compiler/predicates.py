@@ -125,18 +125,17 @@ def _multi_hits(
 ) -> exp.Expr:
     """How many of the wanted values each object's multi-select holds, as a grouped CTE
     LEFT JOINed by id: a set operation, where a subquery per row ran row by row (8 s of
-    a 1M-customer preview on the emulator)."""
+    a 1M-customer preview on the emulator).
+
+    The elements are unnested in a subquery and filtered outside it: the same filter
+    beside the UNNEST made the emulator test each element against the parameter list
+    row by row (0.27 s against 0.05 s for 300,000 customers). BigQuery reads both alike."""
     name = f"m{len(ctx.ctes)}"
     item = exp.to_identifier("x")
-    key = column(obj.id_column, RELATED_ALIAS)
-    select = (
+    elements = (
         exp.select(
-            exp.alias_(key, "k", quoted=True),
-            exp.alias_(
-                exp.Count(this=exp.Distinct(expressions=[exp.Lower(this=exp.column(item))])),
-                "v",
-                quoted=True,
-            ),
+            exp.alias_(column(obj.id_column, RELATED_ALIAS), "k", quoted=True),
+            exp.column(item),
             copy=False,
         )
         .from_(table(ctx.project, ctx.dataset, obj.table, RELATED_ALIAS), copy=False)
@@ -147,13 +146,25 @@ def _multi_hits(
             ),
             copy=False,
         )
-        .where(
-            exp.In(
-                this=exp.Lower(this=exp.column(item)),
-                field=exp.Unnest(expressions=[ctx.add(wanted)]),
-            ),
+    )
+    element = exp.Lower(this=exp.column(item, table="u"))
+    # "all" needs how many different wanted values are held; "any" and "none" only
+    # whether one is, and a plain count of hits is cheaper than a distinct one.
+    hits: exp.Expr = (
+        exp.Count(this=exp.Distinct(expressions=[element.copy()]))
+        if cond.operator is Operator.CONTAINS_ALL
+        else exp.Count(this=exp.Star())
+    )
+    key = exp.column("k", table="u", quoted=True)
+    select = (
+        exp.select(
+            exp.alias_(key, "k", quoted=True), exp.alias_(hits, "v", quoted=True), copy=False
+        )
+        .from_(
+            exp.Subquery(this=elements, alias=exp.TableAlias(this=exp.to_identifier("u"))),
             copy=False,
         )
+        .where(exp.In(this=element, field=exp.Unnest(expressions=[ctx.add(wanted)])), copy=False)
         .group_by(key.copy(), copy=False)
     )
     ctx.ctes.append((name, select))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from uuid import uuid4
 
@@ -53,3 +54,26 @@ def test_bad_tokens_are_refused(token):
 def test_a_verifier_needs_a_key_source():
     with pytest.raises(ValueError, match="JWT_SECRET"):
         TokenVerifier(AuthSettings.model_validate({}))
+
+
+def test_a_verified_token_is_remembered_only_until_it_expires(monkeypatch):
+    v = verifier()
+    token = issue_token(SECRET, account_id=uuid4(), user_id="u", ttl=timedelta(minutes=5))
+    first = v.verify(token)
+    calls: list[str] = []
+    real = v._verify
+    monkeypatch.setattr(v, "_verify", lambda t: calls.append(t) or real(t))
+    assert v.verify(token) == first and calls == []  # no second signature check
+    later = time.time() + 301
+    monkeypatch.setattr("segment_runtime.auth.time.time", lambda: later)
+    v.verify(token)  # past its expiry by our clock: checked again (PyJWT's own clock decides)
+    assert calls == [token]
+
+
+def test_the_remembered_tokens_are_bounded(monkeypatch):
+    v = verifier()
+    monkeypatch.setattr(TokenVerifier, "CACHED_TOKENS", 3)
+    tokens = [issue_token(SECRET, account_id=uuid4(), user_id=f"u{i}") for i in range(5)]
+    for t in tokens:
+        v.verify(t)
+    assert list(v._verified) == tokens[2:]  # the oldest went first

@@ -1,7 +1,9 @@
 """Read-through cache in Redis, invalidated per account by a generation number.
 
 Every change to an account's segments bumps its generation (here, and in the
-notifier when a build completes), so every older entry is unreachable at once.
+notifier when a build completes). Each entry is stamped with the epoch and
+generation it was computed under, and read in the same round trip as the current
+ones: an entry with an older stamp is a miss, so every older entry is stale at once.
 With Redis down the gateway answers uncached and its health says so; a bump
 that could not be written is owed, and paid before the next read once Redis
 answers, by moving the shared epoch (every account's entries go at once: a blip
@@ -44,17 +46,23 @@ class Cache:
         self.healthy = redis is not None
         self.owed = False  # an invalidation was lost while Redis was away
 
-    async def _generation(self, account_id: UUID) -> str:
-        """The epoch and the account's generation: the part of the key changes make new."""
+    async def _read(self, account_id: UUID, entry: str) -> tuple[bytes, bytes | None]:
+        """The stamp entries must carry now (the epoch and the account's generation), and
+        the entry's cached answer if it carries that stamp: one round trip for both."""
         assert self._redis is not None
         if self.owed:
             await self._redis.incr(cache_epoch_key(self._prefix))
             self.owed = False
             log.info("cache_invalidation_settled")
-        epoch, gen = await self._redis.mget(
-            cache_epoch_key(self._prefix), cache_generation_key(self._prefix, account_id)
+        epoch, gen, stored = await self._redis.mget(
+            cache_epoch_key(self._prefix), cache_generation_key(self._prefix, account_id), entry
         )
-        return f"{_text(epoch)}.{_text(gen)}"
+        stamp = f"{_text(epoch)}.{_text(gen)}\n".encode()
+        if stored is None:
+            return stamp, None
+        raw = stored if isinstance(stored, bytes) else str(stored).encode()
+        # An entry written before the last change carries an older stamp: a miss.
+        return stamp, raw[len(stamp) :] if raw.startswith(stamp) else None
 
     async def through(
         self,
@@ -89,21 +97,20 @@ class Cache:
         re-serialized (most of a cached list's cost)."""
         if self._redis is None:
             return (await compute()).model_dump_json(by_alias=True).encode()
+        entry = f"{self._prefix}:cache:{account_id.hex}:{kind}:{fingerprint(key)}"
         try:
-            full = (
-                f"{self._prefix}:cache:{account_id.hex}:{await self._generation(account_id)}"
-                f":{kind}:{fingerprint(key)}"
-            )
-            hit = await self._redis.get(full)
+            stamp, hit = await self._read(account_id, entry)
             self.healthy = True
         except RedisError:
             self._down()
             return (await compute()).model_dump_json(by_alias=True).encode()
         if hit is not None:
-            return hit if isinstance(hit, bytes) else str(hit).encode()
+            return hit
         value = (await compute()).model_dump_json(by_alias=True).encode()
         try:
-            await self._redis.set(full, value, ex=ttl_s)
+            # Stamped with what was current before computing: a change meanwhile makes
+            # it stale at once, never fresh.
+            await self._redis.set(entry, stamp + value, ex=ttl_s)
         except RedisError:
             self._down()
         return value

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -45,16 +45,29 @@ def current() -> UUID:
 
 @contextmanager
 def correlated(correlation_id: UUID, **context: Any) -> Iterator[None]:
-    """While handling one request or message: the id, and `context` on every log line."""
+    """While handling one request or message: the id, and `context` on every log line.
+    The id reaches the lines through `add_correlation_id`, not structlog's bound context:
+    binding it copied the whole context on every request, a tenth of a cached read."""
     token = _current.set(correlation_id)
-    values = {"correlation_id": str(correlation_id)} | {
-        k: str(v) for k, v in context.items() if v is not None
-    }
-    with structlog.contextvars.bound_contextvars(**values):
-        try:
+    values = {k: str(v) for k, v in context.items() if v is not None}
+    try:
+        if values:
+            with structlog.contextvars.bound_contextvars(**values):
+                yield
+        else:
             yield
-        finally:
-            _current.reset(token)
+    finally:
+        _current.reset(token)
+
+
+def add_correlation_id(
+    _: Any, __: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """A structlog processor: the id of what is being handled, on each of its lines."""
+    cid = _current.get()
+    if cid is not None:
+        event.setdefault("correlation_id", str(cid))
+    return event
 
 
 def message_context(body: bytes) -> tuple[UUID | None, dict[str, Any]]:

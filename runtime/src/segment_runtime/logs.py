@@ -18,6 +18,8 @@ from uuid import UUID
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
+from segment_runtime.correlation import add_correlation_id
+
 # Loggers that bring their own handlers (FastStream's is coloured): theirs are removed so
 # their lines reach the root handler, and render like every other.
 _FOREIGN = ("uvicorn", "uvicorn.error", "uvicorn.access", "faststream", "aiokafka")
@@ -35,6 +37,7 @@ def _plain(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
 
 SHARED: list[Processor] = [
     structlog.contextvars.merge_contextvars,
+    add_correlation_id,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True, key="time"),

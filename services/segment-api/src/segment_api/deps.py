@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -73,10 +73,11 @@ async def current_principal(
     return principal
 
 
-def _state(name: str, kind: type[T]) -> Callable[[Request], T]:
-    """A dependency handing out the use case `wire()` put on the app's state."""
+def _state(name: str, kind: type[T]) -> Callable[[Request], Awaitable[T]]:
+    """A dependency handing out the use case `wire()` put on the app's state. Async: a
+    plain function would be run in a worker thread, a hop on every request."""
 
-    def get(request: Request) -> T:
+    async def get(request: Request) -> T:
         service = getattr(request.app.state, name)
         assert isinstance(service, kind)
         return service

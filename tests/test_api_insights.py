@@ -127,6 +127,23 @@ async def test_preview_matches_the_evaluator(api):
     assert {n["path"]: n["matched"] for n in body["nodes"]} == nodes
 
 
+async def test_a_repeated_preview_is_answered_from_the_cache_without_compiling(api, monkeypatch):
+    http, *_ = api
+    compiled: list[object] = []
+    compile_rules = statements.membership
+
+    def counting(*args: object, **kwargs: object) -> statements.Membership:
+        compiled.append(args[0])
+        return compile_rules(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(statements, "membership", counting)
+    first = await http.post("/v1/segments/preview", json={"rules": RULES})
+    again = await http.post("/v1/segments/preview", json={"rules": RULES})
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    assert len(compiled) == 1  # the second was the cached answer: neither typed nor compiled
+
+
 async def test_detail_members_and_edit_diff_of_a_built_segment(api, db):
     http, client, account, tables = api
     segment_id = await build_saved(http, client, account, db, tables, RULES)

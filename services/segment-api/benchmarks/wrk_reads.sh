@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # wrk against the running gateway's two hottest reads, the list and one segment, at 100
-# connections for a bounded time, on 127.0.0.1 only. Prints wrk's latency distribution.
-#   ./deploy/segctl up   (or API_WORKERS=2 ./deploy/segctl up), then:
+# connections, and a repeated (cached) preview at 4 and 100, each for a bounded time, on
+# 127.0.0.1 only. Prints wrk's latency distribution.
+#   RATE_LIMIT_PER_MINUTE=100000000 ./deploy/segctl up   (API_WORKERS=2 for two), then:
 #   bash services/segment-api/benchmarks/wrk_reads.sh [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -14,4 +15,10 @@ ID=$(curl -sf "$API/v1/segments?per_page=1" -H "$AUTH" | python3 -c 'import json
 for path in "/v1/segments" "/v1/segments/$ID"; do
   echo "== GET $path (100 connections, ${SECONDS_EACH}s)"
   wrk -t2 -c100 -d"${SECONDS_EACH}s" --latency -H "$AUTH" "$API$path" | grep -E "Latency|50%|90%|99%|Requests/sec|Non-2xx|timeout"
+done
+for conns in 4 100; do
+  echo "== POST /v1/segments/preview, the same rules ($conns connections, ${SECONDS_EACH}s)"
+  wrk -t2 -c"$conns" -d"${SECONDS_EACH}s" --latency -H "$AUTH" \
+    -s services/segment-api/benchmarks/preview.lua "$API/v1/segments/preview" \
+    | grep -E "Latency|50%|90%|99%|Requests/sec|Non-2xx|timeout"
 done

@@ -9,7 +9,6 @@ import type { Limits } from "./rules/tree";
 import type { Embeddable, Palette } from "./types";
 
 export interface Builder {
-  object: string;
   palette: Palette | null;
   related: Record<string, Palette>;
   embeddable: Embeddable[];
@@ -22,7 +21,6 @@ const KEY: InjectionKey<Builder> = Symbol("builder");
 
 export function provideBuilder(limits: Limits | null): Builder {
   const builder = reactive<Builder>({
-    object: "customer",
     palette: null,
     related: {},
     embeddable: [],

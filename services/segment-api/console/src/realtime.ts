@@ -61,6 +61,8 @@ export async function connect(): Promise<void> {
       enabledTransports: tls ? ["wss"] : ["ws"],
       disableStats: true,
       channelAuthorization: {
+        // pusher-js's own request would send no CSRF token, so customHandler does the asking;
+        // transport and endpoint are what its type requires, and say the same route.
         transport: "ajax",
         endpoint: "/v1/realtime/pusher/auth",
         customHandler: async ({ socketId, channelName }, callback) => {

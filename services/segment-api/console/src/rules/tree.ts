@@ -110,8 +110,3 @@ export function allowance(tree: RuleTree, node: GroupRule, depth: number, limits
   else if (!deeper) why = `Your plan allows groups ${limits.max_depth} levels deep.`;
   return { condition, group: groups && deeper, why };
 }
-
-/** Rules with the builder's blanks removed: an empty group is dropped, as is its path. */
-export function isComplete(tree: RuleTree): boolean {
-  return tree.root.rules.length > 0;
-}

@@ -91,6 +91,6 @@ class CompiledQuery:
         return {**self.params, **runtime, **values}
 
 
-def compiled(tree: exp.Expr, *runtime: str, params: dict[str, Any] | None = None) -> CompiledQuery:
+def compiled(tree: exp.Expr, *runtime: str) -> CompiledQuery:
     """A statement with no parameters of its own but the run-time ones it names."""
-    return CompiledQuery(tree.sql(dialect=DIALECT, copy=False), params or {}, frozenset(runtime))
+    return CompiledQuery(tree.sql(dialect=DIALECT, copy=False), {}, frozenset(runtime))

@@ -56,6 +56,11 @@ function propertyComplete(rule: PropertyRule, types: Record<string, FieldType>):
 
 export type FieldTypes = Record<string, FieldType>;
 
+/** Each field of a palette by name, with its type: what `complete` checks rows against. */
+export function fieldTypesOf(palette: Palette | null | undefined): FieldTypes {
+  return Object.fromEntries((palette?.fields ?? []).map((f) => [f.name, f.type]));
+}
+
 /** Is every row filled in? `types` maps the object's field names to their types;
  * `related` the same for each relation's target (an association row's filters). */
 export function complete(rule: Rule, types: FieldTypes, related: Record<string, FieldTypes> = {}): boolean {

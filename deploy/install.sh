@@ -11,7 +11,7 @@ if ! command -v uv >/dev/null 2>&1; then
 fi
 
 uv sync --frozen --all-packages
-(cd deploy/soketi && npm install --no-audit --no-fund --loglevel=error)
+(cd deploy/soketi && npm ci --no-audit --no-fund --loglevel=error)
 # The browser tests' page libraries (pusher-js), and Debian's Chromium to drive headless.
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 if ! command -v chromium >/dev/null 2>&1; then

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -150,3 +151,81 @@ async def test_a_poison_message_is_dead_lettered_and_consumers_carry_on(stack, e
         assert headers["dl_partition"] == str(sent.partition)
         refused_by.append(headers["dl_consumer"])
     assert sorted(refused_by) == ["compiler", "notifier", "scheduler"]
+
+
+SERVICES = {"compiler", "scheduler", "notifier", "job-monitor"}
+
+
+async def test_deeply_nested_records_on_every_topic_are_dead_lettered_by_every_group(
+    stack, expected_members
+):
+    """A 100,000-deep JSON array once stalled partitions for good (the envelope reader ran
+    outside the middleware's guard). Sent to every partition of every topic, it is
+    dead-lettered once by each consuming service, and a later segment still builds."""
+    from contracts.topics import TOPICS
+
+    deep = b"[" * 100_000 + b"]" * 100_000
+    tag = f"deep-{uuid4().hex}".encode()
+    sent: dict[tuple[str, int], int] = {}
+    producer = AIOKafkaProducer(bootstrap_servers=stack.cfg.kafka_bootstrap)
+    await producer.start()
+    try:
+        for topic in TOPICS:
+            for partition in sorted(await producer.partitions_for(topic)):
+                meta = await producer.send_and_wait(
+                    topic,
+                    deep,
+                    key=tag,
+                    partition=partition,
+                    headers=[("content-type", b"application/json")],
+                )
+                sent[(topic, partition)] = meta.offset
+    finally:
+        await producer.stop()
+
+    segment = await create(
+        stack,
+        "Everyone over 50 after the deep records",
+        {
+            "object": "customer",
+            "root": {
+                "type": "group",
+                "rules": [{"type": "property", "field": "age", "operator": "gte", "value": 50}],
+            },
+        },
+    )
+    async with httpx.AsyncClient() as http:
+        for _ in range(DEADLINE_S * 2):
+            shown = (
+                await http.get(f"{stack.api}/v1/segments/{segment['id']}", headers=stack.headers())
+            ).json()
+            if shown["build_status"] == "done":
+                break
+            await asyncio.sleep(0.5)
+    assert shown["build_status"] == "done"
+    assert shown["member_count"] == len(
+        expected_members(lambda r: r["age"] is not None and r["age"] >= 50)
+    )
+
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=stack.cfg.kafka_bootstrap, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        parts = [TopicPartition(DEAD_LETTER, 0)]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        records = await consumer.getmany(timeout_ms=5000)
+    finally:
+        await consumer.stop()
+    refused: dict[tuple[str, int], list[str]] = {}
+    for letter in (r for batch in records.values() for r in batch if r.key == tag):
+        headers = {k: v.decode() for k, v in letter.headers}
+        where = (headers["dl_topic"], int(headers["dl_partition"]))
+        assert headers["dl_offset"] == str(sent[where])
+        # The cause is named: the stack's own depth (RecursionError) or a parser's limit.
+        assert headers["dl_error"].split(":")[0] in {"RecursionError", "JSONDecodeError"}
+        refused.setdefault(where, []).append(headers["dl_consumer"])
+    for (topic, partition) in sent:
+        consumers = sorted(set(TOPICS[topic].consumers) & SERVICES)
+        assert sorted(refused.get((topic, partition), [])) == consumers, (topic, partition)

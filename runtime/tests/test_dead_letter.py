@@ -10,7 +10,7 @@ from faststream.kafka import TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from contracts.messages import ChangeKind, SegmentChanged, SegmentChangedData
-from contracts.topics import DEAD_LETTER, SEGMENT_CHANGED
+from contracts.topics import DEAD_LETTER, SEGMENT_CHANGED, TOPICS
 from segment_runtime.kafka import PoisonMessageError, make_broker, publish_message, subscribe
 
 
@@ -161,3 +161,46 @@ def test_the_retry_pause_grows_and_is_capped():
         MAX_RETRY_PAUSE_S,
         MAX_RETRY_PAUSE_S,
     ]
+
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+HUGE_NUMBER = b'{"type": "segment.changed", "data": {"rules_version": ' + b"9" * 5000 + b"}}"
+BAD_UTF8 = b'{"type": "segment.changed", "data": "\xff\xfe"}'
+DEEP_ENVELOPE = (
+    b'{"correlationid": "' + str(uuid4()).encode() + b'", "data": ' + DEEP + b"}"
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [DEEP, DEEP_ENVELOPE, HUGE_NUMBER, BAD_UTF8],
+    ids=["deep-array", "deep-in-envelope", "huge-number", "invalid-utf8"],
+)
+@pytest.mark.parametrize("topic", sorted(TOPICS))
+async def test_poison_of_every_shape_is_dead_lettered_on_every_topic(topic, body):
+    broker = make_broker("127.0.0.1:1", "test")
+    model = TOPICS[topic].message
+    handled: list[object] = []
+    dead: list[dict[str, str]] = []
+
+    @subscribe(broker, topic, "test-group")
+    async def handler(event: model) -> None:  # type: ignore[valid-type]
+        handled.append(event)
+
+    @broker.subscriber(DEAD_LETTER)
+    async def dead_letters(message: KafkaMessage) -> None:
+        dead.append(dict(message.headers))
+
+    async with TestKafkaBroker(broker) as br:
+        # No exception reaches the publisher: the middleware judged the record.
+        await br.publish(body, topic, headers={"content-type": "application/json"})
+    assert handled == []
+    (letter,) = dead
+    assert letter["dl_topic"] == topic
+    assert letter["dl_error"].split(":")[0] in {
+        "RecursionError",
+        "ValidationError",
+        "ValueError",
+        "JSONDecodeError",
+        "UnicodeDecodeError",
+    }

@@ -71,16 +71,20 @@ def add_correlation_id(
 
 
 def message_context(body: bytes) -> tuple[UUID | None, dict[str, Any]]:
-    """A message's correlation id and what it concerns, read from its envelope."""
+    """A message's correlation id and what it concerns, read from its envelope.
+
+    Never raises: it runs before the dead-letter middleware's guard, on bytes nobody has
+    checked yet. A 100,000-deep array makes `json.loads` raise RecursionError, which is
+    not a ValueError; letting it escape stalled the partition for good."""
     try:
         envelope = json.loads(body)
         data = envelope.get("data") or {}
         cid = UUID(str(envelope["correlationid"]))
-    except (ValueError, KeyError, TypeError, AttributeError):
+        return cid, {
+            "account_id": envelope.get("accountid"),
+            "segment_id": data.get("segment_id"),
+            "build_id": data.get("build_id"),
+            "message_type": envelope.get("type"),
+        }
+    except Exception:  # noqa: BLE001 - anything the envelope does is the guard's to judge
         return None, {}
-    return cid, {
-        "account_id": envelope.get("accountid"),
-        "segment_id": data.get("segment_id"),
-        "build_id": data.get("build_id"),
-        "message_type": envelope.get("type"),
-    }

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -58,8 +57,11 @@ class PoisonMessageError(Exception):
 POISON: tuple[type[Exception], ...] = (
     PoisonMessageError,
     ValidationError,
-    json.JSONDecodeError,
-    UnicodeDecodeError,
+    # Bytes no decoder can take: bad JSON or UTF-8 (both ValueErrors), a number past
+    # Python's digit limit (ValueError), nesting deeper than the stack (RecursionError).
+    ValueError,
+    RecursionError,
+    OverflowError,
     asyncpg.IntegrityConstraintViolationError,  # e.g. a job for an account that does not exist
     asyncpg.DataError,
 )
@@ -131,8 +133,10 @@ def dead_letter_middleware(
                     msg, f"oversized: {len(msg.body)} bytes > {MAX_MESSAGE_BYTES} allowed"
                 )
                 return None
-            cid, context = message_context(msg.body)
             try:
+                # Inside the guard: whatever the bytes do to the envelope reader, the record
+                # is judged here and never escapes to be redelivered for ever.
+                cid, context = message_context(msg.body)
                 with correlated(cid or uuid4(), **context):
                     result = await call_next(msg)
             except POISON as exc:

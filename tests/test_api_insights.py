@@ -8,8 +8,8 @@ from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 import httpx
+import membership_log
 import pytest
-from google.cloud import bigquery
 from redis.asyncio import Redis
 
 from build_records import record_build
@@ -23,7 +23,6 @@ from segment_api.adapters import BigQueryWarehouse
 from segment_api.app import create_app, wire
 from segment_api.settings import Settings
 from segment_runtime.auth import issue_token
-from segment_runtime.bigquery import to_query_parameters
 
 SECRET = "insights-test-secret-long-enough-for-hs256"
 CUSTOMERS = 200
@@ -101,11 +100,14 @@ async def build_saved(http, client, account, db, tables, rules) -> str:
     rule_set = RuleSet.model_validate(rules)
     target = Target(client.project, dataset_id(account))
     m = statements.membership(rule_set, target, seeding.demo_catalog())
-    query = statements.build(m, segment_table(UUID(created["id"])))
-    params = query.bind(today=TODAY)
-    client.query(
-        query.sql, job_config=bigquery.QueryJobConfig(query_parameters=to_query_parameters(params))
-    ).result()
+    membership_log.build(
+        client,
+        m,
+        segment_table(UUID(created["id"])),
+        build_id=uuid4(),
+        when=datetime.now(UTC),
+        today=TODAY,
+    )
     async with db.acquire() as conn:
         await record_build(
             conn, UUID(created["id"]), member_count=len(evaluator(tables).members(rule_set))

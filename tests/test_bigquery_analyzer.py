@@ -18,13 +18,19 @@ from hypothesis import strategies as st
 
 from bigquery_analyzer import Analyzer, RejectedError, zetasql_server
 from compiler import statements
-from compiler.sql import BUILD_TIME_PARAM, CompiledQuery, Target
+from compiler.sql import (
+    BUILD_ID_PARAM,
+    BUILD_TIME_PARAM,
+    RULES_VERSION_PARAM,
+    CompiledQuery,
+    Target,
+)
 from compiler_golden import AGGREGATE_CASES, CASES
 from contracts.catalog import OPERATORS_BY_TYPE, FieldType
 from contracts.rules import RuleSet
-from contracts.warehouse import segment_table
+from contracts.warehouse import LOG_SUFFIX, segment_table
 from devstack import demo_data, seeding
-from job_monitor.counts import counts_sql
+from job_monitor.counts import changed_ids_sql, counts_sql
 from rule_strategies import RuleSpace
 from segment_api import member_queries
 
@@ -38,6 +44,8 @@ VALUES = {
     member_queries.PAGE_LIMIT_PARAM: 50,
     member_queries.PAGE_OFFSET_PARAM: 0,
     member_queries.VIEWER_PARAM: "ana",
+    BUILD_ID_PARAM: "6f1c2a5e-3b8d-4c1e-9a77-2f0b5e9d1c44",
+    RULES_VERSION_PARAM: 3,
 }
 
 
@@ -61,19 +69,23 @@ def statement_set(rules: RuleSet) -> Iterator[tuple[str, CompiledQuery]]:
     m = statements.membership(rules, TARGET, CATALOG)
     obj = CATALOG.objects[rules.object]
     table = segment_table(uuid4())
-    yield "build (query job)", statements.build_select(m)
-    yield "build (create table)", statements.build(m, table)
-    yield "refresh", statements.refresh(m, table)
+    yield "build (the log's MERGE)", statements.record(m, f"{table}{LOG_SUFFIX}")
+    yield "validation (members)", statements.members_query(m)
     yield "preview", statements.preview(m)
     yield "sample", statements.sample(m)
     yield "edit diff", statements.edit_diff(m, table)
+    yield "edit diff sample", statements.edit_diff_sample(m, table)
     yield from per_object(obj.name, table)
 
 
 def per_object(object_name: str, table: str) -> Iterator[tuple[str, CompiledQuery]]:
     obj = CATALOG.objects[object_name]
-    counts = counts_sql(TARGET.name(table))  # the job monitor's, after a build
-    yield "refresh counts", CompiledQuery(counts, {}, frozenset({BUILD_TIME_PARAM}))
+    log = f"{table}{LOG_SUFFIX}"
+    yield "member view", statements.member_view(TARGET, log)
+    # the job monitor's, after a build
+    read_back = frozenset({BUILD_TIME_PARAM, BUILD_ID_PARAM})
+    yield "build counts", CompiledQuery(counts_sql(TARGET.name(log)), {}, read_back)
+    yield "build changed ids", CompiledQuery(changed_ids_sql(TARGET.name(log)), {}, read_back)
     yield "members", member_queries.member_page(obj, TARGET, table)
     if obj.owner_field:
         yield "members (owned)", member_queries.member_page(obj, TARGET, table, owned=True)
@@ -154,7 +166,7 @@ def test_every_field_and_operator_is_valid_bigquery(analyzer, object_name, field
     )
     m = statements.membership(rules, TARGET, CATALOG)
     for name, query in (
-        ("build", statements.build(m, segment_table(uuid4()))),
+        ("build", statements.record(m, segment_table(uuid4()) + LOG_SUFFIX)),
         ("preview", statements.preview(m)),
     ):
         try:

@@ -13,10 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compiler import statements
+from compiler.service.adapters import prepare_membership
 from compiler.sql import CompiledQuery, Target
 from compiler.typed import check
 from contracts.rules import RuleSet
-from contracts.warehouse import MEMBER_ID_COLUMN, dataset_id, segment_table
+from contracts.warehouse import LOG_SUFFIX, MEMBER_ID_COLUMN, dataset_id, segment_table
 from devstack import seeding
 from reference import Evaluator
 from rule_strategies import RuleSpace
@@ -47,8 +48,16 @@ class Warehouse:
         return Evaluator(self.catalog, self.tables, BUILD_DATE, self.segments)
 
     def build(self, rule_set: RuleSet, table: str) -> set[str]:
+        """As the compiler builds: the log and its member view, then the one MERGE."""
+        log = f"{table}{LOG_SUFFIX}"
+        prepare_membership(
+            self.client,
+            self.target.name(log),
+            self.target.name(table),
+            statements.member_view(self.target, log).sql,
+        )
         m = statements.membership(rule_set, self.target, self.catalog)
-        self.run(statements.build(m, table))
+        self.run(statements.record(m, log), build_id=str(uuid4()), rules_version=1)
         return {
             r[MEMBER_ID_COLUMN]
             for r in self.run(

@@ -1,5 +1,5 @@
-"""A refresh (MERGE) after the data changed equals a fresh build, and its entered and
-exited counts are exactly the set differences."""
+"""A build after the data changed equals a fresh build, and the entered and exited the
+job monitor reads back from the log are exactly the set differences."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ import copy
 from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
 
+import membership_log
 from google.cloud import bigquery
 
 from compiler import statements
-from compiler.sql import BUILD_TIME_PARAM, CompiledQuery, Target
+from compiler.sql import Target
 from contracts.rules import RuleSet
-from contracts.warehouse import MEMBER_ID_COLUMN, dataset_id
+from contracts.warehouse import dataset_id
 from devstack import seeding
 from devstack.warehouse import load_rows
-from job_monitor.counts import counts_sql
 from reference import Evaluator
 from segment_runtime.bigquery import to_query_parameters
 
@@ -52,18 +52,7 @@ RULES = RuleSet.model_validate(
 )
 
 
-def run(client: bigquery.Client, query: CompiledQuery, when: datetime):
-    params = query.bind(at=when, today=TODAY)
-    job = client.query(
-        query.sql, job_config=bigquery.QueryJobConfig(query_parameters=to_query_parameters(params))
-    )
-    rows = [dict(r) for r in job.result()]
-    return rows, job.num_dml_affected_rows
-
-
-def members(client: bigquery.Client, target: Target, table: str) -> set[str]:
-    sql = f"SELECT {MEMBER_ID_COLUMN} FROM `{target.name(table)}`"
-    return {r[MEMBER_ID_COLUMN] for r in client.query(sql).result()}
+members = membership_log.members
 
 
 def test_refresh_after_data_changes_equals_a_fresh_build(emulator):
@@ -73,8 +62,8 @@ def test_refresh_after_data_changes_equals_a_fresh_build(emulator):
     catalog = seeding.demo_catalog()
     target = Target(client.project, dataset_id(account))
     m = statements.membership(RULES, target, catalog)
-    first = datetime(2026, 6, 29, tzinfo=UTC)
-    run(client, statements.build(m, "segment_r"), first)
+    first, first_build = datetime(2026, 6, 29, tzinfo=UTC), uuid4()
+    membership_log.build(client, m, "segment_r", build_id=first_build, when=first, today=TODAY)
     before = members(client, target, "segment_r")
     assert before == Evaluator(catalog, tables, TODAY).members(RULES)
 
@@ -113,20 +102,19 @@ def test_refresh_after_data_changes_equals_a_fresh_build(emulator):
     load_rows(client, f"{target.project}.{target.dataset}.customers", new_customers)
     load_rows(client, f"{target.project}.{target.dataset}.orders", new_orders)
 
-    second = datetime(2026, 6, 30, tzinfo=UTC)
-    _, affected = run(client, statements.refresh(m, "segment_r"), second)
+    second, second_build = datetime(2026, 6, 30, tzinfo=UTC), uuid4()
+    m = statements.membership(RULES, target, catalog)
+    membership_log.build(client, m, "segment_r", build_id=second_build, when=second, today=TODAY)
     after = members(client, target, "segment_r")
-    run(client, statements.build(m, "segment_fresh"), second)
+    m = statements.membership(RULES, target, catalog)
+    membership_log.build(client, m, "segment_fresh", build_id=uuid4(), when=second, today=TODAY)
     assert after == members(client, target, "segment_fresh")
     assert after == Evaluator(catalog, changed, TODAY).members(RULES)
     assert after != before  # the change really moved members both ways
     assert after - before and before - after
 
-    # the job monitor's count after a refresh
-    counting = CompiledQuery(
-        counts_sql(target.name("segment_r")), {}, frozenset({BUILD_TIME_PARAM})
-    )
-    (counts,), _ = run(client, counting, second)
-    assert counts["members"] == len(after)
-    assert counts["entered"] == len(after - before)
-    assert affected - counts["entered"] == len(before - after)
+    # what the job monitor reads back from the log for the second build
+    got = membership_log.changes(client, target, "segment_r", second_build, second)
+    assert got.members == len(after)
+    assert (got.entered, got.exited) == (after - before, before - after)
+    assert (got.entered_count, got.exited_count) == (len(after - before), len(before - after))

@@ -226,6 +226,6 @@ async def test_deeply_nested_records_on_every_topic_are_dead_lettered_by_every_g
         # The cause is named: the stack's own depth (RecursionError) or a parser's limit.
         assert headers["dl_error"].split(":")[0] in {"RecursionError", "JSONDecodeError"}
         refused.setdefault(where, []).append(headers["dl_consumer"])
-    for (topic, partition) in sent:
+    for topic, partition in sent:
         consumers = sorted(set(TOPICS[topic].consumers) & SERVICES)
         assert sorted(refused.get((topic, partition), [])) == consumers, (topic, partition)

@@ -166,9 +166,7 @@ def test_the_retry_pause_grows_and_is_capped():
 DEEP = b"[" * 100_000 + b"]" * 100_000
 HUGE_NUMBER = b'{"type": "segment.changed", "data": {"rules_version": ' + b"9" * 5000 + b"}}"
 BAD_UTF8 = b'{"type": "segment.changed", "data": "\xff\xfe"}'
-DEEP_ENVELOPE = (
-    b'{"correlationid": "' + str(uuid4()).encode() + b'", "data": ' + DEEP + b"}"
-)
+DEEP_ENVELOPE = b'{"correlationid": "' + str(uuid4()).encode() + b'", "data": ' + DEEP + b"}"
 
 
 @pytest.mark.parametrize(

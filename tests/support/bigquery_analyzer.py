@@ -23,7 +23,7 @@ from typing import Any
 import grpc
 
 from contracts.catalog import Catalog
-from contracts.warehouse import MEMBER_ID_COLUMN
+from contracts.warehouse import LOG_COLUMNS, MEMBER_ID_COLUMN
 from segment_runtime.bigquery import to_query_parameters
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,9 +60,15 @@ _TYPES = {
 # ARRAY<FLOAT64> where BigQuery finds no matching signature.
 NOT_IN_BIGQUERY = {language.FEATURE_V_1_1_CAST_DIFFERENT_ARRAY_TYPES}
 MEMBER_TABLE = re.compile(r"`(segment_[0-9a-f]{32})`")
+LOG_TABLE = re.compile(r"`(segment_[0-9a-f]{32}_log)`")
 RECIPIENT_TABLE = re.compile(r"`(recipients_[0-9a-f]{32})`")
-# The member table's columns, as the build and refresh statements write them.
-MEMBER_COLUMNS = {MEMBER_ID_COLUMN: "STRING", "entered_at": "TIMESTAMP"}
+# The member view's columns: the open intervals of the log (whose columns are LOG_COLUMNS).
+MEMBER_COLUMNS = {
+    MEMBER_ID_COLUMN: "STRING",
+    "entered_at": "TIMESTAMP",
+    "entered_build": "STRING",
+    "entered_version": "INT64",
+}
 
 
 class RejectedError(AssertionError):
@@ -118,6 +124,8 @@ class Analyzer:
         }
         for member_table in set(MEMBER_TABLE.findall(sql)):
             tables[member_table] = {c: (t, False) for c, t in MEMBER_COLUMNS.items()}
+        for log_table in set(LOG_TABLE.findall(sql)):
+            tables[log_table] = {c: (t, False) for c, t in LOG_COLUMNS.items()}
         for recipient_table in set(RECIPIENT_TABLE.findall(sql)):
             tables[recipient_table] = {
                 MEMBER_ID_COLUMN: ("STRING", False),

@@ -2,7 +2,7 @@
 
 Facts are named in the past tense and may have any number of consumers
 (`segment.changed`, `job.submitted`, `job.started`, `job.completed`,
-`build.changed`). Commands (`cascade.requested` to the scheduler,
+`build.changed`, `membership.changed`). Commands (`cascade.requested` to the scheduler,
 `build.requested` to the compiler) ask one named handler to act.
 """
 
@@ -188,8 +188,12 @@ class JobCompletedData(_Data):
     duration_ms: int | None = Field(None, ge=0, description="How long BigQuery ran the job.")
     bytes_billed: int | None = Field(None, ge=0, description="Bytes billed, where reported.")
     error: str | None = Field(None, description="Why the job failed or was canceled.")
-    entered: int | None = Field(None, ge=0, description="Members who entered in this run.")
-    exited: int | None = Field(None, ge=0, description="Members who left in this run (refresh).")
+    entered: int | None = Field(
+        None, ge=0, description="Members who entered in this build (read back from the log)."
+    )
+    exited: int | None = Field(
+        None, ge=0, description="Members who left in this build (read back from the log)."
+    )
     run_id: UUID | None = Field(None, description="The refresh run it belongs to.")
 
 
@@ -198,6 +202,43 @@ class JobCompleted(Envelope):
 
     type: Literal["job.completed"] = "job.completed"
     data: JobCompletedData
+
+
+class MembershipChangedData(_Data):
+    build_id: UUID = Field(description="The build whose warehouse statement committed.")
+    segment_id: UUID = Field(description="The segment.", examples=[_EXAMPLE_SEGMENT])
+    run_id: UUID | None = Field(None, description="The refresh run it belongs to.")
+    rules_version: int = Field(ge=1, description="The rules version the build applied.")
+    built_at: datetime | None = Field(None, description="When the build's job ended.")
+    build_time: datetime | None = Field(
+        None, description="The time stamped on the intervals it opened and closed."
+    )
+    members: int | None = Field(None, ge=0, description="Members after the build.")
+    entered: int = Field(ge=0, description="How many entered in the whole build.")
+    exited: int = Field(ge=0, description="How many left in the whole build.")
+    chunk: int = Field(ge=0, description="This record's place among the build's (from 0).")
+    chunks: int = Field(ge=1, description="How many records carry the build's changes.")
+    entered_ids: list[str] = Field(
+        default_factory=list,
+        description="Member ids that entered, in id order, continued in the next chunk.",
+        examples=[["c_000017", "c_000342"]],
+    )
+    exited_ids: list[str] = Field(
+        default_factory=list,
+        description="Member ids that left, in id order, after all entered ids.",
+        examples=[["c_000101"]],
+    )
+
+
+class MembershipChanged(Envelope):
+    """Who entered and who left a segment in one committed build, in ordered chunks that
+    stay far below the record limit. Every build that changed the log is announced, once,
+    in build order per segment (key = segment id); a build that changed nothing is one
+    chunk with empty lists. Chunk ids are derived from the build, so a repeat is seen as one.
+    Published only by the job monitor, which reads the changes back from the log."""
+
+    type: Literal["membership.changed"] = "membership.changed"
+    data: MembershipChangedData
 
 
 class CascadeRequestedData(_Data):
@@ -242,6 +283,12 @@ class BuildChangedData(_Data):
     entered: int | None = Field(None, ge=0, description="Members who entered in this build.")
     exited: int | None = Field(None, ge=0, description="Members who left in this build.")
     built_at: datetime | None = Field(None, description="When the member table was written.")
+    anomaly: str | None = Field(
+        None,
+        description="Why the committed size is suspicious (moved over the account's threshold, "
+        "or emptied); the build is done all the same.",
+        examples=["shrank 61 % (5,070 → 2,000 members), over the account's ±50 % threshold"],
+    )
     run: RunProgress | None = Field(None, description="The refresh run's progress, if any.")
     owner: str | None = Field(
         None,
@@ -288,4 +335,5 @@ AnyMessage = (
     | CascadeRequested
     | BuildChanged
     | RecipientListCreated
+    | MembershipChanged
 )

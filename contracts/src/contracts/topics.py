@@ -13,6 +13,7 @@ from contracts.messages import (
     JobCompleted,
     JobStarted,
     JobSubmitted,
+    MembershipChanged,
     RecipientListCreated,
     SegmentChanged,
 )
@@ -24,6 +25,7 @@ JOB_STARTED = "job.started"  # job monitor: BigQuery runs the job
 JOB_COMPLETED = "job.completed"  # job monitor (compiler, when no job could be made): it ended
 BUILD_CHANGED = "build.changed"  # scheduler: a build changed state (what frontends are told)
 RECIPIENT_LIST_CREATED = "recipient_list.created"  # gateway: Send Campaign froze a list
+MEMBERSHIP_CHANGED = "membership.changed"  # job monitor: who entered and left in a build
 # Commands (exactly one handler):
 CASCADE_REQUESTED = "cascade.requested"  # → scheduler: plan a rebuild cascade or refresh run
 BUILD_REQUESTED = "build.requested"  # → compiler: compile and submit this build's job
@@ -76,6 +78,13 @@ TOPICS: dict[str, Topic] = {
             _segment_key,
             ("segment-api",),
             ("broadcast services",),
+        ),
+        Topic(
+            MEMBERSHIP_CHANGED,
+            MembershipChanged,
+            _segment_key,
+            ("job-monitor",),
+            ("campaigns and journeys",),
         ),
     )
 }

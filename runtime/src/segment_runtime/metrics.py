@@ -24,6 +24,10 @@ OUTBOX_AGE = Gauge(
 BUILDS = Counter(
     "segp_build_changes_total", "Build state changes decided by the scheduler.", ["state"]
 )
+ANOMALIES = Counter(
+    "segp_build_anomalies_total",
+    "Committed builds whose size moved over the account's threshold, or that emptied.",
+)
 STUCK_BUILDS = Gauge(
     "segp_builds_redriven", "Builds the reconciler re-drove in its last pass.", ["kind"]
 )

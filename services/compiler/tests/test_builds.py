@@ -38,7 +38,7 @@ class FakeSubmitter:
         self.dropped: list[str] = []
         self.refuse: str | None = None
         self.unreachable = False
-        self.destinations: dict[str, str | None] = {}
+        self.prepared: list[tuple[str, str, str]] = []
 
     def project(self) -> str:
         return "proj"
@@ -49,14 +49,17 @@ class FakeSubmitter:
         sql: str,
         params: dict[str, Any],
         labels: dict[str, str],
-        destination: str | None = None,
     ) -> None:
         if self.unreachable:
             raise ConnectionError("bigquery unreachable")
         if self.refuse:
             raise JobRefusedError(self.refuse)
         self.jobs.setdefault(job_id, (sql, params, labels))
-        self.destinations.setdefault(job_id, destination)
+
+    async def prepare_membership(self, log_table: str, member_table: str, view_sql: str) -> None:
+        if self.unreachable:
+            raise ConnectionError("bigquery unreachable")
+        self.prepared.append((log_table, member_table, view_sql))
 
     async def drop_table(self, table: str) -> None:
         self.dropped.append(table)
@@ -132,14 +135,20 @@ async def test_a_requested_build_is_submitted_once_even_if_redelivered(
     assert len(submitter.jobs) == 1
     ((job_id, (sql, params, labels)),) = submitter.jobs.items()
     assert job_id == job_id_for(segment, event.data.build_id)
-    # a query job writing the member table: BigQuery documents parameters for those
-    assert sql.startswith("SELECT DISTINCT")
-    assert submitter.destinations[job_id] == f"proj.acct_{account.hex}.segment_{segment.hex}"
+    # one MERGE into the segment's membership log, whatever the kind of build
+    assert sql.startswith(f"MERGE INTO `proj`.`acct_{account.hex}`.`segment_{segment.hex}_log`")
+    # the log and the member view over it were made sure of first, once
+    ((log_table, member_table, view_sql),) = submitter.prepared
+    assert log_table == f"proj.acct_{account.hex}.segment_{segment.hex}_log"
+    assert member_table == f"proj.acct_{account.hex}.segment_{segment.hex}"
+    assert view_sql.endswith("WHERE `l`.`exited_at` IS NULL")
     # the relative window is measured from today in the account's zone
     assert params == {
         "p0": 7,
         "build_date": date(2026, 1, 31),
         "build_time": datetime(2026, 1, 31, 1, 0, tzinfo=UTC),
+        "build_id": str(event.data.build_id),
+        "rules_version": 1,
     }
     assert labels["segment_id"] == segment.hex
     assert labels["build_id"] == event.data.build_id.hex
@@ -199,7 +208,10 @@ async def test_a_deleted_segment_drops_its_table(db, account, service, submitter
             ),
         )
     )
-    assert submitter.dropped == [f"proj.acct_{account.hex}.segment_{segment.hex}"]
+    assert submitter.dropped == [
+        f"proj.acct_{account.hex}.segment_{segment.hex}",
+        f"proj.acct_{account.hex}.segment_{segment.hex}_log",
+    ]
 
 
 async def test_rules_that_no_longer_compile_fail_the_build_with_a_reason(
@@ -246,52 +258,49 @@ async def test_a_segment_without_rules_selects_every_object(db, account, service
     segment = await add_segment(db, account, rules=None)
     await service.on_build_requested(requested(account, segment, BuildMode.REFRESH))
     ((sql, params, _),) = submitter.jobs.values()
-    assert sql.endswith("FROM `proj`.`acct_" + account.hex + "`.`customers` AS t WHERE TRUE")
-    assert set(params) == {"build_time"}
+    assert "FROM `proj`.`acct_" + account.hex + "`.`customers` AS t WHERE TRUE) AS nxt" in sql
+    assert set(params) == {"build_time", "build_id", "rules_version"}
 
 
-async def test_a_refresh_of_a_built_segment_merges_and_a_first_build_creates(
-    db, account, service, submitter
-):
+async def test_every_kind_of_build_is_the_same_merge_into_the_log(db, account, service, submitter):
+    """A first build, a refresh and a rebuild all move the log from what was there before:
+    only the mode label says which it was."""
     segment = await add_segment(db, account)
     await service.on_build_requested(requested(account, segment, BuildMode.REFRESH))
     ((first, _, labels),) = submitter.jobs.values()
-    assert first.startswith("SELECT DISTINCT") and labels["mode"] == "build"
-    assert list(submitter.destinations.values()) == [
-        f"proj.acct_{account.hex}.segment_{segment.hex}"
-    ]
+    assert labels["mode"] == "build"  # nothing built yet
     async with db.acquire() as conn:
         await record_build(conn, segment, member_count=3)
     submitter.jobs.clear()
-    submitter.destinations.clear()
     await service.on_build_requested(requested(account, segment, BuildMode.REFRESH))
     ((sql, params, labels),) = submitter.jobs.values()
-    assert list(submitter.destinations.values()) == [None]  # a MERGE names its own target
-    assert set(params) >= {"build_date", "build_time"}
-    assert sql.startswith(f"MERGE INTO `proj`.`acct_{account.hex}`.`segment_{segment.hex}`")
-    assert "WHEN NOT MATCHED BY SOURCE THEN DELETE" in sql
+    assert sql == first
+    assert set(params) >= {"build_date", "build_time", "build_id", "rules_version"}
+    assert "WHEN NOT MATCHED BY SOURCE AND `cur`.`exited_at` IS NULL THEN UPDATE SET" in sql
+    assert "DELETE" not in sql  # who leaves is closed, never forgotten
     assert labels["mode"] == "refresh"
+    assert len(submitter.prepared) == 1  # once per segment and process
     message = (await outbox(db))[-1]
     assert message["data"]["mode"] == "refresh"
     assert message["data"]["build_time"] == "2026-01-31T01:00:00Z"
 
 
-async def test_where_query_jobs_cannot_write_a_destination_a_build_creates_its_table(
-    db, account, submitter
-):
-    """The emulator ignores a query job's destination: the local stack builds with
-    CREATE OR REPLACE TABLE AS (BUILD_WRITE=ctas), the same rows."""
-    service = BuildService(db, submitter, FixedClock(), write="ctas")
+async def test_a_log_bigquery_refuses_fails_the_build_with_its_reason(db, account, submitter):
+    class Refusing(FakeSubmitter):
+        async def prepare_membership(self, *_: str) -> None:
+            raise JobRefusedError("the membership log: Access Denied")
+
+    refusing = Refusing()
+    service = BuildService(db, refusing, FixedClock())
     segment = await add_segment(db, account)
     await service.on_build_requested(requested(account, segment))
-    ((job_id, (sql, _, _)),) = submitter.jobs.items()
-    assert sql.startswith(
-        f"CREATE OR REPLACE TABLE `proj`.`acct_{account.hex}`.`segment_{segment.hex}` AS SELECT"
-    )
-    assert submitter.destinations[job_id] is None
+    assert refusing.jobs == {}  # no statement went out: the old membership stands
+    (message,) = await outbox(db)
+    assert (message["topic"], message["data"]["status"]) == ("job.completed", "failed")
+    assert message["data"]["error"] == "the membership log: Access Denied"
 
 
-async def test_the_bigquery_submitter_asks_for_the_table_to_be_replaced():
+async def test_the_bigquery_submitter_sends_typed_parameters_and_labels():
     from google.cloud import bigquery
 
     from compiler.service.adapters import BigQuerySubmitter
@@ -305,11 +314,10 @@ async def test_the_bigquery_submitter_asks_for_the_table_to_be_replaced():
 
     client = Client()
     await BigQuerySubmitter(client).submit(  # type: ignore[arg-type]
-        "job1", "SELECT 1", {"p0": 1.5}, {"mode": "build"}, "proj.acct_1.segment_2"
+        "job1", "SELECT 1", {"p0": 1.5}, {"mode": "build"}
     )
     config = client.config
     assert config is not None
-    assert str(config.destination) == "proj.acct_1.segment_2"
-    assert config.write_disposition == "WRITE_TRUNCATE"
-    assert config.create_disposition == "CREATE_IF_NEEDED"
+    assert config.destination is None  # the MERGE names its own target
+    assert config.labels == {"mode": "build"}
     assert [(p.name, p.type_) for p in config.query_parameters] == [("p0", "FLOAT64")]

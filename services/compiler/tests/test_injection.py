@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from sqlglot import exp
 
 from compiler.sql import Target
-from compiler.statements import build, membership
+from compiler.statements import membership, record
 from compiler.typed import check
 from contracts.rules import RuleSet
 
@@ -39,7 +39,7 @@ def compiled_tree(field: str, operator: str, value: object) -> exp.Expr:
             },
         }
     )
-    sql = build(membership(rs, Target("proj", "acct")), "segment_1").sql
+    sql = record(membership(rs, Target("proj", "acct")), "segment_1_log").sql
     return sqlglot.parse_one(sql, read="bigquery")
 
 
@@ -96,7 +96,7 @@ def event_tree(name: str, filter_value: str) -> exp.Expr:
             },
         }
     )
-    return sqlglot.parse_one(build(membership(rs, Target("p", "d")), "s").sql, read="bigquery")
+    return sqlglot.parse_one(record(membership(rs, Target("p", "d")), "s").sql, read="bigquery")
 
 
 @pytest.mark.parametrize("value", HOSTILE)

@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import pytest
 
-from job_monitor.counts import counts_sql
+from job_monitor.counts import changed_ids_sql, counts_sql
 
 
-def test_counts_quote_each_part_of_the_table():
-    sql = counts_sql("proj-1.acct_ab12.segment_cd34")
-    assert sql.endswith("FROM `proj-1`.`acct_ab12`.`segment_cd34`")
-    assert "COUNTIF(`entered_at` = @build_time)" in sql
+@pytest.mark.parametrize("sql_of", [counts_sql, changed_ids_sql])
+def test_the_queries_quote_each_part_of_the_log_and_read_two_partitions(sql_of):
+    sql = sql_of("proj-1.acct_ab12.segment_cd34_log")
+    assert "FROM `proj-1`.`acct_ab12`.`segment_cd34_log` WHERE" in sql
+    # the open intervals' __NULL__ partition and the build's own day, not the history
+    assert "WHERE (`exited_at` IS NULL OR `exited_at` = @build_time)" in sql
+    assert "@build_id" in sql
 
 
 @pytest.mark.parametrize(
     "table",
     ["acct.segment", "p.d.t.x", "p.d.t`; DROP TABLE x; --", "p.d.", "p. d.t"],
 )
-def test_a_table_that_is_not_plain_is_refused(table):
+@pytest.mark.parametrize("sql_of", [counts_sql, changed_ids_sql])
+def test_a_table_that_is_not_plain_is_refused(table, sql_of):
     with pytest.raises(ValueError, match="not a table reference"):
-        counts_sql(table)
+        sql_of(table)

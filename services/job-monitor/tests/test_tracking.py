@@ -10,7 +10,8 @@ import pytest
 
 from build_records import record_build
 from contracts.messages import BuildMode, JobSubmitted, JobSubmittedData
-from job_monitor.ports import JobState
+from job_monitor.membership import BuildChanges
+from job_monitor.ports import JobState, NotFoundError
 from job_monitor.tracking import JobTracker, poll_delay
 
 
@@ -22,6 +23,7 @@ class ScriptedInspector:
         self.script: dict[str, list[JobState | Exception]] = {}
         self.rows: dict[str, int] = {}
         self.entered: dict[str, int] = {}
+        self.changed: dict[str, BuildChanges] = {}
         self.canceled: list[str] = []
         self.dropped: list[str] = []
         self.polls: dict[str, int] = {}
@@ -42,8 +44,15 @@ class ScriptedInspector:
     async def drop_table(self, table: str) -> None:
         self.dropped.append(table)
 
-    async def counts(self, table: str, build_time) -> tuple[int, int]:
-        return self.rows[table], self.entered.get(table, self.rows[table])
+    async def changes(self, log_table: str, build_id, build_time, *, ids: bool) -> BuildChanges:
+        table = log_table.removesuffix("_log")
+        if table in self.changed:
+            found = self.changed[table]
+        elif table in self.rows:
+            found = BuildChanges(self.rows[table], self.entered.get(table, self.rows[table]), 0)
+        else:
+            raise NotFoundError(log_table)
+        return found if ids else BuildChanges(found.members, found.entered, found.exited)
 
 
 T0 = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
@@ -121,7 +130,7 @@ async def test_a_job_followed_to_its_end_is_told_started_once_then_completed(
     await drive(tracker, db)
     assert inspector.polls["j1"] == 4
     told = await published(db)
-    assert [t for t, _ in told] == ["job.started", "job.completed"]
+    assert [t for t, _ in told] == ["job.started", "job.completed", "membership.changed"]
     done = told[1][1]
     assert (done["status"], done["member_count"], done["duration_ms"]) == ("done", 42, 2000)
     assert done["build_id"] == str(event.data.build_id)
@@ -167,7 +176,7 @@ async def test_one_jobs_error_never_blocks_another_and_ends_after_its_budget(
     await tracker.on_job_submitted(submitted(account, broken, "broken"))
     await tracker.on_job_submitted(submitted(account, fine, "fine"))
     await drive(tracker, db)
-    told = {d["job_id"]: d for _, d in await published(db)}
+    told = {d["job_id"]: d for t, d in await published(db) if t == "job.completed"}
     assert told["fine"]["status"] == "done"
     assert told["broken"]["status"] == "failed"
     assert "3 failed checks" in told["broken"]["error"]
@@ -200,7 +209,7 @@ async def test_a_deleted_segments_job_is_canceled_and_its_table_dropped(
         await conn.execute("DELETE FROM segments WHERE id = $1", segment)
     await drive(tracker, db)
     assert inspector.canceled == ["gone"]
-    assert inspector.dropped == ["p.d.gone"]
+    assert inspector.dropped == ["p.d.gone", "p.d.gone_log"]
     ((_, data),) = await published(db)
     assert (data["status"], data["error"]) == ("canceled", "the segment was deleted")
 
@@ -214,7 +223,7 @@ async def test_checks_long_poll_within_the_jobs_deadline(db, account, inspector)
     await tracker.poll_due()  # seen running: told at once, without waiting
     await tracker.poll_due()  # then the next check is due at once, and long-polls
     assert inspector.waits == [0, 5]
-    assert [t for t, _ in await published(db)] == ["job.started", "job.completed"]
+    assert [t for t, _ in await published(db)][:2] == ["job.started", "job.completed"]
 
 
 async def test_tracking_resumes_after_a_restart(db, account, inspector):
@@ -244,15 +253,58 @@ async def test_the_loop_follows_many_jobs_at_once(db, account, inspector):
             await asyncio.sleep(0.05)
     finally:
         loop.cancel()
-    assert sorted(d["member_count"] for _, d in await published(db)) == list(range(10))
+    assert sorted(
+        d["member_count"] for t, d in await published(db) if t == "job.completed"
+    ) == list(range(10))
 
 
-async def test_a_refresh_reports_who_entered_and_who_left(db, account, tracker, inspector):
+async def test_a_build_reports_who_entered_and_left_from_the_log(db, account, tracker, inspector):
     segment = await add_segment(db, account)  # 5 members before
-    inspector.script["r1"] = [JobState("done", started=T0, ended=T0, affected_rows=4)]
-    inspector.rows["p.d.r1"] = 6
-    inspector.entered["p.d.r1"] = 3
-    await tracker.on_job_submitted(submitted(account, segment, "r1", BuildMode.REFRESH))
+    inspector.script["r1"] = [JobState("done", started=T0, ended=T0)]
+    inspector.changed["p.d.r1"] = BuildChanges(6, 2, 1, ["c1", "c7"], ["c3"])
+    event = submitted(account, segment, "r1", BuildMode.REFRESH)
+    await tracker.on_job_submitted(event)
     await drive(tracker, db)
-    ((_, data),) = await published(db)
-    assert (data["entered"], data["exited"]) == (3, 1)
+    (completed, changed) = await published(db)
+    assert completed[0] == "job.completed"
+    assert (completed[1]["member_count"], completed[1]["entered"], completed[1]["exited"]) == (
+        6,
+        2,
+        1,
+    )
+    assert changed[0] == "membership.changed"
+    data = changed[1]
+    assert (data["build_id"], data["segment_id"]) == (str(event.data.build_id), str(segment))
+    assert (data["entered_ids"], data["exited_ids"]) == (["c1", "c7"], ["c3"])
+    assert (data["chunk"], data["chunks"], data["members"]) == (0, 1, 6)
+
+
+async def test_a_done_job_whose_log_cannot_be_read_is_checked_again_not_recorded(
+    db, account, inspector
+):
+    tracker = JobTracker(db, inspector, timeout_s=600, max_interval_s=30, error_budget=5)
+    segment = await add_segment(db, account)
+    inspector.script["r2"] = [DONE]  # no log: reading it raises
+    await tracker.on_job_submitted(submitted(account, segment, "r2"))
+    await tracker.poll_due()
+    assert await published(db) == []  # nothing half-told
+    inspector.changed["p.d.r2"] = BuildChanges(1, 1, 0, ["c9"], [])
+    await drive(tracker, db)
+    assert [t for t, _ in await published(db)] == ["job.completed", "membership.changed"]
+
+
+async def test_a_failed_job_whose_statement_applied_anyway_is_accounted_for(
+    db, account, tracker, inspector
+):
+    """A warehouse that applies a statement and then reports the job failed (the local
+    slow warehouse can) still gets its changes counted on the build and announced:
+    entered minus exited over all builds stays the member count."""
+    segment = await add_segment(db, account)
+    inspector.script["f1"] = [JobState("failed", error="backendError")]
+    inspector.changed["p.d.f1"] = BuildChanges(4, 0, 1, [], ["c2"])
+    await tracker.on_job_submitted(submitted(account, segment, "f1"))
+    await drive(tracker, db)
+    (completed, changed) = await published(db)
+    assert (completed[1]["status"], completed[1]["member_count"]) == ("failed", None)
+    assert (completed[1]["entered"], completed[1]["exited"]) == (0, 1)
+    assert changed[1]["exited_ids"] == ["c2"]

@@ -123,7 +123,13 @@ class World:
         return command
 
     async def run_job(
-        self, name: str, outcome=JobOutcome.DONE, members: int = 10, billed: int = 1000
+        self,
+        name: str,
+        outcome=JobOutcome.DONE,
+        members: int = 10,
+        billed: int = 1000,
+        entered: int | None = None,
+        exited: int | None = None,
     ) -> None:
         """What the compiler and the job monitor say about one dispatched build."""
         command = await self.command(name)
@@ -139,6 +145,7 @@ class World:
                     mode=BuildMode(command["mode"]),
                     rules_version=command["rules_version"],
                     table="p.d.t",
+                    build_time=datetime(2026, 3, 1, 8, tzinfo=UTC),
                 ),
             )
         )
@@ -153,6 +160,8 @@ class World:
                     status=outcome,
                     rules_version=command["rules_version"],
                     member_count=members if outcome is JobOutcome.DONE else None,
+                    entered=entered,
+                    exited=exited,
                     bytes_billed=billed,
                     error=None if outcome is JobOutcome.DONE else "Binder Error: boom",
                 ),
@@ -597,3 +606,50 @@ async def test_a_start_that_overtakes_its_submission_still_passes_through_submit
     )
     states = [d["state"] for d in await world.outbox("build.changed")]
     assert states == ["requested", "submitted", "running"]
+
+
+async def test_a_suspicious_size_is_flagged_pushed_and_still_done(world):
+    await world.segment("S")
+    await world.changed("S")
+    await world.run_job("S", members=5_070, entered=5_070, exited=0)
+    await world.rebuild("S")
+    await world.run_job("S", members=2_000, entered=0, exited=3_070)
+    await world.rebuild("S")
+    await world.run_job("S", members=0, entered=0, exited=2_000)
+    builds = await world.builds()
+    assert [b["state"] for b in builds] == ["done"] * 3  # flagging never blocks
+    assert [b["anomaly"] for b in builds] == [
+        None,
+        "shrank 61 % (5,070 → 2,000 members), over the account's ±50 % threshold",
+        "emptied: 2,000 members before, none now",
+    ]
+    assert builds[0]["build_time"] == datetime(2026, 3, 1, 8, tzinfo=UTC)
+    told = [d["anomaly"] for d in await world.outbox("build.changed") if d["state"] == "done"]
+    assert told == [b["anomaly"] for b in builds]
+
+
+async def test_the_account_sets_the_anomaly_threshold(world):
+    async with world.pool.acquire() as conn:
+        await conn.execute(
+            "UPDATE accounts SET anomaly_change_pct = 10, anomaly_min_changed = 5 WHERE id = $1",
+            world.account,
+        )
+    await world.segment("S")
+    await world.changed("S")
+    await world.run_job("S", members=100)
+    await world.rebuild("S")
+    await world.run_job("S", members=115)
+    assert [b["anomaly"] for b in await world.builds()][1].startswith("grew 15 %")
+
+
+async def test_a_canceled_builds_committed_changes_are_still_recorded(world):
+    """Archived while its job ran: the job's MERGE committed all the same, so its entered
+    and exited are kept on the build (the sum over builds stays each segment's size)."""
+    await world.segment("S")
+    await world.changed("S")
+    await world.changed("S", ChangeKind.ARCHIVED, version=1)
+    (build,) = await world.builds()
+    assert build["state"] == "canceled"
+    await world.run_job("S", members=7, entered=7, exited=0)
+    (build,) = await world.builds()
+    assert (build["state"], build["entered"], build["exited"]) == ("canceled", 7, 0)

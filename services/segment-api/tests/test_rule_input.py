@@ -147,11 +147,37 @@ async def test_validate_shows_the_sql_and_the_dry_run(client, token, warehouse):
     body = response.json()
     assert response.status_code == 200, body
     assert body["valid"] is True
-    assert body["sql"].startswith("CREATE OR REPLACE TABLE `proj`.")
+    assert "SELECT DISTINCT `t`.`customer_id` AS `object_id` FROM `proj`." in body["sql"]
     assert body["dry_run"] == {"ok": True, "error": None, "bytes_processed": 0}
     ((sql, params),) = warehouse.dry_runs
     assert sql == body["sql"]
     assert params["p0"] == ["vip"]
+
+
+async def test_validate_counts_days_in_the_accounts_zone(client, token, warehouse, db, account):
+    """As previews and builds do: at 20:00 UTC it is already tomorrow in Kiritimati."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    async with db.acquire() as conn:
+        await conn.execute(
+            "UPDATE accounts SET time_zone = 'Pacific/Kiritimati' WHERE id = $1", account
+        )
+    windowed = {
+        "object": "customer",
+        "root": {
+            "type": "group",
+            "rules": [
+                {"type": "property", "field": "created_on", "operator": "in_last_days", "value": 7}
+            ],
+        },
+    }
+    response = await client.post(
+        "/v1/segments/validate", json={"rules": windowed}, headers=token(account=account)
+    )
+    assert response.status_code == 200, response.text
+    ((_, params),) = warehouse.dry_runs
+    assert params["build_date"] == datetime.now(ZoneInfo("Pacific/Kiritimati")).date()
 
 
 async def test_validate_reports_every_error_and_dry_run_failures(client, token, warehouse):

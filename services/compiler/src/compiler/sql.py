@@ -14,9 +14,11 @@ from compiler.dialect import DIALECT
 
 __all__ = [
     "BUILD_DATE_PARAM",
+    "BUILD_ID_PARAM",
     "BUILD_TIME_PARAM",
     "DIALECT",
     "ROW_ALIAS",
+    "RULES_VERSION_PARAM",
     "CompiledQuery",
     "Target",
     "column",
@@ -29,6 +31,9 @@ __all__ = [
 # build time (members who enter are stamped with it): bound when a statement runs.
 BUILD_DATE_PARAM = "build_date"
 BUILD_TIME_PARAM = "build_time"
+# A build's MERGE stamps the intervals it opens and closes with its id and rules version.
+BUILD_ID_PARAM = "build_id"
+RULES_VERSION_PARAM = "rules_version"
 ROW_ALIAS = "t"
 
 

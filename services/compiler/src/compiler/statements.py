@@ -14,11 +14,14 @@ from compiler.dialect import DIALECT
 from compiler.predicates import Context, ObjectInfo
 from compiler.sql import (
     BUILD_DATE_PARAM,
+    BUILD_ID_PARAM,
     BUILD_TIME_PARAM,
     ROW_ALIAS,
+    RULES_VERSION_PARAM,
     CompiledQuery,
     Target,
     column,
+    compiled,
     param,
     table,
 )
@@ -26,7 +29,15 @@ from compiler.typed import TypedRuleSet, type_rule_set
 from contracts.catalog import Catalog, ObjectType, base_catalog
 from contracts.limits import UNLIMITED, PlanLimits
 from contracts.rules import RuleSet
-from contracts.warehouse import ENTERED_AT_COLUMN, MEMBER_ID_COLUMN
+from contracts.warehouse import (
+    ENTERED_AT_COLUMN,
+    ENTERED_BUILD_COLUMN,
+    ENTERED_VERSION_COLUMN,
+    EXITED_AT_COLUMN,
+    EXITED_BUILD_COLUMN,
+    EXITED_VERSION_COLUMN,
+    MEMBER_ID_COLUMN,
+)
 
 SAMPLE_LIMIT_PARAM = "sample_limit"
 
@@ -138,47 +149,39 @@ def _build_time() -> exp.Expr:
     return param(BUILD_TIME_PARAM)
 
 
-def _member_rows(m: Membership) -> exp.Select:
-    return (
-        m.base(
-            exp.alias_(m.id(), MEMBER_ID_COLUMN, quoted=True),
-            exp.alias_(_build_time(), ENTERED_AT_COLUMN, quoted=True),
-        )
-        .distinct()
-        .where(m.where(), copy=False)
-    )
-
-
-def build_select(m: Membership) -> CompiledQuery:
-    """The member table's rows (every member enters now), for a query job that writes
-    them to the table with WRITE_TRUNCATE: parameters are documented to work there."""
-    return m.compiled(_member_rows(m), BUILD_TIME_PARAM)
-
-
-def build(m: Membership, table_name: str) -> CompiledQuery:
-    """CREATE OR REPLACE the member table with the same rows, for warehouses that do not
-    write a query job's destination table (the emulator)."""
-    create = exp.Create(
-        this=m_target(m).table(table_name), kind="TABLE", replace=True, expression=_member_rows(m)
-    )
-    return m.compiled(create, BUILD_TIME_PARAM)
-
-
 def m_target(m: Membership) -> Target:
     return Target(m.ctx.project, m.ctx.dataset)
 
 
-def refresh(m: Membership, table_name: str) -> CompiledQuery:
-    """MERGE the member table with today's members: new ones enter (stamped with the
-    build time), ones who no longer match are deleted. Entered = rows stamped with
-    this build time; exited = rows the MERGE affected minus those."""
+def _col(name: str, alias: str) -> exp.Column:
+    return exp.column(name, table=alias, quoted=True)
+
+
+def _is_open(alias: str) -> exp.Expr:
+    return exp.Is(this=_col(EXITED_AT_COLUMN, alias), expression=exp.Null())
+
+
+def record(m: Membership, log_table: str) -> CompiledQuery:
+    """The build, whatever its kind: one MERGE moves the segment's membership log from the
+    previous committed membership to today's. Who matches and has no open interval enters
+    (an interval opens, stamped with this build); an open interval whose object no longer
+    matches closes. One statement, so a build is applied whole or not at all; and run
+    again, it finds nothing left to change. Counts and ids are read back by build id.
+
+    Parameters: the build's time, id and rules version (bound at submission)."""
     nxt = exp.Subquery(this=m.members(), alias=exp.TableAlias(this=exp.to_identifier("nxt")))
-    cur_id = exp.column(MEMBER_ID_COLUMN, table="cur", quoted=True)
-    nxt_id = exp.column(MEMBER_ID_COLUMN, table="nxt", quoted=True)
+    stamp = {
+        EXITED_AT_COLUMN: _build_time(),
+        EXITED_BUILD_COLUMN: param(BUILD_ID_PARAM),
+        EXITED_VERSION_COLUMN: param(RULES_VERSION_PARAM),
+    }
     merge = exp.Merge(
-        this=m_target(m).table(table_name, "cur"),
+        this=m_target(m).table(log_table, "cur"),
         using=nxt,
-        on=exp.EQ(this=cur_id, expression=nxt_id),
+        on=exp.and_(
+            exp.EQ(this=_col(MEMBER_ID_COLUMN, "cur"), expression=_col(MEMBER_ID_COLUMN, "nxt")),
+            _is_open("cur"),
+        ),
         whens=exp.Whens(
             expressions=[
                 exp.When(
@@ -187,18 +190,62 @@ def refresh(m: Membership, table_name: str) -> CompiledQuery:
                     then=exp.Insert(
                         this=exp.Tuple(
                             expressions=[
-                                exp.column(MEMBER_ID_COLUMN, quoted=True),
-                                exp.column(ENTERED_AT_COLUMN, quoted=True),
+                                exp.column(c, quoted=True)
+                                for c in (
+                                    MEMBER_ID_COLUMN,
+                                    ENTERED_AT_COLUMN,
+                                    ENTERED_BUILD_COLUMN,
+                                    ENTERED_VERSION_COLUMN,
+                                )
                             ]
                         ),
-                        expression=exp.Tuple(expressions=[nxt_id, _build_time()]),
+                        expression=exp.Tuple(
+                            expressions=[
+                                _col(MEMBER_ID_COLUMN, "nxt"),
+                                _build_time(),
+                                param(BUILD_ID_PARAM),
+                                param(RULES_VERSION_PARAM),
+                            ]
+                        ),
                     ),
                 ),
-                exp.When(matched=False, source=True, then=exp.var("DELETE")),
+                exp.When(
+                    matched=False,
+                    source=True,
+                    # Closed intervals never match the ON (it asks for open ones): leave them.
+                    condition=_is_open("cur"),
+                    then=exp.Update(
+                        expressions=[
+                            exp.EQ(this=exp.column(c, quoted=True), expression=v)
+                            for c, v in stamp.items()
+                        ]
+                    ),
+                ),
             ]
         ),
     )
-    return m.compiled(merge, BUILD_TIME_PARAM)
+    return m.compiled(merge, BUILD_TIME_PARAM, BUILD_ID_PARAM, RULES_VERSION_PARAM)
+
+
+def member_view(target: Target, log_table: str) -> CompiledQuery:
+    """The member table reports and campaigns read (`segment_<id>`): a view of the log's
+    open intervals, so it equals them by construction and `entered_at` survives edits."""
+    select = (
+        exp.select(
+            _col(MEMBER_ID_COLUMN, "l"),
+            _col(ENTERED_AT_COLUMN, "l"),
+            _col(ENTERED_BUILD_COLUMN, "l"),
+            _col(ENTERED_VERSION_COLUMN, "l"),
+        )
+        .from_(target.table(log_table, "l"))
+        .where(_is_open("l"))
+    )
+    return compiled(select)
+
+
+def members_query(m: Membership) -> CompiledQuery:
+    """Today's members, as a build reads them (validation's dry run)."""
+    return m.compiled(m.members())
 
 
 def preview(m: Membership) -> CompiledQuery:
@@ -253,3 +300,55 @@ def edit_diff(m: Membership, current_table: str) -> CompiledQuery:
         )
     )
     return m.compiled(select)
+
+
+def edit_diff_sample(m: Membership, current_table: str) -> CompiledQuery:
+    """Against the current member table: a few of those who would enter and who would exit
+    (up to the sample size of each, in id order), with the object's display columns."""
+    cur_id = exp.column(MEMBER_ID_COLUMN, table="cur", quoted=True)
+    nxt_id = exp.column(MEMBER_ID_COLUMN, table="nxt", quoted=True)
+    change = exp.If(
+        this=exp.Is(this=cur_id, expression=exp.Null()),
+        true=exp.Literal.string("entered"),
+        false=exp.Literal.string("exited"),
+    )
+    moved = (
+        exp.select(
+            exp.alias_(exp.func("COALESCE", nxt_id, cur_id.copy()), MEMBER_ID_COLUMN, quoted=True),
+            exp.alias_(change, "change", quoted=True),
+        )
+        .from_(exp.Subquery(this=m.members(), alias=exp.TableAlias(this=exp.to_identifier("nxt"))))
+        .join(
+            m_target(m).table(current_table, "cur"),
+            on=exp.EQ(this=cur_id.copy(), expression=nxt_id.copy()),
+            join_type="FULL OUTER",
+        )
+        .where(
+            exp.or_(
+                exp.Is(this=cur_id.copy(), expression=exp.Null()),
+                exp.Is(this=nxt_id.copy(), expression=exp.Null()),
+            )
+        )
+    )
+    d_id = exp.column(MEMBER_ID_COLUMN, table="d", quoted=True)
+    d_change = exp.column("change", table="d", quoted=True)
+    shown: list[exp.Expr] = [d_change, d_id]
+    shown += [column(fd.column, "o") for c in m.object.display_columns if (fd := m.object.field(c))]
+    rank = exp.Window(
+        this=exp.RowNumber(),
+        partition_by=[d_change.copy()],
+        order=exp.Order(expressions=[exp.Ordered(this=d_id.copy())]),
+    )
+    select = (
+        exp.select(*shown)
+        .from_(exp.Subquery(this=moved, alias=exp.TableAlias(this=exp.to_identifier("d"))))
+        .join(
+            m_target(m).table(m.object.table, "o"),
+            on=exp.EQ(this=column(m.object.id_column, "o"), expression=d_id.copy()),
+            join_type="LEFT",
+        )
+        .where(exp.true())  # BigQuery takes QUALIFY only beside a WHERE, GROUP BY or HAVING
+        .qualify(exp.LTE(this=rank, expression=param(SAMPLE_LIMIT_PARAM)))
+        .order_by(d_change.copy(), d_id.copy())
+    )
+    return m.compiled(select, SAMPLE_LIMIT_PARAM)

@@ -3,21 +3,25 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
+from uuid import UUID
 
 from google.api_core.exceptions import GoogleAPICallError, NotFound
 from google.api_core.retry import Retry
 from google.cloud import bigquery
 
-from job_monitor.counts import BUILD_TIME_PARAM, counts_sql
-from job_monitor.ports import JobState
+from job_monitor.counts import BUILD_ID_PARAM, BUILD_TIME_PARAM, changed_ids_sql, counts_sql
+from job_monitor.membership import BuildChanges
+from job_monitor.ports import JobState, NotFoundError
 from segment_runtime.bigquery import REQUEST_TIMEOUT_S, to_query_parameters
 
 T = TypeVar("T")
 # Calls that read (a job's state, a count) may be retried briefly; nothing here submits.
 READ_RETRY = Retry(initial=0.2, maximum=2.0, multiplier=2.0, timeout=20.0)
+# Changed ids are read in pages of this many rows.
+ID_PAGE_SIZE = 50_000
 
 
 class BigQueryInspector:
@@ -50,10 +54,8 @@ class BigQueryInspector:
                 )
             error = job.error_result
             billed = getattr(job, "total_bytes_billed", None)
-            affected = getattr(job, "num_dml_affected_rows", None)
             return JobState(
                 "failed" if error else "done",
-                affected_rows=int(affected) if affected is not None else None,
                 error=(error.get("message") or str(error)) if error else None,
                 started=job.started,
                 ended=job.ended,
@@ -74,22 +76,39 @@ class BigQueryInspector:
             lambda: self._client.delete_table(table, not_found_ok=True, timeout=REQUEST_TIMEOUT_S)
         )
 
-    async def counts(self, table: str, build_time: datetime | None) -> tuple[int, int]:
-        sql = counts_sql(table)
+    async def changes(
+        self, log_table: str, build_id: UUID, build_time: datetime | None, *, ids: bool
+    ) -> BuildChanges:
         config = bigquery.QueryJobConfig(
             query_parameters=to_query_parameters(
-                {BUILD_TIME_PARAM: build_time or datetime.fromtimestamp(0, UTC)}
+                {
+                    BUILD_ID_PARAM: str(build_id),
+                    BUILD_TIME_PARAM: build_time or datetime.fromtimestamp(0, UTC),
+                }
             )
         )
 
-        def _run() -> tuple[int, int]:
-            row = next(
-                iter(
+        def _query(sql: str) -> Iterator[Any]:
+            try:
+                return iter(
                     self._client.query(
                         sql, job_config=config, timeout=REQUEST_TIMEOUT_S, job_retry=None
-                    ).result(timeout=REQUEST_TIMEOUT_S)
+                    ).result(timeout=REQUEST_TIMEOUT_S, page_size=ID_PAGE_SIZE)
                 )
+            except NotFound as exc:
+                raise NotFoundError(str(exc.message)) from exc
+
+        def _run() -> BuildChanges:
+            row = next(_query(counts_sql(log_table)))
+            counted = BuildChanges(
+                int(row["members"]), int(row["entered"] or 0), int(row["exited"] or 0)
             )
-            return int(row["members"]), int(row["entered"] or 0)
+            if not ids or not counted.changed:
+                return counted
+            entered: list[str] = []
+            exited: list[str] = []
+            for r in _query(changed_ids_sql(log_table)):
+                (exited if r["exited"] else entered).append(str(r["member_id"]))
+            return BuildChanges(counted.members, counted.entered, counted.exited, entered, exited)
 
         return await self._run(_run)

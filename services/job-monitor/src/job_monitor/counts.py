@@ -1,23 +1,52 @@
-"""After a build or refresh: how many members the table holds, and how many entered in
-this run (rows stamped with its build time). The job monitor's one query of its own."""
+"""What a build changed, read back from the segment's membership log by build id: the
+job monitor's own queries. Every interval the build's MERGE opened or closed carries its
+id, so the counts and ids are exact for every kind of build, and asking twice gives the
+same answer."""
 
 from __future__ import annotations
 
 import re
 
-from contracts.warehouse import ENTERED_AT_COLUMN
+from contracts.warehouse import (
+    ENTERED_BUILD_COLUMN,
+    EXITED_AT_COLUMN,
+    EXITED_BUILD_COLUMN,
+    MEMBER_ID_COLUMN,
+)
 
+BUILD_ID_PARAM = "build_id"
 BUILD_TIME_PARAM = "build_time"
 # A job's target table is `project.dataset.table`, written by the compiler; each part is
 # still checked before it is quoted into the statement.
 _PART = re.compile(r"^[A-Za-z0-9_-]{1,1024}$")
+_OPEN = f"`{EXITED_AT_COLUMN}` IS NULL"
+# Open intervals sit in the log's __NULL__ partition and the build closed its intervals at
+# its build time: the filter reads those two partitions, not the whole history.
+_TOUCHED = f"({_OPEN} OR `{EXITED_AT_COLUMN}` = @{BUILD_TIME_PARAM})"
+_ENTERED = f"{_OPEN} AND `{ENTERED_BUILD_COLUMN}` = @{BUILD_ID_PARAM}"
+_EXITED = f"`{EXITED_BUILD_COLUMN}` = @{BUILD_ID_PARAM}"
 
 
-def counts_sql(table: str) -> str:
+def _source(table: str) -> str:
     parts = table.split(".")
     if len(parts) != 3 or not all(_PART.match(p) for p in parts):
         raise ValueError(f"not a table reference: {table!r}")
     project, dataset, name = parts
-    source = f"`{project}`.`{dataset}`.`{name}`"  # each part matched _PART above
-    entered = f"COUNTIF(`{ENTERED_AT_COLUMN}` = @{BUILD_TIME_PARAM})"
-    return f"SELECT COUNT(*) AS `members`, {entered} AS `entered` FROM {source}"  # noqa: S608
+    return f"`{project}`.`{dataset}`.`{name}`"  # each part matched _PART above
+
+
+def counts_sql(log_table: str) -> str:
+    """Members after the build, and how many it let in and out."""
+    return (
+        f"SELECT COUNTIF({_OPEN}) AS `members`, COUNTIF({_ENTERED}) AS `entered`,"  # noqa: S608
+        f" COUNTIF({_EXITED}) AS `exited` FROM {_source(log_table)} WHERE {_TOUCHED}"
+    )
+
+
+def changed_ids_sql(log_table: str) -> str:
+    """Who entered and who left in the build, entered first, each in id order."""
+    return (
+        f"SELECT `{MEMBER_ID_COLUMN}` AS `member_id`, {_EXITED} AS `exited`"  # noqa: S608
+        f" FROM {_source(log_table)} WHERE {_TOUCHED} AND (({_ENTERED}) OR {_EXITED})"
+        f" ORDER BY `exited`, `member_id`"
+    )

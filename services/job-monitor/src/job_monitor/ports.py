@@ -3,6 +3,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
+from uuid import UUID
+
+from job_monitor.membership import BuildChanges
 
 
 @dataclass(frozen=True)
@@ -12,7 +15,6 @@ class JobState:
     started: datetime | None = None
     ended: datetime | None = None
     bytes_billed: int | None = None
-    affected_rows: int | None = None  # DML only: rows a MERGE inserted plus deleted
 
 
 class JobInspector(Protocol):
@@ -23,5 +25,12 @@ class JobInspector(Protocol):
 
     async def drop_table(self, table: str) -> None: ...
 
-    async def counts(self, table: str, build_time: datetime | None) -> tuple[int, int]:
-        """Members in the table now, and how many of them entered at `build_time`."""
+    async def changes(
+        self, log_table: str, build_id: UUID, build_time: datetime | None, *, ids: bool
+    ) -> BuildChanges:
+        """What the build changed in the segment's membership log (and, with `ids`, who).
+        Raises NotFoundError when the log does not exist."""
+
+
+class NotFoundError(Exception):
+    """The warehouse has no such table."""

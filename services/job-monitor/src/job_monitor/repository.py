@@ -106,21 +106,10 @@ async def mark_started(conn: Connection, job_id: str) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class SegmentNow:
-    exists: bool
-    previous_members: int | None
-
-
-async def segment_now(conn: Connection, segment_id: UUID) -> SegmentNow:
-    row = await conn.fetchrow(
-        "SELECT s.id IS NOT NULL AS exists, b.member_count FROM (SELECT $1::uuid AS id) k"
-        " LEFT JOIN segments s ON s.id = k.id"
-        " LEFT JOIN segment_build_state b ON b.segment_id = k.id",
-        segment_id,
+async def segment_exists(conn: Connection, segment_id: UUID) -> bool:
+    return bool(
+        await conn.fetchval("SELECT EXISTS (SELECT 1 FROM segments WHERE id = $1)", segment_id)
     )
-    assert row is not None
-    return SegmentNow(bool(row["exists"]), row["member_count"])
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from datetime import UTC, datetime
 
 import structlog
@@ -24,8 +25,10 @@ from contracts.messages import (
     JobStartedData,
     JobSubmitted,
 )
-from job_monitor import repository
-from job_monitor.ports import JobInspector, JobState
+from contracts.warehouse import log_of
+from job_monitor import membership, repository
+from job_monitor.membership import BuildChanges
+from job_monitor.ports import JobInspector, JobState, NotFoundError
 from job_monitor.repository import Outcome, TrackedJob
 from segment_runtime.correlation import correlated
 from segment_runtime.db import Connection, Pool
@@ -40,20 +43,6 @@ FIRST_POLL_DELAY_S = 0.5
 # A check is leased for its long-poll plus this; a monitor killed mid-check leaves the job
 # to another (or to itself, restarted) once the lease runs out.
 LEASE_MARGIN_S = 30.0
-
-
-def _exited(
-    job: TrackedJob, state: JobState, members: int, entered: int, before: int | None
-) -> int | None:
-    """A MERGE's affected rows are its inserts plus its deletes; a full build replaces
-    the table, so who left is not known from the job alone."""
-    if job.mode != "refresh":
-        return None
-    if state.affected_rows is not None:
-        return max(state.affected_rows - entered, 0)
-    if before is not None:
-        return max(before + entered - members, 0)
-    return None
 
 
 def poll_delay(polls: int, max_interval_s: float) -> float:
@@ -145,14 +134,17 @@ class JobTracker:
 
     async def _check(self, job: TrackedJob) -> None:
         async with self._pool.acquire() as conn:
-            segment = await repository.segment_now(conn, job.segment_id)
+            exists = await repository.segment_exists(conn, job.segment_id)
         now = datetime.now(UTC)
-        if not segment.exists:
+        if not exists:
             # Deleted while building: stop the job and drop whatever it wrote.
             await self._inspector.cancel(job.id)
             await self._inspector.drop_table(job.target_table)
+            await self._inspector.drop_table(log_of(job.target_table))
             await self._finish(
-                job, Outcome("canceled", now, None, None, None, "the segment was deleted")
+                job,
+                Outcome("canceled", now, None, None, None, "the segment was deleted"),
+                read_log=False,
             )
             return
         remaining = (job.deadline_at - now).total_seconds()
@@ -163,7 +155,7 @@ class JobTracker:
         if state.state in ("pending", "running"):
             await self._still_running(job, state)
             return
-        await self._finish(job, await self._outcome(job, state, segment.previous_members))
+        await self._finish(job, self._outcome(state))
 
     async def _still_running(self, job: TrackedJob, state: JobState) -> None:
         now = datetime.now(UTC)
@@ -201,30 +193,46 @@ class JobTracker:
             reason = f"could not follow the job ({failures} failed checks): {exc}"
             await self._finish(job, Outcome("failed", datetime.now(UTC), None, None, None, reason))
 
-    async def _outcome(self, job: TrackedJob, state: JobState, before: int | None) -> Outcome:
-        now = datetime.now(UTC)
+    @staticmethod
+    def _outcome(state: JobState) -> Outcome:
         duration = (
             int((state.ended - state.started).total_seconds() * 1000)
             if state.started and state.ended
             else None
         )
-        if state.state == "failed":
-            return Outcome(
-                "failed", state.ended or now, None, duration, state.bytes_billed, state.error
-            )
-        members, entered = await self._inspector.counts(job.target_table, job.build_time)
+        status = "failed" if state.state == "failed" else "done"
         return Outcome(
-            "done",
-            state.ended or now,
-            members,
+            status,
+            state.ended or datetime.now(UTC),
+            None,
             duration,
             state.bytes_billed,
-            None,
-            entered=entered,
-            exited=_exited(job, state, members, entered, before),
+            state.error,
         )
 
-    async def _finish(self, job: TrackedJob, outcome: Outcome) -> None:
+    async def _changes(self, job: TrackedJob, outcome: Outcome) -> BuildChanges | None:
+        """What the build's MERGE changed, read back from the log by build id. A done job
+        must be read (an error fails this check, to be tried again); for a failed or
+        canceled one the log is asked too, since a warehouse that applied the statement
+        before failing the job would otherwise leave changes no build accounts for."""
+        log_table = log_of(job.target_table)
+        if outcome.status == "done":
+            return await self._inspector.changes(log_table, job.build_id, job.build_time, ids=True)
+        try:
+            found = await self._inspector.changes(log_table, job.build_id, job.build_time, ids=True)
+        except NotFoundError:
+            return None
+        return found if found.changed else None
+
+    async def _finish(self, job: TrackedJob, outcome: Outcome, *, read_log: bool = True) -> None:
+        changes = await self._changes(job, outcome) if read_log else None
+        if changes is not None:
+            outcome = dataclasses.replace(
+                outcome,
+                member_count=changes.members if outcome.status == "done" else None,
+                entered=changes.entered,
+                exited=changes.exited,
+            )
         async with self._pool.acquire() as conn, conn.transaction():
             if not await repository.record_outcome(conn, job, outcome):
                 return
@@ -254,6 +262,21 @@ class JobTracker:
                     ),
                 ),
             )
+            # Who entered and left, in the same transaction as the job's end: announced
+            # once, in build order per segment, whatever kills the monitor when.
+            if changes is not None:
+                for message in membership.announcements(
+                    account_id=job.account_id,
+                    correlation_id=job.correlation_id,
+                    segment_id=job.segment_id,
+                    build_id=job.build_id,
+                    run_id=job.run_id,
+                    rules_version=job.rules_version,
+                    built_at=outcome.finished_at,
+                    build_time=job.build_time,
+                    changes=changes,
+                ):
+                    await enqueue(conn, message)
         log.info(
             "job_finished",
             job_id=job.id,

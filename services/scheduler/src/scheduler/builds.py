@@ -33,11 +33,11 @@ from contracts.messages import (
     RunProgress,
     SegmentChanged,
 )
-from scheduler import graph, repository
+from scheduler import anomalies, graph, repository
 from scheduler.repository import Build
 from segment_runtime.db import Connection, Pool
 from segment_runtime.idempotency import handle_once
-from segment_runtime.metrics import BUILDS
+from segment_runtime.metrics import ANOMALIES, BUILDS
 from segment_runtime.outbox import enqueue
 
 log = structlog.get_logger(__name__)
@@ -167,6 +167,7 @@ class BuildOwner:
                 (BuildState.REQUESTED,),
                 job_id=d.job_id,
                 rules_version=d.rules_version,
+                build_time=d.build_time,
             )
 
         await self._once(event.id, event.accountid, event.correlationid, decide, plan=False)
@@ -190,8 +191,13 @@ class BuildOwner:
         d = event.data
 
         async def decide(tx: Tx) -> None:
+            flagged = None
+            if d.status is JobOutcome.DONE and d.member_count is not None:
+                previous = await repository.last_committed_size(tx.conn, d.segment_id, d.build_id)
+                thresholds = await repository.anomaly_thresholds(tx.conn, tx.account_id)
+                flagged = anomalies.anomaly(previous, d.member_count, thresholds)
             # A build already ended (canceled by a delete, or a repeated fact) stays so.
-            await self._move(
+            moved = await self._move(
                 tx,
                 d.build_id,
                 _OUTCOME_STATES[d.status],
@@ -203,7 +209,13 @@ class BuildOwner:
                 exited=d.exited,
                 bytes_billed=d.bytes_billed,
                 duration_ms=d.duration_ms,
+                anomaly=flagged,
             )
+            if moved is None and d.entered is not None and d.exited is not None:
+                await repository.record_late_changes(tx.conn, d.build_id, d.entered, d.exited)
+            if moved is not None and flagged is not None:
+                ANOMALIES.inc()
+                log.warning("build_anomaly", build_id=str(d.build_id), anomaly=flagged)
 
         await self._once(event.id, event.accountid, event.correlationid, decide)
 
@@ -387,7 +399,7 @@ class BuildOwner:
         allowed_from: tuple[BuildState, ...],
         *,
         reason: str | None = None,
-        **fields: str | int | None,
+        **fields: str | int | datetime | None,
     ) -> Build | None:
         """One step of a build's state machine, recorded and told; an ended build goes on
         to what its end decides (cascade, or skipping what depends on it)."""
@@ -553,6 +565,7 @@ class BuildOwner:
                     entered=build.entered,
                     exited=build.exited,
                     built_at=build.finished_at if build.state is BuildState.DONE else None,
+                    anomaly=build.anomaly,
                     run=run,
                     owner=shown.owner,
                 ),

@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from contracts.messages import BuildCause, BuildMode, BuildState
+from scheduler.anomalies import Thresholds
 from segment_runtime.db import Connection
 
 OPEN_STATES = ("requested", "submitted", "running")
@@ -52,6 +53,7 @@ class Build:
     exited: int | None
     bytes_billed: int | None
     finished_at: datetime | None
+    anomaly: str | None = None
 
     @property
     def queued(self) -> bool:
@@ -61,7 +63,7 @@ class Build:
 _BUILD_COLUMNS = (
     "id, account_id, segment_id, cause, mode, run_id, origin_segment_id, rules_version, state,"
     " reason, job_id, attempts, requested_at, dispatched_at, updated_at, member_count, entered,"
-    " exited, bytes_billed, finished_at"
+    " exited, bytes_billed, finished_at, anomaly"
 )
 
 
@@ -263,8 +265,45 @@ _SETTABLE = frozenset(
         "exited",
         "bytes_billed",
         "duration_ms",
+        "build_time",
+        "anomaly",
     }
 )
+
+
+async def record_late_changes(conn: Connection, build_id: UUID, entered: int, exited: int) -> bool:
+    """A build that had already ended (canceled by an archive, say) when its job's end
+    arrived: the log changes its statement committed are still its own, and are kept so
+    that entered minus exited over all builds stays each segment's size."""
+    return bool(
+        await conn.fetchval(
+            "UPDATE builds SET entered = $2, exited = $3, updated_at = clock_timestamp()"
+            " WHERE id = $1 AND entered IS NULL AND exited IS NULL RETURNING true",
+            build_id,
+            entered,
+            exited,
+        )
+    )
+
+
+async def last_committed_size(conn: Connection, segment_id: UUID, before: UUID) -> int | None:
+    """The member count of the segment's latest done build other than `before`."""
+    value = await conn.fetchval(
+        "SELECT member_count FROM builds WHERE segment_id = $1 AND id <> $2 AND state = 'done'"
+        " AND member_count IS NOT NULL ORDER BY finished_at DESC LIMIT 1",
+        segment_id,
+        before,
+    )
+    return int(value) if value is not None else None
+
+
+async def anomaly_thresholds(conn: Connection, account_id: UUID) -> Thresholds:
+    row = await conn.fetchrow(
+        "SELECT anomaly_change_pct, anomaly_min_changed FROM accounts WHERE id = $1", account_id
+    )
+    if row is None:
+        return Thresholds()
+    return Thresholds(row["anomaly_change_pct"], row["anomaly_min_changed"])
 
 
 async def mark_dispatched(conn: Connection, build_id: UUID, reason: str | None = None) -> Build:

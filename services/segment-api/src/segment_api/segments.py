@@ -4,7 +4,9 @@ messages (`unit_of_work.changing`), checked by `policy`, its rules by `rule_inpu
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from fastapi.encoders import jsonable_encoder
@@ -194,11 +196,13 @@ class SegmentService:
                 checked = await rule_input.checked(conn, principal, body)
             except ProblemError as exc:
                 return ValidationOut(valid=False, errors=exc.problem.errors)
+            # Relative windows count back from today in the account's zone, as in a build.
+            zone = await repository.account_time_zone(conn, principal.account_id)
         target = Target(self._warehouse.project(), dataset_id(principal.account_id))
-        compiled = statements.build(
-            statements.membership(checked.typed, target), "segment_validation"
-        )
-        params = compiled.bind()
+        # What a build reads and writes into the log: its dry run says the bytes a build
+        # scans (the MERGE itself needs the segment's log, which a new segment has not).
+        compiled = statements.members_query(statements.membership(checked.typed, target))
+        params = compiled.bind(today=datetime.now(ZoneInfo(zone)).date())
         rules = checked.rules
         result = await self._warehouse.dry_run(compiled.sql, params)
         return ValidationOut(

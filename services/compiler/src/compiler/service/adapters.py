@@ -8,10 +8,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from google.api_core.exceptions import BadRequest, Conflict
+from google.api_core.exceptions import BadRequest, Conflict, NotFound
 from google.cloud import bigquery
 
 from compiler.service.ports import JobRefusedError
+from contracts.warehouse import EXITED_AT_COLUMN, LOG_COLUMNS, MEMBER_ID_COLUMN
 from segment_runtime.bigquery import REQUEST_TIMEOUT_S, SUBMIT_RETRY, to_query_parameters
 
 
@@ -28,17 +29,12 @@ class BigQuerySubmitter:
         sql: str,
         params: dict[str, Any],
         labels: dict[str, str],
-        destination: str | None = None,
     ) -> None:
         config = bigquery.QueryJobConfig(
             query_parameters=to_query_parameters(params),
             labels=labels,
             use_legacy_sql=False,
         )
-        if destination is not None:
-            config.destination = destination
-            config.write_disposition = bigquery.WriteDisposition.WRITE_TRUNCATE
-            config.create_disposition = bigquery.CreateDisposition.CREATE_IF_NEEDED
 
         def _submit() -> None:
             # Conflict: this very job was submitted before (a re-sent build).
@@ -57,10 +53,44 @@ class BigQuerySubmitter:
 
         await asyncio.to_thread(_submit)
 
+    async def prepare_membership(self, log_table: str, member_table: str, view_sql: str) -> None:
+        await asyncio.to_thread(prepare_membership, self._client, log_table, member_table, view_sql)
+
     async def drop_table(self, table: str) -> None:
         await asyncio.to_thread(
             self._client.delete_table, table, not_found_ok=True, timeout=REQUEST_TIMEOUT_S
         )
+
+
+def prepare_membership(
+    client: bigquery.Client, log_table: str, member_table: str, view_sql: str
+) -> None:
+    """The segment's log (partitioned by the day an interval closed, clustered by member)
+    and its member view. Idempotent; a member table an older build left as a plain table
+    is replaced by the view. Raises JobRefusedError when BigQuery refuses."""
+    log = bigquery.Table(
+        log_table, schema=[bigquery.SchemaField(c, t) for c, t in LOG_COLUMNS.items()]
+    )
+    # Open intervals (today's members) sit in the __NULL__ partition: the view and each
+    # build's MERGE read them, not the history.
+    log.time_partitioning = bigquery.TimePartitioning(field=EXITED_AT_COLUMN)
+    log.clustering_fields = [MEMBER_ID_COLUMN]
+    try:
+        client.create_table(log, exists_ok=True, timeout=REQUEST_TIMEOUT_S)
+        try:
+            found = client.get_table(member_table, timeout=REQUEST_TIMEOUT_S)
+        except NotFound:
+            found = None
+        if found is not None and found.table_type == "VIEW":
+            return
+        if found is not None:  # a member table written before the log existed
+            client.delete_table(member_table, timeout=REQUEST_TIMEOUT_S)
+        view = bigquery.Table(member_table)
+        view.view_query = view_sql
+        with contextlib.suppress(Conflict):  # another build made it meanwhile
+            client.create_table(view, timeout=REQUEST_TIMEOUT_S)
+    except BadRequest as exc:
+        raise JobRefusedError(f"the membership log: {exc.message}") from exc
 
 
 class SystemClock:

@@ -38,7 +38,6 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
                 resources.pool,
                 BigQuerySubmitter(make_client(settings)),
                 SystemClock(),
-                write=settings.table_write,
             )
         )
 

@@ -8,7 +8,6 @@ scheduler's `build.requested` command and states what happened as facts
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
 from uuid import UUID
 
 import structlog
@@ -29,7 +28,7 @@ from contracts.messages import (
     JobSubmittedData,
     SegmentChanged,
 )
-from contracts.warehouse import dataset_id, segment_table
+from contracts.warehouse import dataset_id, log_of, membership_log_table, segment_table
 from segment_runtime.catalogs import account_catalog
 from segment_runtime.db import Connection, Pool
 from segment_runtime.idempotency import handle_once
@@ -51,18 +50,20 @@ class BuildService:
         pool: Pool,
         submitter: JobSubmitter,
         clock: Clock,
-        *,
-        write: Literal["destination", "ctas"] = "destination",
     ) -> None:
         self._pool = pool
         self._submitter = submitter
         self._clock = clock
-        self._write = write
+        # Segments whose log and member view this process made sure of (an API call each).
+        self._prepared: set[UUID] = set()
 
     async def on_segment_changed(self, event: SegmentChanged) -> None:
-        """A deleted segment's member table goes with it."""
+        """A deleted segment's member view and membership log go with it."""
         if event.data.change is ChangeKind.DELETED:
-            await self._submitter.drop_table(self._table(event.accountid, event.data.segment_id))
+            self._prepared.discard(event.data.segment_id)
+            member_table = self._table(event.accountid, event.data.segment_id)
+            await self._submitter.drop_table(member_table)
+            await self._submitter.drop_table(log_of(member_table))
 
     def _table(self, account_id: UUID, segment_id: UUID) -> str:
         return f"{self._submitter.project()}.{dataset_id(account_id)}.{segment_table(segment_id)}"
@@ -84,8 +85,7 @@ class BuildService:
             return
         target = Target(self._submitter.project(), dataset_id(segment.account_id))
         table = segment_table(segment.id)
-        # MERGE keeps entered/exited counts, but needs the table; the first build creates it.
-        mode = data.mode if segment.built else BuildMode.BUILD
+        log_table = membership_log_table(segment.id)
         catalog = await account_catalog(conn, segment.account_id)
         try:
             membership = (
@@ -98,15 +98,17 @@ class BuildService:
             # A rule set that no longer compiles (say, the catalog changed) fails its build.
             await self._ended(conn, event, JobOutcome.FAILED, str(exc), segment.rules_version)
             return
-        destination = None
-        if mode is BuildMode.REFRESH:
-            compiled = statements.refresh(membership, table)
-        elif self._write == "destination":
-            compiled, destination = statements.build_select(membership), target.name(table)
-        else:
-            compiled = statements.build(membership, table)
+        # Every kind of build is the same MERGE into the log: entered and exited are always
+        # relative to the previous committed membership, never to an empty table.
+        compiled = statements.record(membership, log_table)
         build_time = self._clock.now()
-        params = compiled.bind(at=build_time, today=self._clock.today(segment.time_zone))
+        params = compiled.bind(
+            at=build_time,
+            today=self._clock.today(segment.time_zone),
+            build_id=str(data.build_id),
+            rules_version=segment.rules_version,
+        )
+        mode = data.mode if segment.built else BuildMode.BUILD
         job_id = job_id_for(segment.id, data.build_id)
         labels = {
             "account_id": segment.account_id.hex,
@@ -115,9 +117,16 @@ class BuildService:
             "mode": mode.value,
         }
         try:
-            await self._submitter.submit(job_id, compiled.sql, params, labels, destination)
+            if segment.id not in self._prepared:
+                await self._submitter.prepare_membership(
+                    target.name(log_table),
+                    target.name(table),
+                    statements.member_view(target, log_table).sql,
+                )
+                self._prepared.add(segment.id)
+            await self._submitter.submit(job_id, compiled.sql, params, labels)
         except JobRefusedError as exc:
-            # BigQuery refused the statement itself: no retry makes it valid.
+            # BigQuery refused the statement, or the log it writes: no retry makes it valid.
             await self._ended(conn, event, JobOutcome.FAILED, str(exc), segment.rules_version)
             return
         await enqueue(

@@ -33,13 +33,16 @@ class JobSubmitter(Protocol):
         sql: str,
         params: dict[str, Any],
         labels: dict[str, str],
-        destination: str | None = None,
     ) -> None:
         """Submit a query job; submitting an id that already exists is not an error.
-        With a `destination` (project.dataset.table) the job replaces that table's rows
-        with its result (WRITE_TRUNCATE, creating it if needed).
 
         Raises JobRefusedError when BigQuery refuses the statement."""
+
+    async def prepare_membership(self, log_table: str, member_table: str, view_sql: str) -> None:
+        """Make sure the segment's membership log exists (partitioned by the day an interval
+        closed, clustered by member) and that its member table is the view `view_sql` of
+        the open intervals: a member table left as a plain table by an older build is
+        replaced by the view. Idempotent. Raises JobRefusedError when BigQuery refuses."""
 
     async def drop_table(self, table: str) -> None: ...
 

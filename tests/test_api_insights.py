@@ -208,7 +208,15 @@ async def test_detail_members_and_edit_diff_of_a_built_segment(api, db):
         )
     ).json()["edit_diff"]
     after = evaluator(tables).members(RuleSet.model_validate(edited))
-    assert diff == {"would_enter": len(after - members), "would_exit": len(members - after)}
+    assert (diff["would_enter"], diff["would_exit"]) == (
+        len(after - members),
+        len(members - after),
+    )
+    # beside the counts, a few of who would enter and exit (id order), with their names
+    assert [r["object_id"] for r in diff["would_enter_sample"]] == sorted(after - members)[:5]
+    assert [r["object_id"] for r in diff["would_exit_sample"]] == sorted(members - after)[:5]
+    named = {r["customer_id"]: r["full_name"] for r in tables["customers"]}
+    assert all(r["full_name"] == named[r["object_id"]] for r in diff["would_enter_sample"])
 
     await http.post(f"/v1/segments/{segment_id}/archive")
     archived = (await http.get(f"/v1/segments/{segment_id}/detail")).json()
@@ -292,3 +300,92 @@ async def test_performance_shows_growth_and_distributions(api, db):
         1 for r in rows if r["age"] is not None and r["age"] < 18
     )
     assert set(body["distributions"]) == {"source", "domicile", "age_band", "gender"}
+
+
+async def test_changes_and_members_as_of_a_past_build(api, db):
+    """Two builds of one segment (an edit between them): the changes route lists each
+    build's entries and exits with names, pages by cursor and filters; members as of the
+    first build are the first build's members."""
+    http, client, account, tables = api
+    created = (
+        await http.post("/v1/segments", json={"name": f"c{uuid4().hex[:6]}", "rules": RULES})
+    ).json()
+    segment_id = UUID(created["id"])
+    target = Target(client.project, dataset_id(account))
+    table = segment_table(segment_id)
+    edited = {**RULES, "root": {**RULES["root"], "rules": RULES["root"]["rules"][:1]}}
+    ev = evaluator(tables)
+    first, second = (
+        ev.members(RuleSet.model_validate(RULES)),
+        ev.members(RuleSet.model_validate(edited)),
+    )
+    t1, t2 = datetime(2026, 6, 1, 3, tzinfo=UTC), datetime(2026, 6, 2, 3, tzinfo=UTC)
+    b1, b2 = uuid4(), uuid4()
+    for rules, build_id, at, members in ((RULES, b1, t1, first), (edited, b2, t2, second)):
+        m = statements.membership(RuleSet.model_validate(rules), target, seeding.demo_catalog())
+        membership_log.build(client, m, table, build_id=build_id, when=at, today=TODAY)
+        async with db.acquire() as conn:
+            await record_build(
+                conn, segment_id, member_count=len(members), build_id=build_id, build_time=at
+            )
+    url = f"/v1/segments/{segment_id}"
+
+    everything = (await http.get(f"{url}/changes", params={"limit": 500})).json()
+    expected = [("entered", c, b2) for c in sorted(second - first)]
+    expected += [("exited", c, b2) for c in sorted(first - second)]
+    expected.sort(key=lambda e: e[1])
+    expected += [("entered", c, b1) for c in sorted(first)]
+    got = [(i["change"], i["object_id"], UUID(i["build_id"])) for i in everything["items"]]
+    assert got == expected  # newest first, then by member id
+    assert everything["next_cursor"] is None
+    names = {r["customer_id"]: r["full_name"] for r in tables["customers"]}
+    assert all(i["full_name"] == names[i["object_id"]] for i in everything["items"])
+
+    # paging by cursor gives the same list, page after page
+    paged, cursor = [], None
+    while True:
+        params = {"limit": 7, **({"cursor": cursor} if cursor else {})}
+        page = (await http.get(f"{url}/changes", params=params)).json()
+        paged += [(i["change"], i["object_id"], UUID(i["build_id"])) for i in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert paged == expected
+
+    exits = (await http.get(f"{url}/changes", params={"change": "exited"})).json()
+    assert {i["object_id"] for i in exits["items"]} == first - second
+    of_b1 = (await http.get(f"{url}/changes", params={"build_id": str(b1), "limit": 500})).json()
+    assert {i["object_id"] for i in of_b1["items"]} == first
+    window = (
+        await http.get(
+            f"{url}/changes",
+            params={"since": t2.isoformat(), "until": (t2 + timedelta(hours=1)).isoformat()},
+        )
+    ).json()
+    assert {i["build_id"] for i in window["items"]} == {str(b2)}
+
+    as_of = (
+        await http.get(f"{url}/members", params={"as_of_build": str(b1), "per_page": 100})
+    ).json()
+    assert [i["object_id"] for i in as_of["items"]] == sorted(first)[:100]
+    assert as_of["total"] == len(first)
+    now = (await http.get(f"{url}/members", params={"per_page": 100})).json()
+    assert [i["object_id"] for i in now["items"]] == sorted(second)[:100]
+    assert len(first) != len(second)
+
+    # bad input names what is wrong
+    unknown = uuid4()
+    missing = await http.get(f"{url}/changes", params={"build_id": str(unknown)})
+    assert missing.status_code == 404
+    assert missing.json()["errors"][0]["path"] == "build_id"
+    assert str(unknown) in missing.json()["detail"]
+    bad = await http.get(f"{url}/changes", params={"cursor": "not-a-cursor"})
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["path"] == "cursor"
+    gone = await http.get(f"{url}/members", params={"as_of_build": str(unknown)})
+    assert gone.status_code == 404
+    async with db.acquire() as conn:
+        failed = await record_build(conn, segment_id, state="failed", reason="boom")
+    refused = await http.get(f"{url}/members", params={"as_of_build": str(failed)})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["path"] == "as_of_build"

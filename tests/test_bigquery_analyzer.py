@@ -45,6 +45,12 @@ VALUES = {
     member_queries.PAGE_OFFSET_PARAM: 0,
     member_queries.VIEWER_PARAM: "ana",
     BUILD_ID_PARAM: "6f1c2a5e-3b8d-4c1e-9a77-2f0b5e9d1c44",
+    member_queries.CHANGE_BUILD_PARAM: "6f1c2a5e-3b8d-4c1e-9a77-2f0b5e9d1c44",
+    member_queries.SINCE_PARAM: BUILD_TIME,
+    member_queries.UNTIL_PARAM: BUILD_TIME,
+    member_queries.AFTER_AT_PARAM: BUILD_TIME,
+    member_queries.AFTER_ID_PARAM: "cust_0000007",
+    member_queries.AS_OF_PARAM: BUILD_TIME,
     RULES_VERSION_PARAM: 3,
 }
 
@@ -82,6 +88,21 @@ def per_object(object_name: str, table: str) -> Iterator[tuple[str, CompiledQuer
     obj = CATALOG.objects[object_name]
     log = f"{table}{LOG_SUFFIX}"
     yield "member view", statements.member_view(TARGET, log)
+    yield "changes", member_queries.changes_page(obj, TARGET, log)
+    every_filter = {"by_build": True, "since": True, "until": True, "after": True}
+    for change in ("entered", "exited"):
+        yield (
+            f"changes ({change}, every filter)",
+            member_queries.changes_page(obj, TARGET, log, change=change, **every_filter),
+        )
+    yield "members as of a build", member_queries.member_page_as_of(obj, TARGET, log)
+    if obj.owner_field:
+        yield "changes (owned)", member_queries.changes_page(obj, TARGET, log, owned=True)
+        yield (
+            "members as of (owned)",
+            member_queries.member_page_as_of(obj, TARGET, log, owned=True),
+        )
+        yield "members count as of (owned)", member_queries.member_count_as_of(obj, TARGET, log)
     # the job monitor's, after a build
     read_back = frozenset({BUILD_TIME_PARAM, BUILD_ID_PARAM})
     yield "build counts", CompiledQuery(counts_sql(TARGET.name(log)), {}, read_back)

@@ -20,16 +20,19 @@ async def record_build(
     exited: int | None = None,
     reason: str | None = None,
     cause: str = "create",
+    build_id: UUID | None = None,
+    build_time: datetime | None = None,
 ) -> UUID:
     account_id, version = await conn.fetchrow(
         "SELECT account_id, rules_version FROM segments WHERE id = $1", segment_id
     )
     at = built_at or datetime.now(UTC)
-    build_id = uuid4()
+    build_id = build_id or uuid4()
     await conn.execute(
         "INSERT INTO builds (id, account_id, segment_id, cause, mode, rules_version, state, reason,"
-        " requested_at, updated_at, finished_at, member_count, bytes_billed, entered, exited)"
-        " VALUES ($1, $2, $3, $4, 'build', $5, $6, $7, $8, $8, $8, $9, $10, $11, $12)",
+        " requested_at, updated_at, finished_at, member_count, bytes_billed, entered, exited,"
+        " build_time)"
+        " VALUES ($1, $2, $3, $4, 'build', $5, $6, $7, $8, $8, $8, $9, $10, $11, $12, $13)",
         build_id,
         account_id,
         segment_id,
@@ -42,6 +45,7 @@ async def record_build(
         bytes_billed,
         entered,
         exited,
+        build_time,
     )
     done = state == "done"
     await conn.execute(

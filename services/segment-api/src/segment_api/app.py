@@ -16,6 +16,7 @@ from segment_api.accounts import Accounts
 from segment_api.adapters import BigQueryWarehouse
 from segment_api.builds import BuildHistory
 from segment_api.cache import Cache
+from segment_api.changes import MembershipChanges
 from segment_api.insights import Insights
 from segment_api.palette import Palette
 from segment_api.ports import Warehouse
@@ -26,6 +27,7 @@ from segment_api.request_context import CorrelationMiddleware
 from segment_api.routes import (
     accounts,
     builds,
+    changes,
     customers,
     objects,
     realtime,
@@ -57,6 +59,7 @@ def wire(app: FastAPI, settings: Settings, pool: Pool, warehouse: Warehouse, red
     app.state.palette = Palette(pool, warehouse, cache, budget_s=settings.preview_budget_s)
     app.state.reports = Reports(pool, warehouse)
     app.state.builds = BuildHistory(pool, app.state.segments)
+    app.state.changes = MembershipChanges(pool, app.state.insights)
     app.state.recipients = Recipients(pool, app.state.insights)
     app.state.accounts = Accounts(pool)
     app.state.pool = pool
@@ -118,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(objects.router)
     app.include_router(reports.router)
     app.include_router(builds.router)
+    app.include_router(changes.router)
     app.include_router(customers.router)
     app.include_router(recipients.router)
     app.include_router(accounts.router)

@@ -14,7 +14,7 @@ async def builds_of(
     rows = await conn.fetch(
         "SELECT id, state, cause, mode, run_id, origin_segment_id, rules_version, reason, job_id,"
         " requested_at, submitted_at, started_at, finished_at, duration_ms, member_count,"
-        " entered, exited, bytes_billed"
+        " entered, exited, bytes_billed, build_time, anomaly"
         " FROM builds WHERE segment_id = $1 AND account_id = $2"
         " ORDER BY requested_at DESC LIMIT $3",
         segment_id,
@@ -38,3 +38,17 @@ async def run(conn: Connection, account_id: UUID, run_id: UUID) -> dict[str, Any
     values = dict(row)
     values["total"] = sum(values["counts"].values())
     return values
+
+
+async def build_of(
+    conn: Connection, account_id: UUID, segment_id: UUID, build_id: UUID
+) -> dict[str, Any] | None:
+    """One build of the segment: its state, the time it stamped and the size it left."""
+    row = await conn.fetchrow(
+        "SELECT id, state, build_time, member_count FROM builds"
+        " WHERE id = $1 AND segment_id = $2 AND account_id = $3",
+        build_id,
+        segment_id,
+        account_id,
+    )
+    return dict(row) if row else None

@@ -10,6 +10,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from segment_api.accounts import Accounts
 from segment_api.builds import BuildHistory
+from segment_api.changes import MembershipChanges
 from segment_api.insights import Insights
 from segment_api.palette import Palette
 from segment_api.problems import ProblemError
@@ -91,6 +92,7 @@ PaletteDep = Annotated[Palette, Depends(_state("palette", Palette))]
 InsightsDep = Annotated[Insights, Depends(_state("insights", Insights))]
 Segments = Annotated[SegmentService, Depends(_state("segments", SegmentService))]
 BuildsDep = Annotated[BuildHistory, Depends(_state("builds", BuildHistory))]
+ChangesDep = Annotated[MembershipChanges, Depends(_state("changes", MembershipChanges))]
 RecipientsDep = Annotated[Recipients, Depends(_state("recipients", Recipients))]
 AccountsDep = Annotated[Accounts, Depends(_state("accounts", Accounts))]
 

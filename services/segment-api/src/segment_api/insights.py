@@ -55,6 +55,10 @@ def reachability(obj: ObjectType, reach: dict[str, Any]) -> Reachability:
     )
 
 
+# Who would enter and exit, shown beside the counts, when the preview asks for no sample.
+DIFF_SAMPLE = 5
+
+
 class Insights:
     def __init__(
         self, pool: Pool, warehouse: Warehouse, segments: SegmentService, *, budget_s: float
@@ -132,8 +136,26 @@ class Insights:
         )
         diff = None
         if current is not None and current.built_at is not None:
-            (d,) = await self.run(statements.edit_diff(m, segment_table(current.id)), today)
-            diff = EditDiff(would_enter=d["would_enter"], would_exit=d["would_exit"])
+            table = segment_table(current.id)
+            (d,) = await self.run(statements.edit_diff(m, table), today)
+            who = (
+                await self.run(
+                    statements.edit_diff_sample(m, table),
+                    today,
+                    **{SAMPLE_LIMIT_PARAM: body.sample_size or DIFF_SAMPLE},
+                )
+                if d["would_enter"] or d["would_exit"]
+                else []
+            )
+            sides: dict[str, list[dict[str, Any]]] = {"entered": [], "exited": []}
+            for r in jsonable_encoder(who):
+                sides[r.pop("change")].append(r)
+            diff = EditDiff(
+                would_enter=d["would_enter"],
+                would_exit=d["would_exit"],
+                would_enter_sample=sides["entered"],
+                would_exit_sample=sides["exited"],
+            )
         return PreviewOut(
             total_matched=row["matched"],
             total_customer_base=row["total"],

@@ -275,3 +275,172 @@ def distribution(
         )
     )
     return compiled(select)
+
+
+# The membership log, read: a segment's changes (each interval's opening is an entry,
+# its closing an exit) and its members as of a past build.
+AS_OF_PARAM = "as_of"
+CHANGE_BUILD_PARAM = "change_build"
+SINCE_PARAM = "since"
+UNTIL_PARAM = "until"
+AFTER_AT_PARAM = "after_at"
+AFTER_ID_PARAM = "after_id"
+
+
+def _events(target: Target, log_table: str, kind: str) -> exp.Select:
+    """One row per entry (an interval's opening) or per exit (its closing)."""
+    at, build, version = f"{kind}_at", f"{kind}_build", f"{kind}_version"
+    log = target.table(log_table, "l")
+    select = exp.select(
+        exp.alias_(exp.Literal.string(kind), "change", quoted=True),
+        exp.alias_(
+            exp.column(MEMBER_ID_COLUMN, table="l", quoted=True), MEMBER_ID_COLUMN, quoted=True
+        ),
+        exp.alias_(exp.column(at, table="l", quoted=True), "at", quoted=True),
+        exp.alias_(exp.column(build, table="l", quoted=True), "build_id", quoted=True),
+        exp.alias_(exp.column(version, table="l", quoted=True), "rules_version", quoted=True),
+    ).from_(log)
+    if kind == "exited":
+        select = select.where(
+            exp.Not(this=exp.Is(this=exp.column(at, table="l", quoted=True), expression=exp.Null()))
+        )
+    return select
+
+
+def changes_page(
+    obj: ObjectType,
+    target: Target,
+    log_table: str,
+    *,
+    change: str | None = None,
+    by_build: bool = False,
+    since: bool = False,
+    until: bool = False,
+    after: bool = False,
+    owned: bool = False,
+) -> CompiledQuery:
+    """Who entered and who left, newest first (then by member id), with the object's
+    display columns where the object still exists. Each filter named here adds its
+    condition and its parameter; `after` continues from a cursor (time, member id);
+    `owned` keeps the objects the viewer added."""
+    kinds = [change] if change else ["entered", "exited"]
+    union: exp.Query = _events(target, log_table, kinds[0])
+    for kind in kinds[1:]:
+        union = exp.union(union, _events(target, log_table, kind), distinct=False)
+    e = "e"
+    e_id = exp.column(MEMBER_ID_COLUMN, table=e, quoted=True)
+    e_at = exp.column("at", table=e, quoted=True)
+    shown: list[exp.Expr] = [
+        exp.column("change", table=e, quoted=True),
+        e_id,
+        e_at,
+        exp.column("build_id", table=e, quoted=True),
+        exp.column("rules_version", table=e, quoted=True),
+    ]
+    shown += [column(fd.column) for c in obj.display_columns if (fd := obj.field(c))]
+    conditions: list[exp.Expr] = []
+    runtime: set[str] = {PAGE_LIMIT_PARAM}
+    if by_build:
+        conditions.append(
+            exp.EQ(
+                this=exp.column("build_id", table=e, quoted=True),
+                expression=param(CHANGE_BUILD_PARAM),
+            )
+        )
+        runtime.add(CHANGE_BUILD_PARAM)
+    if since:
+        conditions.append(exp.GTE(this=e_at.copy(), expression=param(SINCE_PARAM)))
+        runtime.add(SINCE_PARAM)
+    if until:
+        conditions.append(exp.LT(this=e_at.copy(), expression=param(UNTIL_PARAM)))
+        runtime.add(UNTIL_PARAM)
+    if after:
+        conditions.append(
+            exp.or_(
+                exp.LT(this=e_at.copy(), expression=param(AFTER_AT_PARAM)),
+                exp.and_(
+                    exp.EQ(this=e_at.copy(), expression=param(AFTER_AT_PARAM)),
+                    exp.GT(this=e_id.copy(), expression=param(AFTER_ID_PARAM)),
+                ),
+            )
+        )
+        runtime |= {AFTER_AT_PARAM, AFTER_ID_PARAM}
+    if owned:
+        conditions.append(_owned_by_viewer(obj))
+        runtime.add(VIEWER_PARAM)
+    select = (
+        exp.select(*shown)
+        .from_(exp.Subquery(this=union, alias=exp.TableAlias(this=exp.to_identifier(e))))
+        .join(
+            target.table(obj.table, ROW_ALIAS),
+            on=exp.EQ(this=column(obj.id_column), expression=e_id.copy()),
+            join_type="LEFT",
+        )
+    )
+    if conditions:
+        select = select.where(exp.and_(*conditions))
+    select = select.order_by(exp.Ordered(this=e_at.copy(), desc=True), e_id.copy()).limit(
+        param(PAGE_LIMIT_PARAM)
+    )
+    return compiled(select, *runtime)
+
+
+def _as_of(obj: ObjectType, target: Target, log_table: str, owned: bool) -> exp.Select:
+    """The members a past build left (the log's intervals open at its time), joined to
+    their rows; `owned` keeps the objects the viewer added."""
+    entered = exp.column("entered_at", table="l", quoted=True)
+    exited = exp.column("exited_at", table="l", quoted=True)
+    open_then = (
+        exp.select(
+            exp.alias_(
+                exp.column(MEMBER_ID_COLUMN, table="l", quoted=True), MEMBER_ID_COLUMN, quoted=True
+            )
+        )
+        .from_(target.table(log_table, "l"))
+        .where(
+            exp.and_(
+                exp.LTE(this=entered, expression=param(AS_OF_PARAM)),
+                exp.or_(
+                    exp.Is(this=exited, expression=exp.Null()),
+                    exp.GT(this=exited.copy(), expression=param(AS_OF_PARAM)),
+                ),
+            )
+        )
+    )
+    member = exp.column(MEMBER_ID_COLUMN, table="m", quoted=True)
+    select = (
+        exp.select()
+        .from_(exp.Subquery(this=open_then, alias=exp.TableAlias(this=exp.to_identifier("m"))))
+        .join(
+            target.table(obj.table, ROW_ALIAS),
+            on=exp.EQ(this=column(obj.id_column), expression=member),
+            join_type="LEFT",
+        )
+    )
+    return select.where(_owned_by_viewer(obj)) if owned else select
+
+
+def member_page_as_of(
+    obj: ObjectType, target: Target, log_table: str, *, owned: bool = False
+) -> CompiledQuery:
+    """A page of the members a past build left, with the display columns."""
+    member = exp.column(MEMBER_ID_COLUMN, table="m", quoted=True)
+    shown: list[exp.Expr] = [exp.alias_(member, MEMBER_ID_COLUMN, quoted=True)]
+    shown += [column(fd.column) for c in obj.display_columns if (fd := obj.field(c))]
+    select = (
+        _as_of(obj, target, log_table, owned)
+        .select(*shown)
+        .order_by(member.copy())
+        .limit(param(PAGE_LIMIT_PARAM))
+        .offset(param(PAGE_OFFSET_PARAM))
+    )
+    runtime = {AS_OF_PARAM, PAGE_LIMIT_PARAM, PAGE_OFFSET_PARAM}
+    return compiled(select, *runtime, *([VIEWER_PARAM] if owned else []))
+
+
+def member_count_as_of(obj: ObjectType, target: Target, log_table: str) -> CompiledQuery:
+    """How many of the members a past build left the viewer added."""
+    select = _as_of(obj, target, log_table, owned=True).select(
+        exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True)
+    )
+    return compiled(select, AS_OF_PARAM, VIEWER_PARAM)

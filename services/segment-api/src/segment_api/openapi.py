@@ -170,7 +170,16 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             {"path": "rules.root.rules[1]", "matched": 2010},
             {"path": "rules.root", "matched": 1424},
         ],
-        "edit_diff": {"would_enter": 120, "would_exit": 35},
+        "edit_diff": {
+            "would_enter": 120,
+            "would_exit": 35,
+            "would_enter_sample": [
+                {"object_id": "cust_0000012", "full_name": "Budi Hartono", "city": "Jakarta"}
+            ],
+            "would_exit_sample": [
+                {"object_id": "cust_0000003", "full_name": "Citra Dewi", "city": "Bandung"}
+            ],
+        },
     },
     "DetailOut": {
         "id": SEGMENT_ID,
@@ -291,6 +300,24 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "entered": None,
         "exited": None,
         "bytes_billed": None,
+        "build_time": None,
+        "anomaly": None,
+    },
+    "ChangesPage": {
+        "items": [
+            {
+                "change": "exited",
+                "object_id": "cust_0000003",
+                "at": WHEN,
+                "build_id": "0b7e6f1c-5d2a-4c9e-8f01-3a4b5c6d7e8f",
+                "rules_version": 4,
+                "full_name": "Citra Dewi",
+                "email": "citra.3@example.com",
+                "phone": "+628120000003",
+                "city": "Bandung",
+            }
+        ],
+        "next_cursor": "eyJhdCI6IjIwMjYtMDYtMzBUMDM6MDA6MDArMDA6MDAiLCJpZCI6ImN1c3RfMDAwMDAwMyJ9",
     },
     "RefreshRunOut": {
         "id": "5a6b7c8d-1e2f-4a3b-9c4d-5e6f7a8b9c0d",

@@ -245,6 +245,58 @@ class BuildRecordOut(BaseModel):
     entered: int | None
     exited: int | None
     bytes_billed: int | None
+    build_time: datetime | None = Field(
+        None, description="The time the build stamped on the intervals it opened and closed."
+    )
+    anomaly: str | None = Field(
+        None,
+        description="Why its size is suspicious (over the account's threshold, or emptied); "
+        "the build is done all the same.",
+    )
+
+
+class ChangesQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    build_id: UUID | None = Field(None, description="Only this build's changes.")
+    change: Literal["entered", "exited"] | None = Field(
+        None, description="Only entries, or only exits."
+    )
+    since: datetime | None = Field(None, description="At or after this time.")
+    until: datetime | None = Field(None, description="Before this time.")
+    cursor: str | None = Field(
+        None, max_length=512, description="`next_cursor` of the previous page."
+    )
+    limit: int = Field(50, ge=1, le=500)
+
+
+class MembersQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+    per_page: int = Field(20, ge=1, le=100)
+    as_of_build: UUID | None = Field(
+        None, description="The members this past (done) build left, rebuilt from the log."
+    )
+
+
+class MemberChange(BaseModel):
+    """One member entering or leaving, with the object's display columns."""
+
+    model_config = ConfigDict(extra="allow")
+
+    change: Literal["entered", "exited"]
+    object_id: str = Field(description="The member's id.")
+    at: datetime = Field(description="The build time of the build that let them in or out.")
+    build_id: UUID = Field(description="That build.")
+    rules_version: int = Field(description="The rules version it applied.")
+
+
+class ChangesPage(BaseModel):
+    items: list[MemberChange] = Field(description="Newest first, then by member id.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )
 
 
 class RefreshRunOut(BaseModel):
@@ -280,6 +332,14 @@ class NodeCount(BaseModel):
 class EditDiff(BaseModel):
     would_enter: int
     would_exit: int
+    would_enter_sample: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="A few of those who would enter (id order), with the display columns.",
+    )
+    would_exit_sample: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="A few of those who would leave (id order), with the display columns.",
+    )
 
 
 class PreviewOut(BaseModel):

@@ -7,14 +7,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
-from segment_api.deps import CurrentPrincipal, InsightsDep, Segments, rate_limited
+from segment_api.deps import ChangesDep, CurrentPrincipal, InsightsDep, Segments, rate_limited
 from segment_api.problems import problem_responses
 from segment_api.schemas import (
-    MAX_PAGE,
     DetailOut,
     EmbeddableOut,
     ListQuery,
     MembersPage,
+    MembersQuery,
     PerformanceOut,
     PreviewOut,
     PreviewRequest,
@@ -187,11 +187,14 @@ async def segment_members(
     segment: VisibleSegment,
     principal: CurrentPrincipal,
     insights: InsightsDep,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+    changes: ChangesDep,
+    query: Annotated[MembersQuery, Query()],
 ) -> MembersPage:
-    """The built segment's members, paged, with the object's display columns."""
-    return await insights.members(principal, segment, page, per_page)
+    """The built segment's members, paged, with the object's display columns; with
+    `as_of_build`, those a past (done) build of it left."""
+    if query.as_of_build is not None:
+        return await changes.members_as_of(principal, segment, query)
+    return await insights.members(principal, segment, query.page, query.per_page)
 
 
 @router.get("/{segment_id}/performance", responses=problem_responses(404, 502, 503, 504))

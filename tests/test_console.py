@@ -375,6 +375,10 @@ async def test_editing_shows_who_would_enter_and_exit(stack):
             f"\u2212{truth['would_exit']:,} would exit", timeout=30_000
         )
         await expect(diff).to_contain_text(f"+{truth['would_enter']:,} would enter")
+        # and names a few of them, the ones the API names
+        leaving = page.locator("[data-testid=would-exit-names]")
+        for person in truth["would_exit_sample"]:
+            await expect(leaving).to_contain_text(person["full_name"])
         await page.screenshot(path=artifact("console-edit.png"), full_page=True)
         await page.click("[data-testid=save]")
         await page.wait_for_selector(f'[data-segment-id="{segment["id"]}"]')
@@ -426,3 +430,108 @@ async def test_a_user_who_may_not_view_segments_sees_why(stack):
     async with open_console(stack, token, ready="[data-testid=forbidden]") as page:
         assert "customers_segment_view" in await page.inner_text("[data-testid=forbidden]")
         assert await page.locator("[data-testid=segment-table]").count() == 0
+
+
+async def test_the_detail_shows_who_entered_and_left_the_size_series_and_anomalies(stack):
+    import asyncpg
+
+    made = await api(
+        stack,
+        "POST",
+        "/v1/segments",
+        json={
+            "name": f"With a memory {asyncio.get_running_loop().time():.0f}",
+            "rules": {
+                "object": "customer",
+                "root": {
+                    "type": "group",
+                    "rules": [{"type": "property", "field": "age", "operator": "gt", "value": 30}],
+                },
+            },
+        },
+    )
+    segment = made.json()
+    url = f"/v1/segments/{segment['id']}"
+
+    async def builds_done(n: int) -> bool:
+        builds = (await api(stack, "GET", f"{url}/builds")).json()
+        return len(builds) == n and all(b["state"] == "done" for b in builds)
+
+    await wait_for(lambda: builds_done(1))
+    conn = await asyncpg.connect(stack.cfg.database_url)
+    try:  # any move of 1 % and 1 member is unusual for this account, for this test
+        await conn.execute(
+            "UPDATE accounts SET anomaly_change_pct = 1, anomaly_min_changed = 1 WHERE id = $1",
+            stack.account_id,
+        )
+        edited = {
+            "object": "customer",
+            "root": {
+                "type": "group",
+                "rules": [{"type": "property", "field": "age", "operator": "gt", "value": 55}],
+            },
+        }
+        assert (await api(stack, "PATCH", url, json={"rules": edited})).status_code == 200
+        await wait_for(lambda: builds_done(2))
+    finally:
+        await conn.execute(
+            "UPDATE accounts SET anomaly_change_pct = 50, anomaly_min_changed = 100 WHERE id = $1",
+            stack.account_id,
+        )
+        await conn.close()
+    builds = (await api(stack, "GET", f"{url}/builds")).json()
+    assert builds[0]["anomaly"] and builds[0]["exited"] > 0
+    changes = (await api(stack, "GET", f"{url}/changes", params={"limit": 10})).json()
+
+    async with open_console(stack, stack.token(user_id="console-user")) as page:
+        await page.goto(f"{stack.api}/console/segments/{segment['id']}")
+        await expect(page.locator("[data-testid=rules-in-words]")).to_contain_text(
+            "Age more than 55", timeout=30_000
+        )
+        await expect(page.locator("[data-testid=anomaly-badge]")).to_contain_text(
+            builds[0]["anomaly"]
+        )
+        # the latest changes: the API's first page, in its order
+        rows = page.locator("[data-testid=change-row]")
+        await rows.first.wait_for(timeout=30_000)
+        shown = [
+            (await r.get_attribute("data-change"), await r.get_attribute("data-member"))
+            for r in await rows.all()
+        ]
+        assert shown == [(c["change"], c["object_id"]) for c in changes["items"]]
+        assert shown[0][0] == "exited"  # the edit's exits are the newest
+        if changes["next_cursor"]:
+            await page.click("[data-testid=changes-older]")
+            second = (
+                await api(
+                    stack,
+                    "GET",
+                    f"{url}/changes",
+                    params={"limit": 10, "cursor": changes["next_cursor"]},
+                )
+            ).json()
+            first_member = second["items"][0]["object_id"]
+            await expect(rows.first).to_have_attribute("data-member", first_member)
+        await page.screenshot(path=artifact("console-changes.png"), full_page=True)
+
+        # the size series: one point per build, with who entered and who left
+        await page.click("[data-testid=tab-performance]")
+        points = page.locator("[data-testid=size-point]")
+        await expect(points).to_have_count(2, timeout=30_000)
+        for point, build in zip(await points.all(), reversed(builds), strict=True):
+            cells = {
+                col: (await point.locator(f"[data-col={col}]").inner_text()).strip("+\u2212")
+                for col in ("members", "entered", "exited")
+            }
+            assert cells == {
+                "members": f"{build['member_count']:,}",
+                "entered": f"{build['entered']:,}",
+                "exited": f"{build['exited']:,}",
+            }
+        size = page.locator('[data-testid=chart][data-chart="members"]')
+        assert int(await size.get_attribute("data-total") or 0) == sum(
+            b["member_count"] for b in builds
+        )
+        await page.screenshot(path=artifact("console-size-series.png"), full_page=True)
+        await page.click("[data-testid=tab-builds]")
+        await expect(page.locator("[data-testid=build-anomaly]")).to_have_count(1)

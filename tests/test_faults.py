@@ -146,3 +146,76 @@ async def all_done(stack, segments: list[dict[str, Any]]) -> bool:
         if not await built(stack, segment["id"]):
             return False
     return True
+
+
+async def open_builds(stack, conn: asyncpg.Connection) -> int:
+    return int(
+        await conn.fetchval(
+            "SELECT count(*) FROM builds WHERE account_id = $1"
+            " AND state IN ('requested', 'submitted', 'running')",
+            stack.account_id,
+        )
+    )
+
+
+async def test_lost_and_failed_jobs_then_every_segments_log_adds_up(fault_stack):
+    """A job the warehouse loses, one it fails (the slow warehouse applies the statement
+    before failing it, as a worst case), then a clean refresh. Ends with the invariant of
+    the membership log: for every segment of the account (from the tests above too, kill
+    -9 and broker restarts included), entered minus exited over all its builds is its
+    member table's size, and the log holds one open interval per member, nothing else."""
+    stack = fault_stack
+    tag = uuid4().hex[:6]
+    lost = await create(stack, f"Lost {tag}", rules(35))
+    failed = await create(stack, f"Failed {tag}", rules(50))
+    await wait_for(lambda: all_done(stack, [lost, failed]), timeout_s=120)
+    stack.set_fault(lost["id"], outcome="lose")
+    stack.set_fault(failed["id"], outcome="fail", error="backendError: injected")
+    edited = {lost["id"]: rules(25), failed["id"]: rules(60)}
+    for segment_id, new_rules in edited.items():
+        response = await api(
+            stack, "PATCH", f"/v1/segments/{segment_id}", json={"rules": new_rules}
+        )
+        assert response.status_code == 200, response.text
+    conn = await asyncpg.connect(stack.cfg.database_url)
+    try:
+
+        async def ended_badly() -> bool:
+            states = await conn.fetch(
+                "SELECT DISTINCT ON (segment_id) state FROM builds WHERE segment_id = ANY($1)"
+                " ORDER BY segment_id, requested_at DESC",
+                [UUID(s) for s in edited],
+            )
+            return {r["state"] for r in states} == {"failed"}
+
+        await wait_or_tell(stack, ended_badly, 120)
+        stack.reset_faults()
+        await api(stack, "POST", "/v1/segments/refresh-all")
+        await wait_or_tell(stack, lambda: not_open(stack, conn), 150)
+        segments = await conn.fetch(
+            "SELECT s.id, coalesce(sum(b.entered), 0) - coalesce(sum(b.exited), 0) AS net,"
+            " count(b.id) FILTER (WHERE b.state = 'done') AS done"
+            " FROM segments s LEFT JOIN builds b ON b.segment_id = s.id"
+            " WHERE s.account_id = $1 GROUP BY s.id",
+            stack.account_id,
+        )
+    finally:
+        await conn.close()
+    assert len(segments) >= 10  # this test's and those of the tests before it
+    client = stack.bigquery()
+    dataset = f"{client.project}.acct_{stack.account_id.hex}"
+    for s in segments:
+        if not s["done"]:
+            continue
+        table = f"{dataset}.segment_{s['id'].hex}"
+        (row,) = client.query(
+            f"SELECT (SELECT COUNT(*) FROM `{table}`) AS members,"
+            f" (SELECT COUNT(*) FROM `{table}_log` WHERE exited_at IS NULL) AS open,"
+            f" (SELECT COUNT(DISTINCT object_id) FROM `{table}_log` WHERE exited_at IS NULL)"
+            " AS open_ids"
+        ).result()
+        assert (row["members"], row["open"], row["open_ids"]) == (s["net"],) * 3, dict(s)
+
+
+async def not_open(stack, conn: asyncpg.Connection) -> bool:
+    return await open_builds(stack, conn) == 0

@@ -60,6 +60,11 @@ class SegmentStatusPush(BaseModel):
     entered: int | None = None
     exited: int | None = None
     built_at: datetime | None = None
+    anomaly: str | None = Field(
+        None,
+        description="Why the committed size is suspicious (over the account's threshold, or "
+        "emptied); the build is done all the same.",
+    )
     error: str | None = Field(None, description="The reason, for a failed or canceled build.")
     run: RunProgress | None = Field(None, description="The refresh run's progress, if any.")
 

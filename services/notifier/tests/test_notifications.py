@@ -230,3 +230,20 @@ async def test_a_cache_invalidation_lost_to_a_redis_outage_is_paid_when_it_retur
     await back.delete(cache_epoch_key(prefix))
     await back.aclose()
     await away.aclose()
+
+
+async def test_a_committed_build_pushes_its_counts_and_any_anomaly():
+    pusher = FakeChannel()
+    notifier = Notifier([pusher], MemorySeen())
+    event = build_changed()
+    flagged = event.model_copy(
+        update={
+            "data": event.data.model_copy(
+                update={"entered": 3, "exited": 40, "anomaly": "emptied: 40 members before"}
+            )
+        }
+    )
+    await notifier.on_build_changed(flagged)
+    ((_, push),) = pusher.sent
+    assert isinstance(push, SegmentStatusPush)
+    assert (push.entered, push.exited, push.anomaly) == (3, 40, "emptied: 40 members before")

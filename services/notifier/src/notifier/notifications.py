@@ -40,6 +40,7 @@ class Notifier:
                 member_count=d.member_count,
                 entered=d.entered,
                 exited=d.exited,
+                anomaly=d.anomaly,
                 built_at=d.built_at,
                 error=d.reason if failed else None,
                 run=d.run,

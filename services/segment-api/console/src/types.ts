@@ -73,7 +73,12 @@ export interface Preview {
   percentage: number;
   sample: Record<string, unknown>[];
   nodes: { path: string; matched: number }[] | null;
-  edit_diff: { would_enter: number; would_exit: number } | null;
+  edit_diff: {
+    would_enter: number;
+    would_exit: number;
+    would_enter_sample?: Record<string, unknown>[];
+    would_exit_sample?: Record<string, unknown>[];
+  } | null;
 }
 
 export interface Reachability {
@@ -103,8 +108,17 @@ export interface Member {
   [key: string]: unknown;
 }
 
+export interface GrowthPoint {
+  at: string;
+  members: number;
+  entered: number | null;
+  exited: number | null;
+  build_id?: string | null;
+  anomaly?: string | null;
+}
+
 export interface Performance {
-  growth: { at: string; members: number; entered: number | null; exited: number | null }[];
+  growth: GrowthPoint[];
   distributions: Record<string, { bucket: string; members: number }[]>;
 }
 
@@ -120,4 +134,22 @@ export interface BuildRecord {
   member_count: number | null;
   entered: number | null;
   exited: number | null;
+  rules_version?: number;
+  build_time?: string | null;
+  anomaly?: string | null;
+}
+
+export interface MemberChange {
+  change: "entered" | "exited";
+  object_id: string;
+  at: string;
+  build_id: string;
+  rules_version: number;
+  full_name?: string | null;
+  [key: string]: unknown;
+}
+
+export interface ChangesPage {
+  items: MemberChange[];
+  next_cursor: string | null;
 }

@@ -232,6 +232,8 @@ class Insights:
                 members=h["member_count"] or 0,
                 entered=h["entered"],
                 exited=h["exited"],
+                build_id=h["id"],
+                anomaly=h["anomaly"],
             )
             for h in history
         ]

@@ -463,6 +463,8 @@ class GrowthPoint(BaseModel):
     members: int
     entered: int | None = None
     exited: int | None = None
+    build_id: UUID | None = Field(None, description="The build that left this size.")
+    anomaly: str | None = Field(None, description="Why the size is suspicious, if it is.")
 
 
 class Bucket(BaseModel):

@@ -36,6 +36,10 @@ LOG_SUFFIX = "_log"
 # when a later build no longer does; each end names its build and rules version. The log
 # is partitioned by the day an interval closed, so the open intervals (today's members)
 # are its `__NULL__` partition: the member view and each build's MERGE read only them.
+# The member's id while its interval is open, null once closed: the MERGE joins on it
+# alone, a plain equality (an extra "is open" condition in the join made DuckDB, behind
+# the local emulator, fall back to a nested loop: 18 s instead of 36 ms at 100,000).
+OPEN_KEY_COLUMN = "open_key"
 ENTERED_BUILD_COLUMN = "entered_build"
 ENTERED_VERSION_COLUMN = "entered_version"
 EXITED_AT_COLUMN = "exited_at"
@@ -49,4 +53,5 @@ LOG_COLUMNS: dict[str, str] = {
     EXITED_AT_COLUMN: "TIMESTAMP",
     EXITED_BUILD_COLUMN: "STRING",
     EXITED_VERSION_COLUMN: "INT64",
+    OPEN_KEY_COLUMN: "STRING",
 }

@@ -27,6 +27,7 @@ from contracts.rules import RuleSet
 from contracts.warehouse import dataset_id
 from devstack import processes, seeding
 from devstack.config import StackConfig
+from devstack.figures import nearest_rank
 from devstack.warehouse import ensure_spatial_extension
 from segment_runtime.bigquery import make_client, to_query_parameters
 from segment_runtime.settings import BigQuerySettings
@@ -125,46 +126,30 @@ LEGACY = {
 def compile_throughput(seconds: float = 3.0) -> None:
     target = Target("proj", "acct")
     rule_sets = [RuleSet.model_validate(r) for r in MIX.values()]
-    print("compile (validate + build + refresh + preview), one thread:")
+    print("compile (validate + build + preview), one thread:")
     for name, rule_set in zip(MIX, rule_sets, strict=True):
         m = statements.membership(rule_set, target)
-        sizes = {
-            k: len(f(m, "t").sql)
-            for k, f in (("build", statements.build), ("refresh", statements.refresh))
-        }
-        sizes["preview"] = len(statements.preview(m).sql)
-        print(
-            f"  {name:22} SQL chars: build {sizes['build']:>5}  "
-            f"refresh {sizes['refresh']:>5}  preview {sizes['preview']:>5}"
-        )
+        build = len(statements.record(m, "t_log").sql)
+        preview = len(statements.preview(m).sql)
+        print(f"  {name:22} SQL chars: build {build:>5}  preview {preview:>5}")
     done, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         for rule_set in rule_sets:
             m = statements.membership(rule_set, target)
-            statements.build(m, "t")
-            statements.refresh(m, "t")
+            statements.record(m, "t_log")
             statements.preview(m)
         from_legacy(LEGACY)
         done += len(rule_sets)
     rate = done / (time.perf_counter() - start)
     print(f"  mix throughput: {rate:,.0f} segments/s")
     # What the compiler service does per build: compile the rules, print one statement.
-    for name, build in (("query job", _build_select), ("create table", _build_ctas)):
-        done, start = 0, time.perf_counter()
-        while time.perf_counter() - start < seconds:
-            for rule_set in rule_sets:
-                build(statements.membership(rule_set, target))
-            done += len(rule_sets)
-        rate = done / (time.perf_counter() - start)
-        print(f"  build statements ({name}): {rate:,.0f}/s")
-
-
-def _build_select(m: statements.Membership) -> None:
-    statements.build_select(m)
-
-
-def _build_ctas(m: statements.Membership) -> None:
-    statements.build(m, "t")
+    done, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for rule_set in rule_sets:
+            statements.record(statements.membership(rule_set, target), "t_log")
+        done += len(rule_sets)
+    rate = done / (time.perf_counter() - start)
+    print(f"  build statements (the log's MERGE): {rate:,.0f}/s")
 
 
 def _timed(client: bigquery.Client, query: CompiledQuery) -> float:
@@ -217,7 +202,15 @@ def warehouse_timings(scale: int, repeats: int) -> None:
                 m = statements.membership(
                     RuleSet.model_validate(raw), target, seeding.demo_catalog()
                 )
-                builds = [_timed(client, statements.build(m, "bench")) for _ in range(repeats)]
+                # what a build computes, written to a table (the log's MERGE against the
+                # previous members is its own benchmark: job-monitor/benchmarks/membership.py)
+                q = statements.members_query(m)
+                ctas = CompiledQuery(
+                    f"CREATE OR REPLACE TABLE `{target.name('bench')}` AS {q.sql}",
+                    q.params,
+                    q.runtime_params,
+                )
+                builds = [_timed(client, ctas) for _ in range(repeats)]
                 previews = [_timed(client, statements.preview(m)) for _ in range(repeats)]
                 print(
                     f"  {name:22} build p50 {_p(builds, 50):6.2f} s   preview p50"
@@ -230,9 +223,7 @@ def warehouse_timings(scale: int, repeats: int) -> None:
 
 
 def _p(values: list[float], pct: int) -> float:
-    """The pct-th percentile (nearest rank)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, -(-pct * len(ordered) // 100) - 1))]
+    return nearest_rank(values, pct)
 
 
 def main() -> None:

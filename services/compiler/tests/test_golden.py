@@ -47,12 +47,13 @@ def test_the_build_is_one_merge_that_opens_and_closes_intervals_of_the_log():
         "MERGE INTO `proj`.`acct_1`.`segment_9_log` AS cur USING ("
         f"SELECT DISTINCT `t`.`customer_id` AS `object_id` {FROM}"
         " WHERE COALESCE(`t`.`age` > @p0, FALSE)) AS nxt"
-        " ON `cur`.`object_id` = `nxt`.`object_id` AND `cur`.`exited_at` IS NULL"
+        " ON `cur`.`open_key` = `nxt`.`object_id`"
         " WHEN NOT MATCHED THEN INSERT (`object_id`, `entered_at`, `entered_build`,"
-        " `entered_version`) VALUES (`nxt`.`object_id`, @build_time, @build_id, @rules_version)"
+        " `entered_version`, `open_key`) VALUES (`nxt`.`object_id`, @build_time, @build_id,"
+        " @rules_version, `nxt`.`object_id`)"
         " WHEN NOT MATCHED BY SOURCE AND `cur`.`exited_at` IS NULL THEN UPDATE SET"
         " `exited_at` = @build_time, `exited_build` = @build_id,"
-        " `exited_version` = @rules_version"
+        " `exited_version` = @rules_version, `open_key` = NULL"
     )
     assert compiled.runtime_params == {"build_time", "build_id", "rules_version"}
 

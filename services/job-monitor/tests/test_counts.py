@@ -12,8 +12,8 @@ from job_monitor.counts import changed_ids_sql, counts_sql
 def test_the_queries_quote_each_part_of_the_log_and_read_two_partitions(sql_of):
     sql = sql_of("proj-1.acct_ab12.segment_cd34_log")
     assert "FROM `proj-1`.`acct_ab12`.`segment_cd34_log` WHERE" in sql
-    # the open intervals' __NULL__ partition and the build's own day, not the history
-    assert "WHERE (`exited_at` IS NULL OR `exited_at` = @build_time)" in sql
+    # the open intervals (the __NULL__ partition) and days from the build on, not before
+    assert "WHERE (`exited_at` IS NULL OR `exited_at` >= @build_time)" in sql
     assert "@build_id" in sql
 
 

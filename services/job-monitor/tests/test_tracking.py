@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -10,6 +11,7 @@ import pytest
 
 from build_records import record_build
 from contracts.messages import BuildMode, JobSubmitted, JobSubmittedData
+from job_monitor.announcing import Announcer
 from job_monitor.membership import BuildChanges
 from job_monitor.ports import JobState, NotFoundError
 from job_monitor.tracking import JobTracker, poll_delay
@@ -24,6 +26,8 @@ class ScriptedInspector:
         self.rows: dict[str, int] = {}
         self.entered: dict[str, int] = {}
         self.changed: dict[str, BuildChanges] = {}
+        self.asked_ids: list[str] = []
+        self.broken: set[str] = set()
         self.canceled: list[str] = []
         self.dropped: list[str] = []
         self.polls: dict[str, int] = {}
@@ -45,6 +49,10 @@ class ScriptedInspector:
         self.dropped.append(table)
 
     async def changes(self, log_table: str, build_id, build_time, *, ids: bool) -> BuildChanges:
+        if ids:
+            self.asked_ids.append(log_table)
+        if log_table in self.broken:
+            raise ConnectionError("the warehouse is away")
         table = log_table.removesuffix("_log")
         if table in self.changed:
             found = self.changed[table]
@@ -130,7 +138,7 @@ async def test_a_job_followed_to_its_end_is_told_started_once_then_completed(
     await drive(tracker, db)
     assert inspector.polls["j1"] == 4
     told = await published(db)
-    assert [t for t, _ in told] == ["job.started", "job.completed", "membership.changed"]
+    assert [t for t, _ in told] == ["job.started", "job.completed"]
     done = told[1][1]
     assert (done["status"], done["member_count"], done["duration_ms"]) == ("done", 42, 2000)
     assert done["build_id"] == str(event.data.build_id)
@@ -258,6 +266,14 @@ async def test_the_loop_follows_many_jobs_at_once(db, account, inspector):
     ) == list(range(10))
 
 
+async def announce_all(db, inspector) -> int:
+    announcer = Announcer(db, inspector, asyncio.Event())
+    made = 0
+    while await announcer.announce_next():
+        made += 1
+    return made
+
+
 async def test_a_build_reports_who_entered_and_left_from_the_log(db, account, tracker, inspector):
     segment = await add_segment(db, account)  # 5 members before
     inspector.script["r1"] = [JobState("done", started=T0, ended=T0)]
@@ -265,18 +281,60 @@ async def test_a_build_reports_who_entered_and_left_from_the_log(db, account, tr
     event = submitted(account, segment, "r1", BuildMode.REFRESH)
     await tracker.on_job_submitted(event)
     await drive(tracker, db)
-    (completed, changed) = await published(db)
-    assert completed[0] == "job.completed"
-    assert (completed[1]["member_count"], completed[1]["entered"], completed[1]["exited"]) == (
-        6,
-        2,
-        1,
-    )
-    assert changed[0] == "membership.changed"
-    data = changed[1]
+    # the build's end carries the counts at once; who they are is owed, then announced
+    ((topic, completed),) = await published(db)
+    assert topic == "job.completed"
+    assert (completed["member_count"], completed["entered"], completed["exited"]) == (6, 2, 1)
+    assert inspector.asked_ids == []  # the build's end never waited for the ids
+    assert tracker.owed.is_set()
+    assert await announce_all(db, inspector) == 1
+    assert await announce_all(db, inspector) == 0  # once
+    (_, (topic, data)) = await published(db)
+    assert topic == "membership.changed"
     assert (data["build_id"], data["segment_id"]) == (str(event.data.build_id), str(segment))
     assert (data["entered_ids"], data["exited_ids"]) == (["c1", "c7"], ["c3"])
     assert (data["chunk"], data["chunks"], data["members"]) == (0, 1, 6)
+
+
+async def test_announcements_follow_build_order_per_segment_through_errors(
+    db, account, tracker, inspector
+):
+    segment = await add_segment(db, account)
+    other = await add_segment(db, account)
+    for job, ids in (("o1", ["a"]), ("o2", ["b"])):
+        inspector.script[job] = [JobState("done", started=T0, ended=T0)]
+        inspector.changed[f"p.d.{job}"] = BuildChanges(1, 1, 0, ids, [])
+        await tracker.on_job_submitted(submitted(account, segment, job))
+        await drive(tracker, db)  # o1 ends before o2
+    inspector.script["x1"] = [JobState("done", started=T0, ended=T0)]
+    inspector.changed["p.d.x1"] = BuildChanges(1, 1, 0, ["z"], [])
+    await tracker.on_job_submitted(submitted(account, other, "x1"))
+    await drive(tracker, db)
+    announcer = Announcer(db, inspector, asyncio.Event())
+    # another monitor is announcing the first build (its row is locked): the second build
+    # of that segment waits, the other segment's goes ahead
+    async with db.acquire() as other_monitor, other_monitor.transaction():
+        await other_monitor.execute("SELECT 1 FROM jobs WHERE id = 'o1' FOR UPDATE")
+        assert await announcer.announce_next() is True
+        assert await announcer.announce_next() is False
+    assert [d["entered_ids"] for t, d in await published(db) if t == "membership.changed"] == [
+        ["z"]
+    ]
+    inspector.broken.add("p.d.o1_log")  # the warehouse fails reading the first build's ids
+    told: list[list[str]] = []
+    for _ in range(6):
+        with contextlib.suppress(ConnectionError):
+            await announcer.announce_next()
+        told = [d["entered_ids"] for t, d in await published(db) if t == "membership.changed"]
+        inspector.broken.clear()
+    assert told == [["z"], ["a"], ["b"]]  # each once, a segment's in build order
+    assert told.index(["a"]) < told.index(["b"])  # never the second build before the first
+    async with db.acquire() as conn:  # the failure was noted on the job while it was owed
+        assert (
+            await conn.fetchval("SELECT announce_error FROM jobs WHERE id = 'o1'") is None
+        )  # and cleared once announced
+    async with db.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM jobs WHERE announce_due") == 0
 
 
 async def test_a_done_job_whose_log_cannot_be_read_is_checked_again_not_recorded(
@@ -290,6 +348,7 @@ async def test_a_done_job_whose_log_cannot_be_read_is_checked_again_not_recorded
     assert await published(db) == []  # nothing half-told
     inspector.changed["p.d.r2"] = BuildChanges(1, 1, 0, ["c9"], [])
     await drive(tracker, db)
+    await announce_all(db, inspector)
     assert [t for t, _ in await published(db)] == ["job.completed", "membership.changed"]
 
 
@@ -304,6 +363,7 @@ async def test_a_failed_job_whose_statement_applied_anyway_is_accounted_for(
     inspector.changed["p.d.f1"] = BuildChanges(4, 0, 1, [], ["c2"])
     await tracker.on_job_submitted(submitted(account, segment, "f1"))
     await drive(tracker, db)
+    await announce_all(db, inspector)
     (completed, changed) = await published(db)
     assert (completed[1]["status"], completed[1]["member_count"]) == ("failed", None)
     assert (completed[1]["entered"], completed[1]["exited"]) == (0, 1)

@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import statistics
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -26,6 +25,7 @@ from websockets.asyncio.client import connect
 
 from contracts.push import STATUS_EVENT, account_channel
 from devstack.config import DEMO_ACCOUNT_ID, StackConfig
+from devstack.figures import nearest_rank
 from segment_runtime.auth import ALL_ACCESS, issue_token
 
 DEADLINE_S = 60.0
@@ -113,10 +113,10 @@ async def main(builds: int, job_s: float) -> None:
             for segment_id in created:
                 await http.delete(f"/v1/segments/{segment_id}")
     latencies.sort()
-    p95 = statistics.quantiles(latencies, n=20)[18] if len(latencies) > 1 else latencies[0]
+    p95 = nearest_rank(latencies, 95)
     print(f"builds {len(latencies)} of {builds} (jobs of {job_s:.1f} s)")
     print(
-        f"job end → push received: p50 {statistics.median(latencies):.0f} ms"
+        f"job end → push received: p50 {nearest_rank(latencies, 50):.0f} ms"
         f"  p95 {p95:.0f} ms  max {latencies[-1]:.0f} ms"
     )
 

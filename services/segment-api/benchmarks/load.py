@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
@@ -20,6 +19,7 @@ from uuid import uuid4
 import httpx
 
 from devstack.config import DEMO_ACCOUNT_ID, StackConfig
+from devstack.figures import nearest_rank
 from segment_runtime.auth import ALL_ACCESS, issue_token
 
 RULES = {
@@ -35,7 +35,7 @@ RULES = {
 
 
 def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
+    return nearest_rank(values, q)
 
 
 async def run(

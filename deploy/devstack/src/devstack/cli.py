@@ -1,4 +1,7 @@
-"""segctl: the local stack's command line."""
+"""segctl: the local stack's command line.
+
+Heavy modules (the BigQuery client, alembic, the process manager) are imported by the
+commands that use them, so `segctl --help` and `segctl token` answer at once."""
 
 from __future__ import annotations
 
@@ -10,24 +13,18 @@ import subprocess
 import sys
 import threading
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import typer
-from google.cloud import bigquery
-from honcho.manager import Manager
-from honcho.printer import Printer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from devstack import database, processes, seeding
 from devstack.config import DEMO_ACCOUNT_ID, DEMO_TIME_ZONE, REPO_ROOT, StackConfig
-from devstack.demo_data import Scale
-from devstack.topics import tail as tail_topic
-from devstack.warehouse import ensure_spatial_extension
-from segment_runtime.auth import ALL_ACCESS, issue_token
-from segment_runtime.bigquery import make_client
-from segment_runtime.settings import BigQuerySettings
+
+if TYPE_CHECKING:
+    from google.cloud import bigquery
+
+    from segment_runtime.settings import BigQuerySettings
 
 app = typer.Typer(
     help="Run and inspect the segment platform on the local stack.", no_args_is_help=True
@@ -36,6 +33,8 @@ console = Console()
 
 
 def _bigquery(cfg: StackConfig, endpoint: str | None = None) -> BigQuerySettings:
+    from segment_runtime.settings import BigQuerySettings  # noqa: PLC0415
+
     return BigQuerySettings.model_validate(
         {
             "BIGQUERY_PROJECT": cfg.bigquery_project,
@@ -47,6 +46,9 @@ def _bigquery(cfg: StackConfig, endpoint: str | None = None) -> BigQuerySettings
 def _seed(cfg: StackConfig, count: int, *, force: bool, emulator_url: str | None = None) -> None:
     """Seeds through a short-lived emulator (the supervisor starts the long-lived one), or
     through a running one at `emulator_url` (the compose stack's)."""
+    from devstack import processes  # noqa: PLC0415
+    from segment_runtime.bigquery import make_client  # noqa: PLC0415
+
     if emulator_url:
         _load(make_client(_bigquery(cfg, emulator_url)), count, force=force)
         return
@@ -63,6 +65,17 @@ def _seed(cfg: StackConfig, count: int, *, force: bool, emulator_url: str | None
 
 
 def _load(client: bigquery.Client, count: int, *, force: bool) -> None:
+    from rich.progress import (  # noqa: PLC0415
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from devstack import seeding  # noqa: PLC0415
+    from devstack.demo_data import Scale  # noqa: PLC0415
+
     have = seeding.customers_loaded(client, DEMO_ACCOUNT_ID)
     if have >= count and not force:
         console.print(
@@ -91,6 +104,9 @@ def _load(client: bigquery.Client, count: int, *, force: bool) -> None:
 def _prepare(
     cfg: StackConfig, *, seed: bool, force_seed: bool = False, emulator_url: str | None = None
 ) -> None:
+    from devstack import database, seeding  # noqa: PLC0415
+    from devstack.warehouse import ensure_spatial_extension  # noqa: PLC0415
+
     if emulator_url is None:  # the emulator this process starts needs DuckDB's extension
         ensure_spatial_extension()
     asyncio.run(database.ensure_database(cfg.database_url))
@@ -102,6 +118,8 @@ def _prepare(
 
 
 def _demo_token(cfg: StackConfig) -> str:
+    from segment_runtime.auth import ALL_ACCESS, issue_token  # noqa: PLC0415
+
     return issue_token(
         cfg.secrets["jwt_secret"],
         account_id=DEMO_ACCOUNT_ID,
@@ -111,6 +129,8 @@ def _demo_token(cfg: StackConfig) -> str:
 
 
 def _announce(cfg: StackConfig) -> None:
+    from devstack import processes  # noqa: PLC0415
+
     with contextlib.suppress(TimeoutError):
         processes.wait_for_port(cfg.api_port, 120)
         processes.wait_for_port(cfg.notifier_port, 120)
@@ -137,7 +157,7 @@ def _announce(cfg: StackConfig) -> None:
             f'  curl -s -X POST {api}/v1/segments -H "Authorization: Bearer $TOKEN" '
             f"-H 'Content-Type: application/json' -d '{body}'\n\n"
             f'  then: curl -s {api}/v1/segments/<id> -H "Authorization: Bearer $TOKEN"\n'
-            f"  watch topics: uv run segctl tail job.completed\n",
+            f"  watch topics: ./deploy/segctl tail job.completed\n",
             highlight=False,
             soft_wrap=True,
         )
@@ -151,6 +171,11 @@ def up(
 
     Ctrl-C stops everything it started.
     """
+    from honcho.manager import Manager  # noqa: PLC0415
+    from honcho.printer import Printer  # noqa: PLC0415
+
+    from devstack import processes  # noqa: PLC0415
+
     cfg = StackConfig()
     _prepare(cfg, seed=seed)
     manager = Manager(Printer(sys.stdout))
@@ -188,6 +213,8 @@ def token(
     user: Annotated[str, typer.Option(help="User id (the `sub` claim).")] = "demo-user",
 ) -> None:
     """Print a development token with every segment permission."""
+    from segment_runtime.auth import issue_token  # noqa: PLC0415
+
     cfg = StackConfig()
     typer.echo(issue_token(cfg.secrets["jwt_secret"], account_id=account, user_id=user))
 
@@ -250,9 +277,14 @@ def replay(
                     }
                 )
             )
-        if not dry_run:
-            sent = await dead.replay(cfg.kafka_bootstrap, chosen, new_ids=new_ids)
-            console.print(f"replayed {sent} dead letter(s)", highlight=False)
+        if not chosen:
+            console.print("no dead letters match: nothing to replay", highlight=False)
+            return
+        if dry_run:
+            console.print(f"{len(chosen)} dead letter(s) would be replayed", highlight=False)
+            return
+        sent = await dead.replay(cfg.kafka_bootstrap, chosen, new_ids=new_ids)
+        console.print(f"replayed {sent} dead letter(s)", highlight=False)
 
     asyncio.run(run())
 
@@ -282,6 +314,8 @@ def tail(
     ] = None,
 ) -> None:
     """Print a topic's records as JSON lines (no consumer group; commits nothing)."""
+    from devstack.topics import tail as tail_topic  # noqa: PLC0415
+
     cfg = StackConfig()
     asyncio.run(
         tail_topic(

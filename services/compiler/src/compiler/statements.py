@@ -37,6 +37,7 @@ from contracts.warehouse import (
     EXITED_BUILD_COLUMN,
     EXITED_VERSION_COLUMN,
     MEMBER_ID_COLUMN,
+    OPEN_KEY_COLUMN,
 )
 
 SAMPLE_LIMIT_PARAM = "sample_limit"
@@ -174,14 +175,13 @@ def record(m: Membership, log_table: str) -> CompiledQuery:
         EXITED_AT_COLUMN: _build_time(),
         EXITED_BUILD_COLUMN: param(BUILD_ID_PARAM),
         EXITED_VERSION_COLUMN: param(RULES_VERSION_PARAM),
+        OPEN_KEY_COLUMN: exp.Null(),
     }
     merge = exp.Merge(
         this=m_target(m).table(log_table, "cur"),
         using=nxt,
-        on=exp.and_(
-            exp.EQ(this=_col(MEMBER_ID_COLUMN, "cur"), expression=_col(MEMBER_ID_COLUMN, "nxt")),
-            _is_open("cur"),
-        ),
+        # Only an open interval has an open key: a closed one never matches.
+        on=exp.EQ(this=_col(OPEN_KEY_COLUMN, "cur"), expression=_col(MEMBER_ID_COLUMN, "nxt")),
         whens=exp.Whens(
             expressions=[
                 exp.When(
@@ -196,6 +196,7 @@ def record(m: Membership, log_table: str) -> CompiledQuery:
                                     ENTERED_AT_COLUMN,
                                     ENTERED_BUILD_COLUMN,
                                     ENTERED_VERSION_COLUMN,
+                                    OPEN_KEY_COLUMN,
                                 )
                             ]
                         ),
@@ -205,6 +206,7 @@ def record(m: Membership, log_table: str) -> CompiledQuery:
                                 _build_time(),
                                 param(BUILD_ID_PARAM),
                                 param(RULES_VERSION_PARAM),
+                                _col(MEMBER_ID_COLUMN, "nxt"),
                             ]
                         ),
                     ),
@@ -212,7 +214,7 @@ def record(m: Membership, log_table: str) -> CompiledQuery:
                 exp.When(
                     matched=False,
                     source=True,
-                    # Closed intervals never match the ON (it asks for open ones): leave them.
+                    # Closed intervals never match either (no open key): leave them be.
                     condition=_is_open("cur"),
                     then=exp.Update(
                         expressions=[

@@ -7,6 +7,7 @@ from faststream.asgi import AsgiFastStream
 from contracts.messages import JobSubmitted
 from contracts.topics import JOB_SUBMITTED
 from job_monitor.adapters import BigQueryInspector
+from job_monitor.announcing import Announcer
 from job_monitor.settings import Settings
 from job_monitor.tracking import JobTracker
 from segment_runtime.bigquery import make_client
@@ -42,6 +43,8 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
             )
         )
         resources.spawn("job-tracker", tracker.get().run)
+        announcer = Announcer(resources.pool, tracker.get().inspector, tracker.get().owed)
+        resources.spawn("membership-announcer", announcer.run)
 
     process.on_start(wire)
     return process.app

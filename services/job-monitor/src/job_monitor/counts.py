@@ -20,10 +20,11 @@ BUILD_TIME_PARAM = "build_time"
 # still checked before it is quoted into the statement.
 _PART = re.compile(r"^[A-Za-z0-9_-]{1,1024}$")
 _OPEN = f"`{EXITED_AT_COLUMN}` IS NULL"
-# Open intervals sit in the log's __NULL__ partition and the build closed its intervals at
-# its build time: the filter reads those two partitions, not the whole history.
-_TOUCHED = f"({_OPEN} OR `{EXITED_AT_COLUMN}` = @{BUILD_TIME_PARAM})"
-_ENTERED = f"{_OPEN} AND `{ENTERED_BUILD_COLUMN}` = @{BUILD_ID_PARAM}"
+# What a build touched is open (the log's __NULL__ partition) or was closed at its build
+# time or later (by it, or by a later build): the filter reads those partitions only, not
+# the history before the build.
+_TOUCHED = f"({_OPEN} OR `{EXITED_AT_COLUMN}` >= @{BUILD_TIME_PARAM})"
+_ENTERED = f"`{ENTERED_BUILD_COLUMN}` = @{BUILD_ID_PARAM}"
 _EXITED = f"`{EXITED_BUILD_COLUMN}` = @{BUILD_ID_PARAM}"
 
 
@@ -36,7 +37,7 @@ def _source(table: str) -> str:
 
 
 def counts_sql(log_table: str) -> str:
-    """Members after the build, and how many it let in and out."""
+    """Members after the build (asked right at its end), and how many it let in and out."""
     return (
         f"SELECT COUNTIF({_OPEN}) AS `members`, COUNTIF({_ENTERED}) AS `entered`,"  # noqa: S608
         f" COUNTIF({_EXITED}) AS `exited` FROM {_source(log_table)} WHERE {_TOUCHED}"

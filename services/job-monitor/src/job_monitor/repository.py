@@ -124,12 +124,16 @@ class Outcome:
     exited: int | None = None
 
 
-async def record_outcome(conn: Connection, job: TrackedJob, outcome: Outcome) -> bool:
-    """The job's end, once; False if another poller recorded it first."""
+async def record_outcome(
+    conn: Connection, job: TrackedJob, outcome: Outcome, *, announce: bool = False
+) -> bool:
+    """The job's end, once; False if another poller recorded it first. `announce`: the
+    job changed the segment's log, and who entered and left is owed."""
     return bool(
         await conn.fetchval(
             "UPDATE jobs SET status = $2, finished_at = $3, member_count = $4, bytes_billed = $5,"
-            " error = $6, entered = $7, exited = $8, duration_ms = $9, polls = polls + 1"
+            " error = $6, entered = $7, exited = $8, duration_ms = $9, polls = polls + 1,"
+            " announce_due = $10"
             " WHERE id = $1 AND status = 'running' RETURNING true",
             job.id,
             outcome.status,
@@ -140,5 +144,46 @@ async def record_outcome(conn: Connection, job: TrackedJob, outcome: Outcome) ->
             outcome.entered,
             outcome.exited,
             outcome.duration_ms,
+            announce,
         )
     )
+
+
+@dataclass(frozen=True)
+class OwedAnnouncement:
+    job_id: str
+    build_id: UUID
+    account_id: UUID
+    segment_id: UUID
+    correlation_id: UUID
+    run_id: UUID | None
+    rules_version: int
+    target_table: str
+    build_time: datetime | None
+    finished_at: datetime | None
+
+
+async def next_owed(conn: Connection) -> OwedAnnouncement | None:
+    """The oldest owed announcement of a segment whose earlier builds are all announced
+    (build order per segment: a segment's builds run one after another, so the order their
+    jobs were submitted in), locked for this transaction; None if there is none free."""
+    row = await conn.fetchrow(
+        "SELECT id AS job_id, build_id, account_id, segment_id, correlation_id, run_id,"
+        " rules_version, target_table, build_time, finished_at FROM jobs j"
+        " WHERE announce_due AND NOT EXISTS (SELECT 1 FROM jobs e WHERE e.announce_due"
+        "   AND e.segment_id = j.segment_id AND (e.submitted_at, e.id) < (j.submitted_at, j.id))"
+        " ORDER BY submitted_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
+    )
+    return OwedAnnouncement(**dict(row)) if row else None
+
+
+async def mark_announced(conn: Connection, job_id: str) -> None:
+    await conn.execute(
+        "UPDATE jobs SET announce_due = false, announced_at = clock_timestamp(),"
+        " announce_error = NULL WHERE id = $1",
+        job_id,
+    )
+
+
+async def announce_failed(conn: Connection, job_id: str, error: str) -> None:
+    await conn.execute("UPDATE jobs SET announce_error = $2 WHERE id = $1", job_id, error)

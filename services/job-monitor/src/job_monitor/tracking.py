@@ -26,7 +26,7 @@ from contracts.messages import (
     JobSubmitted,
 )
 from contracts.warehouse import log_of
-from job_monitor import membership, repository
+from job_monitor import repository
 from job_monitor.membership import BuildChanges
 from job_monitor.ports import JobInspector, JobState, NotFoundError
 from job_monitor.repository import Outcome, TrackedJob
@@ -73,6 +73,12 @@ class JobTracker:
         self._lease_s = long_poll_s + lease_margin_s
         self._following: set[asyncio.Task[None]] = set()
         self.wake = asyncio.Event()
+        # Set when a job's end leaves an announcement owed (the announcer waits on it).
+        self.owed = asyncio.Event()
+
+    @property
+    def inspector(self) -> JobInspector:
+        return self._inspector
 
     async def on_job_submitted(self, event: JobSubmitted) -> None:
         async def effect(conn: Connection) -> None:
@@ -211,15 +217,18 @@ class JobTracker:
         )
 
     async def _changes(self, job: TrackedJob, outcome: Outcome) -> BuildChanges | None:
-        """What the build's MERGE changed, read back from the log by build id. A done job
+        """How many the build's MERGE let in and out, read back from the log by build id
+        (who they are is announced after, off the build's critical path). A done job
         must be read (an error fails this check, to be tried again); for a failed or
         canceled one the log is asked too, since a warehouse that applied the statement
         before failing the job would otherwise leave changes no build accounts for."""
         log_table = log_of(job.target_table)
         if outcome.status == "done":
-            return await self._inspector.changes(log_table, job.build_id, job.build_time, ids=True)
+            return await self._inspector.changes(log_table, job.build_id, job.build_time, ids=False)
         try:
-            found = await self._inspector.changes(log_table, job.build_id, job.build_time, ids=True)
+            found = await self._inspector.changes(
+                log_table, job.build_id, job.build_time, ids=False
+            )
         except NotFoundError:
             return None
         return found if found.changed else None
@@ -234,7 +243,11 @@ class JobTracker:
                 exited=changes.exited,
             )
         async with self._pool.acquire() as conn, conn.transaction():
-            if not await repository.record_outcome(conn, job, outcome):
+            # Who entered and left is owed from here on, in the same transaction as the
+            # job's end: announced once, whatever kills the monitor when.
+            if not await repository.record_outcome(
+                conn, job, outcome, announce=changes is not None
+            ):
                 return
             if outcome.duration_ms is not None:
                 JOB_SECONDS.labels(outcome.status).observe(outcome.duration_ms / 1000)
@@ -262,21 +275,8 @@ class JobTracker:
                     ),
                 ),
             )
-            # Who entered and left, in the same transaction as the job's end: announced
-            # once, in build order per segment, whatever kills the monitor when.
-            if changes is not None:
-                for message in membership.announcements(
-                    account_id=job.account_id,
-                    correlation_id=job.correlation_id,
-                    segment_id=job.segment_id,
-                    build_id=job.build_id,
-                    run_id=job.run_id,
-                    rules_version=job.rules_version,
-                    built_at=outcome.finished_at,
-                    build_time=job.build_time,
-                    changes=changes,
-                ):
-                    await enqueue(conn, message)
+        if changes is not None:
+            self.owed.set()
         log.info(
             "job_finished",
             job_id=job.id,

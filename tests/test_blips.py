@@ -1,13 +1,16 @@
-"""A notifier started while Redis is unreachable starts anyway: it pushes on Pusher,
-says on /health that its websocket fan-out is down, and once Redis answers its
-websockets hear pushes too."""
+"""Blips on the real stack. A notifier started while Redis is unreachable starts anyway:
+it pushes on Pusher, says on /health that its websocket fan-out is down, and once Redis
+answers its websockets hear pushes too. The gateway's Postgres sessions terminated over
+and over: answers are 2xx or 503 with Retry-After, never a 500, and nothing is lost."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import json
+from uuid import uuid4
 
+import asyncpg
 import httpx
 from websockets.asyncio.client import connect
 
@@ -78,3 +81,55 @@ async def test_the_notifier_starts_without_redis_and_heals_when_it_returns(stack
 async def _ok(http: httpx.AsyncClient, url: str) -> httpx.Response | None:
     response = await http.get(url)
     return response if response.status_code == 200 else None
+
+
+async def test_dropped_database_connections_are_answered_never_a_500(stack):
+    """While the gateway's Postgres sessions are terminated over and over, creates, edits
+    and reads answer 2xx, or 503 with Retry-After; a read is retried once on a fresh
+    connection. Nothing the gateway said it did is lost."""
+    admin = await asyncpg.connect(stack.cfg.database_url)
+    stop = asyncio.Event()
+
+    async def terminate() -> None:
+        while not stop.is_set():
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = 'segment-api' AND pid <> pg_backend_pid()"
+            )
+            await asyncio.sleep(0.15)
+
+    rules = {
+        "object": "customer",
+        "root": {
+            "type": "group",
+            "rules": [{"type": "property", "field": "age", "operator": "gt", "value": 40}],
+        },
+    }
+    killer = asyncio.create_task(terminate())
+    answers: list[tuple[str, int, str | None]] = []
+    created: list[str] = []
+    try:
+        for i in range(30):
+            made = await api(
+                stack,
+                "POST",
+                "/v1/segments",
+                json={"name": f"blip {i} {uuid4().hex[:6]}", "rules": rules},
+            )
+            answers.append(("create", made.status_code, made.headers.get("retry-after")))
+            if made.status_code == 201:
+                created.append(made.json()["id"])
+                edited = await api(
+                    stack, "PATCH", f"/v1/segments/{created[-1]}", json={"description": "edited"}
+                )
+                answers.append(("edit", edited.status_code, edited.headers.get("retry-after")))
+            listed = await api(stack, "GET", "/v1/segments?per_page=5")
+            answers.append(("read", listed.status_code, listed.headers.get("retry-after")))
+    finally:
+        stop.set()
+        await killer
+        await admin.close()
+    assert all(s < 500 or (s == 503 and after == "1") for _, s, after in answers), answers
+    assert any(s == 201 for kind, s, _ in answers if kind == "create")
+    for segment_id in created:  # what was answered 201 is there
+        assert (await api(stack, "GET", f"/v1/segments/{segment_id}")).status_code == 200

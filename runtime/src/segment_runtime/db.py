@@ -21,8 +21,31 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 
 @retry(wait=wait_exponential(multiplier=0.2, max=3), stop=stop_after_delay(60), reraise=True)
-async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> Pool:
+async def create_pool(
+    dsn: str, *, min_size: int = 1, max_size: int = 10, name: str = "segment-platform"
+) -> Pool:
     pool: Pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, init=_init_connection
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        # Each service's sessions are named in pg_stat_activity (operators, fault tests).
+        server_settings={"application_name": name},
     )
     return pool
+
+
+# The database went away under a statement (terminated, restarted, unreachable): nothing
+# is wrong with the request, and the pool replaces the connection.
+DROPPED: tuple[type[Exception], ...] = (
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.ConnectionFailureError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.InterfaceError,
+    # The protocol state a terminated connection leaves behind ("another operation is in
+    # progress"), seen on the statement after pg_terminate_backend.
+    asyncpg.InternalClientError,
+    ConnectionError,
+)

@@ -212,14 +212,19 @@ async def ensure_topics(bootstrap: str) -> list[str]:
         await admin.close()
 
 
-async def watch_topics(bootstrap: str, every_s: float = 3.0) -> None:
+async def watch_topics(
+    bootstrap: str, every_s: float = 3.0, on_recreated: Callable[[], None] | None = None
+) -> None:
     """The local broker forgets its topics when it restarts; put them back at once, so
-    publishers and consumers carry on without a restart of their own."""
+    publishers and consumers carry on without a restart of their own, and say so
+    (`on_recreated`): what was in flight on the broker is gone."""
     while True:
         await asyncio.sleep(every_s)
         created = await ensure_topics(bootstrap)
         if created:
             log.warning("topics_recreated", topics=created)
+            if on_recreated is not None:
+                on_recreated()
 
 
 async def watch_consumers(broker: KafkaBroker, stuck_s: float = 15.0, every_s: float = 2.0) -> None:

@@ -30,6 +30,9 @@ T = TypeVar("T")
 class Resources:
     pool: Pool
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # Set when the broker came back without its topics (the local one keeps nothing):
+    # whatever was in flight on it is lost, and a service may re-drive it at once.
+    broker_restarted: asyncio.Event = field(default_factory=asyncio.Event)
 
     def spawn(self, name: str, loop: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run a background loop for the life of the process, restarted if it fails."""
@@ -48,7 +51,7 @@ async def open_resources(
     name: str, database_url: str, bootstrap: str, broker: KafkaBroker, *, relay: bool = True
 ) -> Resources:
     await ensure_topics(bootstrap)
-    resources = Resources(await create_pool(database_url))
+    resources = Resources(await create_pool(database_url, name=name))
     if relay:
 
         async def publish(topic: str, value: bytes, key: bytes, headers: dict[str, str]) -> None:
@@ -64,7 +67,10 @@ async def open_resources(
     resources.spawn(
         "prune", lambda: every(PRUNE_EVERY_S, lambda: prune_delivered(resources.pool, name))
     )
-    resources.spawn("topic-watch", lambda: watch_topics(bootstrap))
+    resources.spawn(
+        "topic-watch",
+        lambda: watch_topics(bootstrap, on_recreated=resources.broker_restarted.set),
+    )
     resources.spawn("consumer-watch", lambda: watch_consumers(broker))
     return resources
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 from uuid import UUID, uuid4
 
 import pytest
@@ -368,3 +369,96 @@ async def test_a_failed_job_whose_statement_applied_anyway_is_accounted_for(
     assert (completed[1]["status"], completed[1]["member_count"]) == ("failed", None)
     assert (completed[1]["entered"], completed[1]["exited"]) == (0, 1)
     assert changed[1]["exited_ids"] == ["c2"]
+
+
+async def test_a_check_never_outlives_its_lease(db, account, inspector):
+    """A warehouse call that hangs is cut before the lease runs out (another poller could
+    claim the job then), and counts as a failed check with the reason."""
+    tracker = JobTracker(
+        db, inspector, timeout_s=600, max_interval_s=30, lease_margin_s=3.0, error_budget=1
+    )
+    segment = await add_segment(db, account)
+    inspector.script["slow"] = [JobState("running")]
+
+    async def hangs(job_id: str, wait_s: float) -> JobState:
+        await asyncio.sleep(60)
+        raise AssertionError("never reached")
+
+    inspector.state = hangs  # type: ignore[method-assign]
+    await tracker.on_job_submitted(submitted(account, segment, "slow"))
+    started = asyncio.get_running_loop().time()
+    await tracker.poll_due()
+    assert asyncio.get_running_loop().time() - started < 3.0  # cut at lease - 2 s
+    ((_, data),) = await published(db)
+    assert data["status"] == "failed"
+    assert "outlived its lease of 3 s" in data["error"]
+
+
+async def test_a_job_being_checked_is_not_checked_again_when_claimed_again(db, account, inspector):
+    tracker = JobTracker(db, inspector, timeout_s=600, max_interval_s=30, long_poll_s=0)
+    segment = await add_segment(db, account)
+    inspector.script["once"] = [JobState("running")]
+    release = asyncio.Event()
+    calls: list[str] = []
+
+    async def slow_state(job_id: str, wait_s: float) -> JobState:
+        calls.append(job_id)
+        await release.wait()
+        return DONE
+
+    inspector.state = slow_state  # type: ignore[method-assign]
+    inspector.rows["p.d.once"] = 1
+    await tracker.on_job_submitted(submitted(account, segment, "once"))
+    loop = asyncio.create_task(tracker.run(idle_s=0.05))
+    try:
+        for _ in range(20):  # the lease is made to run out while the first check waits
+            async with db.acquire() as conn:
+                await conn.execute("UPDATE jobs SET next_poll_at = now() WHERE id = 'once'")
+            tracker.wake.set()
+            await asyncio.sleep(0.05)
+        assert calls == ["once"]
+        release.set()
+        for _ in range(40):
+            if [t for t, _ in await published(db)] == ["job.completed"]:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        loop.cancel()
+    assert [t for t, _ in await published(db)] == ["job.completed"]
+
+
+def test_reading_a_jobs_end_does_not_retry_a_warehouse_error():
+    """The client's default retry re-asks on `backendError` for minutes; the inspector
+    asks once and reads the failure from the job."""
+    from job_monitor.adapters import READ_RETRY, BigQueryInspector
+
+    seen: dict[str, object] = {}
+
+    class Job:
+        state = "RUNNING"
+        started = ended = None
+        error_result: ClassVar[dict[str, str]] = {
+            "reason": "backendError",
+            "message": "injected failure",
+        }
+        total_bytes_billed = None
+
+        def result(self, **kwargs: object) -> None:
+            seen.update(kwargs)
+            self.state = "DONE"
+
+        def reload(self, **_: object) -> None:
+            pass
+
+    class Client:
+        def get_job(self, job_id: str, **_: object) -> Job:
+            return job
+
+    from google.cloud import bigquery
+
+    job = Job()
+    job.__class__ = type("QueryJob", (Job, bigquery.QueryJob), {})  # isinstance check
+    inspector = BigQueryInspector(Client(), concurrency=1)  # type: ignore[arg-type]
+    state = asyncio.run(inspector.state("j", 5.0))
+    assert seen["retry"] is READ_RETRY and seen["job_retry"] is None
+    assert (state.state, state.error) == ("failed", "injected failure")

@@ -653,3 +653,26 @@ async def test_a_canceled_builds_committed_changes_are_still_recorded(world):
     await world.run_job("S", members=7, entered=7, exited=0)
     (build,) = await world.builds()
     assert (build["state"], build["entered"], build["exited"]) == ("canceled", 7, 0)
+
+
+async def test_after_the_broker_comes_back_empty_in_flight_work_is_redriven_at_once(world):
+    """The usual deadlines are a minute; a broker that lost everything is known (its topics
+    were recreated), so what was in flight on it is re-sent after a short settle instead."""
+    patient = Reconciler(
+        world.pool, world.owner, Deadlines(dispatch_s=3600, silent_s=3600, change_s=3600)
+    )
+    await world.segment("S")
+    await world.changed("S")
+    await asyncio.sleep(0.05)  # dispatched a moment ago: the usual pass leaves it be
+    assert (await patient.run_once())["redispatched"] == 0
+    restarted = asyncio.Event()
+    follower = asyncio.create_task(patient.after_broker_restart(restarted, settle_s=0.02))
+    try:
+        restarted.set()
+        for _ in range(50):
+            if len(await world.outbox("build.requested")) == 2:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        follower.cancel()
+    assert [c["attempt"] for c in await world.outbox("build.requested")] == [1, 2]

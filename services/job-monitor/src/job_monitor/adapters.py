@@ -45,8 +45,11 @@ class BigQueryInspector:
             if job.state != "DONE" and wait_s > 0 and isinstance(job, bigquery.QueryJob):
                 # getQueryResults answers as soon as the job ends (or after wait_s); a job
                 # that failed raises here, and its error is read from the job below.
+                # The client's default retry re-asks on `backendError` for up to ten
+                # minutes, hiding a failed job past the check's lease: READ_RETRY retries
+                # only transport trouble, so a failure is read from the job at once.
                 with contextlib.suppress(concurrent.futures.TimeoutError, GoogleAPICallError):
-                    job.result(timeout=wait_s, max_results=0, job_retry=None)
+                    job.result(timeout=wait_s, max_results=0, job_retry=None, retry=READ_RETRY)
                 job.reload(retry=READ_RETRY, timeout=REQUEST_TIMEOUT_S)
             if job.state != "DONE":
                 return JobState(

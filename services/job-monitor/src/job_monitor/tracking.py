@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import structlog
@@ -43,6 +44,8 @@ FIRST_POLL_DELAY_S = 0.5
 # A check is leased for its long-poll plus this; a monitor killed mid-check leaves the job
 # to another (or to itself, restarted) once the lease runs out.
 LEASE_MARGIN_S = 30.0
+# A check is cut off this long before its lease ends.
+LEASE_SAFETY_S = 2.0
 
 
 def poll_delay(polls: int, max_interval_s: float) -> float:
@@ -71,7 +74,8 @@ class JobTracker:
         self._concurrency = concurrency
         self._error_budget = error_budget
         self._lease_s = long_poll_s + lease_margin_s
-        self._following: set[asyncio.Task[None]] = set()
+        # The job each running check follows: a job is never checked twice at once.
+        self._following: dict[str, asyncio.Task[None]] = {}
         self.wake = asyncio.Event()
         # Set when a job's end leaves an announcement owed (the announcer waits on it).
         self.owed = asyncio.Event()
@@ -94,16 +98,24 @@ class JobTracker:
                 free = self._concurrency - len(self._following)
                 jobs = await self._claim(free) if free > 0 else []
                 for job in jobs:
+                    if job.id in self._following:
+                        continue  # still being checked (claimed again as its lease ran out)
                     task = asyncio.create_task(self.follow(job), name=f"job:{job.id}")
-                    self._following.add(task)
-                    task.add_done_callback(self._following.discard)
+                    self._following[job.id] = task
+                    task.add_done_callback(self._forget(job.id))
                 if not jobs:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self.wake.wait(), idle_s)
                     self.wake.clear()
         finally:
-            for task in list(self._following):
+            for task in list(self._following.values()):
                 task.cancel()
+
+    def _forget(self, job_id: str) -> Callable[[asyncio.Task[None]], None]:
+        def done(_: asyncio.Task[None]) -> None:
+            self._following.pop(job_id, None)
+
+        return done
 
     async def poll_due(self, limit: int = 20) -> int:
         """Check every due job once, concurrently (the loop's step, for tests and tools)."""
@@ -128,9 +140,16 @@ class JobTracker:
 
     async def _follow(self, job: TrackedJob) -> None:
         try:
-            await self._check(job)
+            # A check never outlives its lease: past it another poller may claim the job.
+            async with asyncio.timeout(max(self._lease_s - LEASE_SAFETY_S, 1.0)):
+                await self._check(job)
         except asyncio.CancelledError:
             raise
+        except TimeoutError:
+            cut = TimeoutError(f"the check outlived its lease of {self._lease_s:.0f} s")
+            log.warning("job_check_cut", job_id=job.id, error=str(cut))
+            with contextlib.suppress(Exception):
+                await self._check_failed(job, cut)
         except Exception as exc:
             log.exception("job_check_failed", job_id=job.id, error=repr(exc))
             with contextlib.suppress(Exception):

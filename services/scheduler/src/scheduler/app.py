@@ -80,6 +80,12 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
             lambda: every(settings.tick_s, lambda: schedule.tick(datetime.now(UTC))),
         )
         resources.spawn("reconciler", lambda: every(settings.reconcile_s, reconciler.run_once))
+        resources.spawn(
+            "broker-restart-reconciler",
+            lambda: reconciler.after_broker_restart(
+                resources.broker_restarted, settings.restart_settle_s
+            ),
+        )
 
     process.on_start(wire)
     return process.app

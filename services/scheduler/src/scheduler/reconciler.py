@@ -9,7 +9,8 @@ the build with a reason. Nothing is left waiting without one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, replace
 from uuid import UUID
 
 import structlog
@@ -45,9 +46,23 @@ class Reconciler:
         self._owner = owner
         self.deadlines = deadlines or Deadlines()
 
-    async def run_once(self) -> dict[str, int]:
+    async def after_broker_restart(self, resources_event: asyncio.Event, settle_s: float) -> None:
+        """Each time the broker comes back empty, re-drive what was in flight on it at once
+        (after `settle_s` for consumers to rejoin) rather than after the usual deadlines:
+        an unanswered command, a job whose end was not heard, a change nothing took up."""
+        while True:
+            await resources_event.wait()
+            resources_event.clear()
+            await asyncio.sleep(settle_s)
+            d = self.deadlines
+            done = await self.run_once(
+                replace(d, dispatch_s=settle_s, silent_s=settle_s, change_s=settle_s)
+            )
+            log.warning("reconciled_after_broker_restart", **done)
+
+    async def run_once(self, deadlines: Deadlines | None = None) -> dict[str, int]:
         """One pass; returns what it did, by kind (for logs and tests)."""
-        d = self.deadlines
+        d = deadlines or self.deadlines
         async with self._pool.acquire() as conn:
             queued_accounts = await repository.accounts_with_queued(conn)
             unanswered = await repository.unanswered_dispatches(conn, d.dispatch_s)

@@ -39,6 +39,13 @@ class Settings(PostgresSettings, KafkaSettings):
         alias="RECONCILE_CHANGE_S",
         description="A segment change no build took up after this long is built (lost message).",
     )
+    restart_settle_s: float = Field(
+        5.0,
+        gt=0,
+        alias="RECONCILE_AFTER_RESTART_S",
+        description="After the broker came back empty, what was in flight this long is "
+        "re-driven at once (the broker lost it), not after the deadlines above.",
+    )
     job_deadline_s: float = Field(
         2100.0,
         gt=0,

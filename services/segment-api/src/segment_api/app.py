@@ -11,12 +11,13 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import Redis
 
-from segment_api import console, docs, openapi, probes, problems
+from segment_api import console, database_blips, docs, openapi, probes, problems
 from segment_api.accounts import Accounts
 from segment_api.adapters import BigQueryWarehouse
 from segment_api.builds import BuildHistory
 from segment_api.cache import Cache
 from segment_api.changes import MembershipChanges
+from segment_api.database_blips import RetryReadsOnce
 from segment_api.insights import Insights
 from segment_api.palette import Palette
 from segment_api.ports import Warehouse
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ssl=settings.pusher_ssl,
     )
     problems.install(app)
+    database_blips.install(app)
     app.include_router(segments.router)
     app.include_router(realtime.router)
     app.include_router(objects.router)
@@ -136,6 +138,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Request-ID"],
             max_age=600,
         )
+    # Innermost: a read that met a dropped database connection is tried once more.
+    app.add_middleware(RetryReadsOnce)
     app.add_middleware(CorrelationMiddleware)
 
     probes.install(app, broker)

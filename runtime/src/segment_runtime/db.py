@@ -22,15 +22,16 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 @retry(wait=wait_exponential(multiplier=0.2, max=3), stop=stop_after_delay(60), reraise=True)
 async def create_pool(
-    dsn: str, *, min_size: int = 1, max_size: int = 10, name: str = "segment-platform"
+    dsn: str, *, min_size: int = 1, max_size: int = 10, name: str | None = None
 ) -> Pool:
     pool: Pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
-        # Each service's sessions are named in pg_stat_activity (operators, fault tests).
-        server_settings={"application_name": name},
+        # Each service's sessions are named in pg_stat_activity (operators, fault tests);
+        # without a name, the DSN's application_name (if any) stands.
+        server_settings={"application_name": name} if name else None,
     )
     return pool
 

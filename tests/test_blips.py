@@ -133,3 +133,64 @@ async def test_dropped_database_connections_are_answered_never_a_500(stack):
     assert any(s == 201 for kind, s, _ in answers if kind == "create")
     for segment_id in created:  # what was answered 201 is there
         assert (await api(stack, "GET", f"/v1/segments/{segment_id}")).status_code == 200
+
+
+LIFE = ["requested", "submitted", "running", "done"]
+
+
+async def test_a_websocket_connected_across_a_redis_outage_hears_what_happened_in_order(stack):
+    redis = TcpProxy(6379)
+    await redis.open()
+    (normal,) = [p for p in processes.platform(stack.cfg) if p.name == "notifier"]
+    through = dataclasses.replace(
+        normal, env={**normal.env, "REDIS_URL": f"redis://{redis.url_host}/0"}
+    )
+    stack.kill("notifier")
+    stack.start(through)
+    health_url = f"http://127.0.0.1:{stack.cfg.notifier_port}/health"
+    try:
+        async with httpx.AsyncClient(timeout=5) as http:
+
+            async def up() -> httpx.Response | None:
+                try:
+                    return await _ok(http, health_url)
+                except httpx.TransportError:
+                    return None
+
+            await wait_for(up, timeout_s=60)
+            ws_url = f"ws://127.0.0.1:{stack.cfg.notifier_port}/v1/ws?access_token={stack.token()}"
+            async with connect(ws_url) as socket:
+                await asyncio.sleep(0.5)  # registered after the handshake
+                await redis.close()  # the outage: the socket stays open
+                made = await api(
+                    stack,
+                    "POST",
+                    "/v1/segments",
+                    json={"name": f"Outage {uuid4().hex[:6]}", "rules": RULES},
+                )
+                segment_id = made.json()["id"]
+
+                async def built() -> bool:
+                    # the build history (the scheduler's records, read uncached): the
+                    # gateway's cached answers wait for the notifier's owed invalidation
+                    builds = (await api(stack, "GET", f"/v1/segments/{segment_id}/builds")).json()
+                    return bool(builds) and builds[0]["state"] == "done"
+
+                await wait_for(built, timeout_s=DEADLINE_S)  # it all happened meanwhile
+                await redis.open()
+                states: list[str] = []
+
+                async def hear() -> None:
+                    while "done" not in states:
+                        frame = json.loads(await socket.recv())
+                        if frame.get("segment_id") == segment_id and frame.get("state"):
+                            states.append(frame["state"])
+
+                await asyncio.wait_for(hear(), 5 + 1)  # within 5 s of Redis returning
+        assert [s for s in LIFE if s in states] == [s for s in states if s in LIFE], states
+        assert states[-1] == "done" and "requested" in states
+    finally:
+        stack.kill("notifier")
+        stack.restart("notifier")
+        stack.wait_healthy()
+        await redis.close()

@@ -265,8 +265,14 @@ class CascadeRequested(Envelope):
 class RunProgress(_Data):
     run_id: UUID = Field(description="The refresh run.")
     state: Literal["running", "finished"] = Field(description="Finished once no build is open.")
-    total: int = Field(ge=0, description="Builds in the run.")
+    total: int = Field(ge=0, description="Builds in the run: fixed when it starts.")
     counts: dict[str, int] = Field(description="Builds of the run in each state.")
+    ended: int = Field(
+        0,
+        ge=0,
+        description="Builds of the run that have ended (done, failed, skipped, canceled): "
+        "it only grows, so of two pushes the one with more ended is the newer.",
+    )
 
 
 class BuildChangedData(_Data):

@@ -74,3 +74,83 @@ async def test_the_fanout_subscribes_again_after_redis_comes_back():
         await proxy.close()
         await through_proxy.aclose()
         await direct.aclose()
+
+
+def status(n: int) -> SegmentStatusPush:
+    return SegmentStatusPush(
+        message_id=uuid4(), segment_id=uuid4(), status=BuildStatus.DONE, rules_version=n
+    )
+
+
+async def test_pushes_made_while_redis_is_away_reach_sockets_in_order_when_it_returns():
+    """Through a real Redis behind a cut port: pushes sent during the outage are owed, and
+    the fan-out's reconnect publishes them, oldest first, to the sockets that stayed."""
+    from notifier.adapters import RedisFanout
+
+    proxy = TcpProxy(6379)
+    await proxy.open()
+    prefix, account = f"owed{uuid4().hex[:8]}", uuid4()
+    redis = Redis.from_url(
+        f"redis://{proxy.url_host}/0", socket_timeout=1, socket_connect_timeout=1
+    )
+    fanout = RedisFanout(redis, prefix)
+    hub = Hub(redis, prefix, on_connect=fanout.flush, retry_pause_s=0.1)
+    socket = Socket()
+    hub.join(account.hex, socket, None)  # type: ignore[arg-type]
+    task = asyncio.create_task(hub.run())
+    try:
+        await wait_for(lambda: hub.connected, timeout_s=10)
+        await fanout.send(account, status(1), None)
+        await wait_for(lambda: len(socket.texts) == 1, timeout_s=10)
+        await proxy.close()
+        await wait_for(lambda: not hub.connected, timeout_s=10)
+        for n in (2, 3, 4):
+            await fanout.send(account, status(n), None)  # never raises: owed
+        assert fanout.owed == 3
+        await proxy.open()
+        await wait_for(lambda: len(socket.texts) == 4, timeout_s=5)
+        assert [json.loads(t)["rules_version"] for t in socket.texts] == [1, 2, 3, 4]
+        assert fanout.owed == 0
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await proxy.close()
+        await redis.aclose()
+
+
+async def test_when_more_is_owed_than_kept_every_socket_is_told_to_resync():
+    from notifier.adapters import RedisFanout
+
+    class Down:
+        up = False
+        published: list[tuple[str, str]] = []  # noqa: RUF012 - one test's fake
+
+        async def publish(self, channel: str, message: str) -> None:
+            if not self.up:
+                from redis.exceptions import ConnectionError as RedisConnectionError
+
+                raise RedisConnectionError("down")
+            self.published.append((channel, message))
+
+    redis = Down()
+    account = uuid4()
+    fanout = RedisFanout(redis, "p", max_owed=2)  # type: ignore[arg-type]
+    for n in (1, 2, 3, 4):
+        await fanout.send(account, status(n), None)
+    redis.up = True
+    await fanout.flush()
+    channels = [c for c, _ in redis.published]
+    assert channels == ["p:ws:all", f"p:ws:{account.hex}", f"p:ws:{account.hex}"]
+    resync = json.loads(redis.published[0][1])["push"]
+    assert (resync["event"], resync["lost"]) == ("resync", 2)
+    kept = [json.loads(m)["push"]["rules_version"] for _, m in redis.published[1:]]
+    assert kept == [3, 4]  # the newest are kept, in order
+
+    # a resync reaches every socket of every account
+    hub = Hub(redis, "p")  # type: ignore[arg-type]
+    a, b = Socket(), Socket()
+    hub.join(uuid4().hex, a, None)  # type: ignore[arg-type]
+    hub.join(uuid4().hex, b, "ana")  # type: ignore[arg-type]
+    await hub._deliver("p:ws:all", redis.published[0][1])
+    assert [json.loads(t)["event"] for t in a.texts + b.texts] == ["resync", "resync"]

@@ -247,3 +247,33 @@ async def test_a_committed_build_pushes_its_counts_and_any_anomaly():
     ((_, push),) = pusher.sent
     assert isinstance(push, SegmentStatusPush)
     assert (push.entered, push.exited, push.anomaly) == (3, 40, "emptied: 40 members before")
+
+
+async def test_a_runs_progress_as_pushed_never_goes_backwards():
+    """Builds of one run travel on different partitions and can arrive out of order: the
+    pushes keep the total fixed and the ended count growing."""
+    from contracts.messages import RunProgress
+
+    pusher = FakeChannel()
+    notifier = Notifier([pusher], MemorySeen())
+    run_id = uuid4()
+
+    def at(ended: int, state: str = "running") -> BuildChanged:
+        event = build_changed()
+        progress = RunProgress(
+            run_id=run_id,
+            state=state,  # type: ignore[arg-type]
+            total=6,
+            counts={"done": ended, "requested": 6 - ended},
+            ended=ended,
+        )
+        return event.model_copy(update={"data": event.data.model_copy(update={"run": progress})})
+
+    for ended in (1, 4, 5, 2, 3):  # arrival order, as seen on the stack
+        await notifier.on_build_changed(at(ended))
+    await notifier.on_build_changed(at(6, "finished"))
+    await notifier.on_build_changed(at(5))  # a straggler after the end
+    runs = [push.run for _, push in pusher.sent]  # type: ignore[union-attr]
+    assert [r.ended for r in runs] == [1, 4, 5, 5, 5, 6, 6]
+    assert {r.total for r in runs} == {6}
+    assert runs[-1].state == "finished"

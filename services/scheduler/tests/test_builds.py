@@ -676,3 +676,16 @@ async def test_after_the_broker_comes_back_empty_in_flight_work_is_redriven_at_o
     finally:
         follower.cancel()
     assert [c["attempt"] for c in await world.outbox("build.requested")] == [1, 2]
+
+
+async def test_a_runs_total_is_fixed_when_it_starts_and_ended_only_grows(world):
+    for name in ("A", "B", "C"):
+        await world.segment(name)
+    run_id = await world.refresh_all()
+    for name in ("A", "B", "C"):
+        await world.run_job(name)
+    runs = [d["run"] for d in await world.outbox("build.changed") if d.get("run")]
+    assert runs and {r["total"] for r in runs} == {3}  # never 1, then 2, then 3
+    ended = [r["ended"] for r in runs]
+    assert ended == sorted(ended) and ended[-1] == 3
+    assert runs[-1]["state"] == "finished" and runs[-1]["run_id"] == str(run_id)

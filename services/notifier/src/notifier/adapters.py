@@ -2,15 +2,18 @@
 
 Redis is a helper here, not a dependency of Pusher pushes: with Redis away the
 notifier still pushes on Pusher (a redelivered message may then push twice,
-which a frontend shrugs off), websocket fan-out waits for Redis to return (the
-health endpoint says so), and a cache invalidation that could not be written is
-made good, for every account at once, as soon as Redis answers again.
+which a frontend shrugs off), websocket pushes are kept in order and sent as soon
+as Redis answers again (the health endpoint says the fan-out is down meanwhile; if
+more were owed than it keeps, sockets get a `resync` event instead of the oldest),
+and a cache invalidation that could not be written is made good, for every account
+at once, as soon as Redis answers again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections import deque
 from uuid import UUID
 
 import pusher
@@ -25,8 +28,9 @@ from segment_runtime.settings import PusherSettings
 log = structlog.get_logger(__name__)
 
 
-def fanout_channel(prefix: str, account_id: UUID) -> str:
-    return f"{prefix}:ws:{account_id.hex}"
+def fanout_channel(prefix: str, account_id: UUID | str) -> str:
+    """The account's fan-out channel (or, given EVERYONE, every socket's)."""
+    return f"{prefix}:ws:{account_id.hex if isinstance(account_id, UUID) else account_id}"
 
 
 def fanout_message(push: AnyPush, owner: str | None) -> str:
@@ -55,21 +59,74 @@ class PusherChannel:
         )
 
 
-class RedisFanout:
-    """Publishes to Redis so every notifier instance reaches its own websockets."""
+RESYNC_EVENT = "resync"
+# Every socket of every account hears what is published here (a resync).
+EVERYONE = "all"
+MAX_OWED = 10_000
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
+
+def resync_message(lost: int) -> str:
+    """Pushes were lost: a client reloads what it shows (lists, statuses) from the API."""
+    return json.dumps(
+        {"owner": None, "push": {"event": RESYNC_EVENT, "lost": lost, "reason": "fan-out was down"}}
+    )
+
+
+class RedisFanout:
+    """Publishes to Redis so every notifier instance reaches its own websockets. While
+    Redis is away no socket of any instance can hear anything (their subscriptions are
+    down too), so pushes are kept, in order, and published when it answers again."""
+
+    def __init__(self, redis: Redis, prefix: str, max_owed: int = MAX_OWED) -> None:
         self._redis = redis
         self._prefix = prefix
+        self._owed: deque[tuple[str, str]] = deque()
+        self._max_owed = max_owed
+        self._lost = 0  # pushes dropped because more were owed than kept
+        self._lock = asyncio.Lock()
+
+    @property
+    def owed(self) -> int:
+        return len(self._owed)
 
     async def send(self, account_id: UUID, push: AnyPush, owner: str | None) -> None:
-        try:
+        self._owe(fanout_channel(self._prefix, account_id), fanout_message(push, owner))
+        await self.flush()
+
+    def _owe(self, channel: str, message: str) -> None:
+        if len(self._owed) >= self._max_owed:
+            self._owed.popleft()
+            self._lost += 1
+        self._owed.append((channel, message))
+
+    async def flush(self) -> None:
+        """Publish what is owed, oldest first; stop at the first failure (kept for later).
+        Called on every push and whenever the fan-out subscribes again."""
+        async with self._lock:
+            # Twice: after an outage the first command may meet a connection the outage
+            # broke, and the client makes a fresh one for the next.
+            for attempt in (1, 2):
+                try:
+                    await self._publish_owed()
+                except RedisError as exc:
+                    if attempt == 2:
+                        log.warning(
+                            "websocket_fanout_unavailable", owed=len(self._owed), error=repr(exc)
+                        )
+                else:
+                    return
+
+    async def _publish_owed(self) -> None:
+        if self._lost:
             await self._redis.publish(
-                fanout_channel(self._prefix, account_id), fanout_message(push, owner)
+                fanout_channel(self._prefix, EVERYONE), resync_message(self._lost)
             )
-        except RedisError as exc:
-            # No socket of any instance can hear it now: their subscriptions are down too.
-            log.warning("websocket_fanout_unavailable", error=repr(exc))
+            log.warning("websocket_pushes_lost_resync_sent", lost=self._lost)
+            self._lost = 0
+        while self._owed:
+            channel, message = self._owed[0]
+            await self._redis.publish(channel, message)
+            self._owed.popleft()
 
 
 class RedisSeen:

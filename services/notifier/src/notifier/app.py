@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect, status
@@ -31,7 +31,9 @@ from segment_runtime.metrics import exposition
 from segment_runtime.supervision import supervise
 
 
-def _probes(app: FastAPI, hub: Hub, generation: CacheGeneration, broker: KafkaBroker) -> None:
+def _probes(
+    app: FastAPI, hub: Hub, generation: CacheGeneration, fanout: RedisFanout, broker: KafkaBroker
+) -> None:
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
         body, media_type = exposition()
@@ -45,6 +47,7 @@ def _probes(app: FastAPI, hub: Hub, generation: CacheGeneration, broker: KafkaBr
             "status": "ok" if hub.connected else "degraded",
             "websocket_fanout": "up" if hub.connected else f"down: {hub.last_error}",
             "cache_invalidation": "owed" if generation.owed else "current",
+            "websocket_pushes_owed": fanout.owed,
         }
         return JSONResponse(body, status_code=200 if hub.connected else 503)
 
@@ -58,16 +61,26 @@ def _probes(app: FastAPI, hub: Hub, generation: CacheGeneration, broker: KafkaBr
         )
 
 
+def _settled(generation: CacheGeneration, fanout: RedisFanout) -> Callable[[], Awaitable[None]]:
+    async def reconnected() -> None:
+        """Redis answers again: settle the cache, send the websocket pushes owed."""
+        await generation.settle()
+        await fanout.flush()
+
+    return reconnected
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level, "notifier")
     broker = make_broker(settings.kafka_bootstrap, "notifier")
     redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
     generation = CacheGeneration(redis, settings.redis_prefix)
-    hub = Hub(redis, settings.redis_prefix, on_connect=generation.settle)
+    fanout = RedisFanout(redis, settings.redis_prefix)
+    hub = Hub(redis, settings.redis_prefix, on_connect=_settled(generation, fanout))
     verifier = TokenVerifier(settings)
     notifier = Notifier(
-        [PusherChannel(settings), RedisFanout(redis, settings.redis_prefix), generation],
+        [PusherChannel(settings), fanout, generation],
         RedisSeen(redis, settings.redis_prefix, settings.dedup_ttl_s),
     )
 
@@ -104,7 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="segment notifier", lifespan=lifespan)
 
-    _probes(app, hub, generation, broker)
+    _probes(app, hub, generation, fanout, broker)
 
     @app.websocket("/v1/ws")
     async def segment_status(socket: WebSocket, access_token: str) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from uuid import UUID
 
 import structlog
 
-from contracts.messages import BuildChanged, BuildState, SegmentChanged
+from contracts.messages import BuildChanged, BuildState, RunProgress, SegmentChanged
 from contracts.push import AnyPush, SegmentChangePush, SegmentStatusPush
 from notifier.ports import Channel, SeenMessages
 from segment_runtime.metrics import PUSHES
@@ -15,10 +16,36 @@ from segment_runtime.metrics import PUSHES
 log = structlog.get_logger(__name__)
 
 
+class RunFloor:
+    """A run's progress as pushed never goes backwards. Its builds' facts travel on
+    different partitions (keyed by segment), so they can arrive out of order; a push whose
+    run has fewer builds ended than one already pushed carries the newer progress instead."""
+
+    def __init__(self, keep: int = 1024) -> None:
+        self._latest: OrderedDict[UUID, RunProgress] = OrderedDict()
+        self._keep = keep
+
+    def newest(self, run: RunProgress | None) -> RunProgress | None:
+        if run is None:
+            return None
+        seen = self._latest.get(run.run_id)
+        if seen is not None and (seen.ended, seen.state == "finished") > (
+            run.ended,
+            run.state == "finished",
+        ):
+            return seen
+        self._latest[run.run_id] = run
+        self._latest.move_to_end(run.run_id)
+        while len(self._latest) > self._keep:
+            self._latest.popitem(last=False)
+        return run
+
+
 class Notifier:
     def __init__(self, channels: Sequence[Channel], seen: SeenMessages) -> None:
         self._channels = channels
         self._seen = seen
+        self._runs = RunFloor()
 
     async def on_build_changed(self, event: BuildChanged) -> None:
         d = event.data
@@ -43,7 +70,7 @@ class Notifier:
                 anomaly=d.anomaly,
                 built_at=d.built_at,
                 error=d.reason if failed else None,
-                run=d.run,
+                run=self._runs.newest(d.run),
             ),
         )
 

@@ -12,10 +12,13 @@ import asyncio
 import json
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 from fastapi import WebSocket
 from redis.asyncio import Redis
+
+from notifier.adapters import EVERYONE
 
 log = structlog.get_logger(__name__)
 
@@ -64,6 +67,9 @@ class Hub:
         pubsub = self._redis.pubsub()
         try:
             await pubsub.psubscribe(f"{self._prefix}:ws:*")
+            # Only once Redis confirms the subscription may what is owed be published:
+            # a publish on another connection could otherwise overtake it and be lost.
+            await self._confirmed(pubsub)
             if self._on_connect is not None:
                 await self._on_connect()
             self.connected, self.last_error = True, None
@@ -76,16 +82,31 @@ class Hub:
             self.connected = False
             await pubsub.aclose()  # type: ignore[no-untyped-call]
 
+    @staticmethod
+    async def _confirmed(pubsub: Any, within_s: float = 5.0) -> None:
+        deadline = asyncio.get_running_loop().time() + within_s
+        while asyncio.get_running_loop().time() < deadline:
+            message = await pubsub.get_message(ignore_subscribe_messages=False, timeout=0.5)
+            if message is not None and message["type"] == "psubscribe":
+                return
+        raise ConnectionError("Redis did not confirm the subscription")
+
     async def _deliver(self, channel: bytes | str, data: bytes | str) -> None:
         account_hex = (channel.decode() if isinstance(channel, bytes) else channel).rsplit(":", 1)[
             -1
         ]
         envelope = json.loads(data)
         owner, text = envelope["owner"], json.dumps(envelope["push"])
-        for socket, only in list(self._sockets.get(account_hex, {}).items()):
+        targets: list[tuple[WebSocket, str | None]]
+        if account_hex == EVERYONE:  # a resync: every socket of every account
+            targets = [(s, None) for sockets in self._sockets.values() for s in sockets]
+        else:
+            targets = list(self._sockets.get(account_hex, {}).items())
+        for socket, only in targets:
             if only is not None and only != owner:
                 continue  # an owned-view user hears of their own segments only
             try:
                 await socket.send_text(text)
             except Exception:  # a closed socket leaves on its own side too
-                self.leave(account_hex, socket)
+                for sockets in self._sockets.values():
+                    sockets.pop(socket, None)

@@ -589,12 +589,16 @@ class BuildOwner:
         """The run's progress, and its state as recorded (finished once recorded so)."""
         counts = await repository.run_counts(tx.conn, run_id)
         open_count = sum(counts.get(s, 0) for s in repository.OPEN_STATES)
-        recorded = await repository.run_state(tx.conn, run_id)
+        recorded, planned = await repository.run_state(tx.conn, run_id)
+        # The total is what the run set out to build, fixed when it started: counting the
+        # builds queued so far made it grow push by push while the run was being queued.
+        total = max(planned or 0, sum(counts.values()))
         progress = RunProgress(
             run_id=run_id,
             state="finished" if recorded == "finished" or open_count == 0 else "running",
-            total=sum(counts.values()),
+            total=total,
             counts=counts,
+            ended=sum(n for state, n in counts.items() if state not in repository.OPEN_STATES),
         )
         return progress, recorded
 

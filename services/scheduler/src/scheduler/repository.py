@@ -429,9 +429,12 @@ async def run_counts(conn: Connection, run_id: UUID) -> dict[str, int]:
     return {r["state"]: int(r["n"]) for r in rows}
 
 
-async def run_state(conn: Connection, run_id: UUID) -> str | None:
-    value = await conn.fetchval("SELECT state FROM refresh_runs WHERE id = $1", run_id)
-    return str(value) if value is not None else None
+async def run_state(conn: Connection, run_id: UUID) -> tuple[str | None, int | None]:
+    """The run's recorded state and how many segments it set out to build."""
+    row = await conn.fetchrow("SELECT state, segment_count FROM refresh_runs WHERE id = $1", run_id)
+    if row is None:
+        return None, None
+    return str(row["state"]), row["segment_count"]
 
 
 async def finish_run(conn: Connection, run_id: UUID, summary: dict[str, Any]) -> None:

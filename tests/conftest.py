@@ -344,23 +344,50 @@ FAST_RECONCILER = {
 }
 
 
+@contextlib.contextmanager
+def own_stack(
+    postgres_server: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    emulator: Emulator,
+    name: str,
+    customers: int,
+    service_env: dict[str, str],
+) -> Iterator[Stack]:
+    """A stack of its own, on a scratch database: for tests that break it on purpose."""
+    from devstack.database import scratch_database
+
+    with (
+        scratch_database(postgres_server, f"segp_{name}") as database_url,
+        launch_stack(
+            database_url,
+            tmp_path_factory.mktemp(name),
+            emulator,
+            customers=customers,
+            service_env=service_env,
+        ) as stack,
+    ):
+        yield stack
+
+
 @pytest.fixture(scope="module")
 def fault_stack(
     postgres_server: str, tmp_path_factory: pytest.TempPathFactory, emulator: Emulator
 ) -> Iterator[Stack]:
-    """A stack of its own, for tests that kill its processes and restart its broker."""
-    from devstack.database import scratch_database
+    """For tests that kill its processes and restart its broker, re-driven fast."""
+    with own_stack(
+        postgres_server, tmp_path_factory, emulator, "faults", 500, FAST_RECONCILER
+    ) as stack:
+        yield stack
 
-    with (
-        scratch_database(postgres_server, "segp_faults") as database_url,
-        launch_stack(
-            database_url,
-            tmp_path_factory.mktemp("faults"),
-            emulator,
-            customers=500,
-            service_env=FAST_RECONCILER,
-        ) as stack,
-    ):
+
+@pytest.fixture(scope="module")
+def patient_stack(
+    postgres_server: str, tmp_path_factory: pytest.TempPathFactory, emulator: Emulator
+) -> Iterator[Stack]:
+    """With the production reconciler deadlines (a broker restart must not wait for them)."""
+    with own_stack(
+        postgres_server, tmp_path_factory, emulator, "restart", 300, {"JOB_LONG_POLL_S": "1"}
+    ) as stack:
         yield stack
 
 

@@ -17,20 +17,11 @@ import asyncpg
 import pytest
 
 from e2e import api, create, wait_for
+from e2e import older_than as rules
 
 pytestmark = pytest.mark.stack
 
 SERVICES = ("segment-api", "compiler", "job-monitor", "scheduler", "notifier")
-
-
-def rules(age: int) -> dict[str, Any]:
-    return {
-        "object": "customer",
-        "root": {
-            "type": "group",
-            "rules": [{"type": "property", "field": "age", "operator": "gt", "value": age}],
-        },
-    }
 
 
 async def built(stack, segment_id: str) -> bool:

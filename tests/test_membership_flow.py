@@ -21,21 +21,12 @@ from compiler.sql import Target
 from contracts.topics import MEMBERSHIP_CHANGED
 from contracts.warehouse import dataset_id
 from devstack import seeding
+from e2e import older_than
 from segment_runtime.auth import issue_token
 
 pytestmark = pytest.mark.stack
 DEADLINE_S = 120
 CUSTOMERS = 80
-
-
-def older_than(age: int) -> dict[str, Any]:
-    return {
-        "object": "customer",
-        "root": {
-            "type": "group",
-            "rules": [{"type": "property", "field": "age", "operator": "gt", "value": age}],
-        },
-    }
 
 
 class Account:

@@ -118,30 +118,12 @@ async def test_a_poison_message_is_dead_lettered_and_consumers_carry_on(stack, e
             },
         },
     )
-    async with httpx.AsyncClient() as http:
-        for _ in range(DEADLINE_S * 2):
-            shown = (
-                await http.get(f"{stack.api}/v1/segments/{segment['id']}", headers=stack.headers())
-            ).json()
-            if shown["build_status"] == "done":
-                break
-            await asyncio.sleep(0.5)
+    shown = await settled_members(stack, segment["id"])
     assert shown["member_count"] == len(
         expected_members(lambda r: r["age"] is not None and r["age"] >= 60)
     )
 
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=stack.cfg.kafka_bootstrap, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        parts = [TopicPartition(DEAD_LETTER, 0)]
-        consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
-        records = await consumer.getmany(timeout_ms=5000)
-    finally:
-        await consumer.stop()
-    letters = [r for batch in records.values() for r in batch if r.key == b"poison"]
+    letters = await dead_letters(stack, b"poison")
     # each group consuming segment.changed dead-letters it once, and says it was the one
     refused_by = []
     for letter in letters:
@@ -194,19 +176,40 @@ async def test_deeply_nested_records_on_every_topic_are_dead_lettered_by_every_g
             },
         },
     )
-    async with httpx.AsyncClient() as http:
-        for _ in range(DEADLINE_S * 2):
-            shown = (
-                await http.get(f"{stack.api}/v1/segments/{segment['id']}", headers=stack.headers())
-            ).json()
-            if shown["build_status"] == "done":
-                break
-            await asyncio.sleep(0.5)
+    shown = await settled_members(stack, segment["id"])
     assert shown["build_status"] == "done"
     assert shown["member_count"] == len(
         expected_members(lambda r: r["age"] is not None and r["age"] >= 50)
     )
 
+    refused: dict[tuple[str, int], list[str]] = {}
+    for letter in await dead_letters(stack, tag):
+        headers = {k: v.decode() for k, v in letter.headers}
+        where = (headers["dl_topic"], int(headers["dl_partition"]))
+        assert headers["dl_offset"] == str(sent[where])
+        # The cause is named: the stack's own depth (RecursionError) or a parser's limit.
+        assert headers["dl_error"].split(":")[0] in {"RecursionError", "JSONDecodeError"}
+        refused.setdefault(where, []).append(headers["dl_consumer"])
+    for topic, partition in sent:
+        consumers = sorted(set(TOPICS[topic].consumers) & SERVICES)
+        assert sorted(refused.get((topic, partition), [])) == consumers, (topic, partition)
+
+
+async def settled_members(stack, segment_id: str) -> dict[str, Any]:
+    """The segment as shown once its build is done (or as it stands at the deadline)."""
+    async with httpx.AsyncClient() as http:
+        for _ in range(DEADLINE_S * 2):
+            shown = (
+                await http.get(f"{stack.api}/v1/segments/{segment_id}", headers=stack.headers())
+            ).json()
+            if shown["build_status"] == "done":
+                break
+            await asyncio.sleep(0.5)
+    return dict(shown)
+
+
+async def dead_letters(stack, key: bytes) -> list[Any]:
+    """The dead letters sent with `key`, from the start of the topic."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=stack.cfg.kafka_bootstrap, enable_auto_commit=False
     )
@@ -218,14 +221,4 @@ async def test_deeply_nested_records_on_every_topic_are_dead_lettered_by_every_g
         records = await consumer.getmany(timeout_ms=5000)
     finally:
         await consumer.stop()
-    refused: dict[tuple[str, int], list[str]] = {}
-    for letter in (r for batch in records.values() for r in batch if r.key == tag):
-        headers = {k: v.decode() for k, v in letter.headers}
-        where = (headers["dl_topic"], int(headers["dl_partition"]))
-        assert headers["dl_offset"] == str(sent[where])
-        # The cause is named: the stack's own depth (RecursionError) or a parser's limit.
-        assert headers["dl_error"].split(":")[0] in {"RecursionError", "JSONDecodeError"}
-        refused.setdefault(where, []).append(headers["dl_consumer"])
-    for topic, partition in sent:
-        consumers = sorted(set(TOPICS[topic].consumers) & SERVICES)
-        assert sorted(refused.get((topic, partition), [])) == consumers, (topic, partition)
+    return [r for batch in records.values() for r in batch if r.key == key]

@@ -103,3 +103,14 @@ async def wait_for(
 async def api(stack, method: str, path: str, **kwargs: Any) -> httpx.Response:
     async with httpx.AsyncClient(base_url=stack.api, headers=stack.headers(), timeout=30) as http:
         return await http.request(method, path, **kwargs)
+
+
+def older_than(age: int) -> dict[str, Any]:
+    """The simplest rule set: customers older than `age`."""
+    return {
+        "object": "customer",
+        "root": {
+            "type": "group",
+            "rules": [{"type": "property", "field": "age", "operator": "gt", "value": age}],
+        },
+    }

@@ -10,11 +10,8 @@ stops with the script; 1,000,000 customers load about 12 million rows (minutes).
 from __future__ import annotations
 
 import argparse
-import subprocess
-import tempfile
 import time
 from datetime import date
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -25,12 +22,10 @@ from compiler.sql import CompiledQuery, Target
 from contracts.legacy import from_legacy
 from contracts.rules import RuleSet
 from contracts.warehouse import dataset_id
-from devstack import processes, seeding
-from devstack.config import StackConfig
+from devstack import seeding
 from devstack.figures import nearest_rank
-from devstack.warehouse import ensure_spatial_extension
-from segment_runtime.bigquery import make_client, to_query_parameters
-from segment_runtime.settings import BigQuerySettings
+from devstack.warehouse import scratch_emulator
+from segment_runtime.bigquery import to_query_parameters
 
 
 def _p(field: str, op: str, value: Any = None) -> dict[str, Any]:
@@ -161,65 +156,31 @@ def _timed(client: bigquery.Client, query: CompiledQuery) -> float:
 
 
 def warehouse_timings(scale: int, repeats: int) -> None:
-    ensure_spatial_extension()
-    with tempfile.TemporaryDirectory() as tmp:
-        from socket import socket  # noqa: PLC0415
-
-        ports = []
-        for _ in range(2):
-            with socket() as s:
-                s.bind(("127.0.0.1", 0))
-                ports.append(s.getsockname()[1])
-        cfg = StackConfig(state_dir=Path(tmp), bigquery_port=ports[0], bigquery_grpc_port=ports[1])
-        proc = processes.emulator(cfg, persistent=False)
-        emulator = subprocess.Popen(
-            proc.argv,
-            env=proc.full_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            processes.wait_for_port(cfg.bigquery_port)
-            client = make_client(
-                BigQuerySettings.model_validate(
-                    {
-                        "BIGQUERY_PROJECT": cfg.bigquery_project,
-                        "BIGQUERY_ENDPOINT": cfg.bigquery_endpoint,
-                    }
-                )
+    with scratch_emulator() as client:
+        account = uuid4()
+        start = time.perf_counter()
+        loaded: list[int] = []
+        seeding.seed_warehouse(client, account, scale, keep_rows=False, progress=loaded.append)
+        rows = sum(loaded)
+        print(f"\n{scale:,} customers: seeded {rows:,} rows in {time.perf_counter() - start:.1f} s")
+        target = Target(client.project, dataset_id(account))
+        for name, raw in MIX.items():
+            m = statements.membership(RuleSet.model_validate(raw), target, seeding.demo_catalog())
+            # what a build computes, written to a table (the log's MERGE against the
+            # previous members is its own benchmark: job-monitor/benchmarks/membership.py)
+            q = statements.members_query(m)
+            ctas = CompiledQuery(
+                f"CREATE OR REPLACE TABLE `{target.name('bench')}` AS {q.sql}",
+                q.params,
+                q.runtime_params,
             )
-            account = uuid4()
-            start = time.perf_counter()
-            loaded: list[int] = []
-            seeding.seed_warehouse(client, account, scale, keep_rows=False, progress=loaded.append)
-            rows = sum(loaded)
+            builds = [_timed(client, ctas) for _ in range(repeats)]
+            previews = [_timed(client, statements.preview(m)) for _ in range(repeats)]
             print(
-                f"\n{scale:,} customers: seeded {rows:,} rows in "
-                f"{time.perf_counter() - start:.1f} s"
+                f"  {name:22} build p50 {_p(builds, 50):6.2f} s   preview p50"
+                f" {_p(previews, 50):6.2f} s  p95 {_p(previews, 95):6.2f} s"
+                f"   ({repeats} runs, node counts included)"
             )
-            target = Target(cfg.bigquery_project, dataset_id(account))
-            for name, raw in MIX.items():
-                m = statements.membership(
-                    RuleSet.model_validate(raw), target, seeding.demo_catalog()
-                )
-                # what a build computes, written to a table (the log's MERGE against the
-                # previous members is its own benchmark: job-monitor/benchmarks/membership.py)
-                q = statements.members_query(m)
-                ctas = CompiledQuery(
-                    f"CREATE OR REPLACE TABLE `{target.name('bench')}` AS {q.sql}",
-                    q.params,
-                    q.runtime_params,
-                )
-                builds = [_timed(client, ctas) for _ in range(repeats)]
-                previews = [_timed(client, statements.preview(m)) for _ in range(repeats)]
-                print(
-                    f"  {name:22} build p50 {_p(builds, 50):6.2f} s   preview p50"
-                    f" {_p(previews, 50):6.2f} s  p95 {_p(previews, 95):6.2f} s"
-                    f"   ({repeats} runs, node counts included)"
-                )
-        finally:
-            emulator.terminate()
-            emulator.wait(timeout=30)
 
 
 def _p(values: list[float], pct: int) -> float:

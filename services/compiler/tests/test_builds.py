@@ -321,3 +321,43 @@ async def test_the_bigquery_submitter_sends_typed_parameters_and_labels():
     assert config.destination is None  # the MERGE names its own target
     assert config.labels == {"mode": "build"}
     assert [(p.name, p.type_) for p in config.query_parameters] == [("p0", "FLOAT64")]
+
+
+def test_preparing_the_log_is_bounded_and_refuses_an_account_without_a_dataset():
+    """A dataset that does not exist is a refusal with the reason, not ten minutes of the
+    client's default retry holding up the build commands' partition (seen on the stack:
+    the emulator answers 500 for a table in a missing dataset)."""
+    from google.api_core.exceptions import NotFound
+
+    from compiler.service.adapters import prepare_membership
+    from segment_runtime.bigquery import SUBMIT_RETRY
+
+    seen: list[tuple[str, object]] = []
+
+    class Client:
+        def __init__(self, dataset: bool) -> None:
+            self.dataset = dataset
+
+        def get_dataset(self, ref: str, **kw: object) -> None:
+            seen.append(("get_dataset", kw["retry"]))
+            if not self.dataset:
+                raise NotFound(f"Not found: Dataset {ref}")
+
+        def create_table(self, table: object, **kw: object) -> None:
+            seen.append(("create_table", kw["retry"]))
+
+        def get_table(self, ref: str, **kw: object) -> None:
+            seen.append(("get_table", kw["retry"]))
+            raise NotFound(ref)
+
+    with pytest.raises(JobRefusedError, match=r"no warehouse dataset p\.acct_1"):
+        prepare_membership(Client(dataset=False), "p.acct_1.s_log", "p.acct_1.s", "SELECT 1")  # type: ignore[arg-type]
+    prepare_membership(Client(dataset=True), "p.acct_1.s_log", "p.acct_1.s", "SELECT 1")  # type: ignore[arg-type]
+    assert [name for name, _ in seen] == [
+        "get_dataset",
+        "get_dataset",
+        "create_table",
+        "get_table",
+        "create_table",
+    ]
+    assert {retry for _, retry in seen} == {SUBMIT_RETRY}

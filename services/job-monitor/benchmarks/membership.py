@@ -28,12 +28,9 @@ import asyncio
 import json
 import random
 import statistics
-import subprocess
-import tempfile
 import time
 from datetime import UTC, datetime
 from io import BytesIO
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -47,13 +44,12 @@ from compiler.sql import CompiledQuery, Target
 from contracts.rules import RuleSet
 from contracts.topics import MEMBERSHIP_CHANGED
 from contracts.warehouse import dataset_id, membership_log_table, segment_table
-from devstack import processes, seeding
+from devstack import seeding
 from devstack.config import StackConfig
-from devstack.warehouse import create_object_table, ensure_spatial_extension
+from devstack.warehouse import create_object_table, scratch_emulator
 from job_monitor.counts import BUILD_ID_PARAM, BUILD_TIME_PARAM, changed_ids_sql, counts_sql
 from segment_runtime.auth import ALL_ACCESS, issue_token
 from segment_runtime.bigquery import make_client, to_query_parameters
-from segment_runtime.settings import BigQuerySettings
 
 DEADLINE_S = 300.0
 
@@ -97,34 +93,8 @@ def run(client: bigquery.Client, sql: str, params: dict[str, Any]) -> list[dict[
 
 
 def warehouse(members: int, repeats: int) -> None:
-    ensure_spatial_extension()
-    with tempfile.TemporaryDirectory() as tmp:
-        from socket import socket  # noqa: PLC0415
-
-        ports = []
-        for _ in range(2):
-            with socket() as s:
-                s.bind(("127.0.0.1", 0))
-                ports.append(s.getsockname()[1])
-        cfg = StackConfig(state_dir=Path(tmp), bigquery_port=ports[0], bigquery_grpc_port=ports[1])
-        proc = processes.emulator(cfg, persistent=False)
-        emulator = subprocess.Popen(
-            proc.argv, env=proc.full_env(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-        )
-        try:
-            processes.wait_for_port(cfg.bigquery_port)
-            client = make_client(
-                BigQuerySettings.model_validate(
-                    {
-                        "BIGQUERY_PROJECT": cfg.bigquery_project,
-                        "BIGQUERY_ENDPOINT": cfg.bigquery_endpoint,
-                    }
-                )
-            )
-            _warehouse(client, members, repeats)
-        finally:
-            emulator.terminate()
-            emulator.wait(timeout=30)
+    with scratch_emulator() as client:
+        _warehouse(client, members, repeats)
 
 
 def _warehouse(client: bigquery.Client, members: int, repeats: int) -> None:

@@ -95,6 +95,7 @@ async def test_pushes_made_while_redis_is_away_reach_sockets_in_order_when_it_re
     )
     fanout = RedisFanout(redis, prefix)
     hub = Hub(redis, prefix, on_connect=fanout.flush, retry_pause_s=0.1)
+    fanout.subscribed = lambda: hub.connected
     socket = Socket()
     hub.join(account.hex, socket, None)  # type: ignore[arg-type]
     task = asyncio.create_task(hub.run())
@@ -108,8 +109,11 @@ async def test_pushes_made_while_redis_is_away_reach_sockets_in_order_when_it_re
             await fanout.send(account, status(n), None)  # never raises: owed
         assert fanout.owed == 3
         await proxy.open()
-        await wait_for(lambda: len(socket.texts) == 4, timeout_s=5)
-        assert [json.loads(t)["rules_version"] for t in socket.texts] == [1, 2, 3, 4]
+        # Redis answers before the subscription is back: a push now stays owed too,
+        # behind the others, rather than reaching Redis while nobody listens
+        await fanout.send(account, status(5), None)
+        await wait_for(lambda: len(socket.texts) == 5, timeout_s=5)
+        assert [json.loads(t)["rules_version"] for t in socket.texts] == [1, 2, 3, 4, 5]
         assert fanout.owed == 0
     finally:
         task.cancel()

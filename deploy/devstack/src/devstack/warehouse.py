@@ -3,9 +3,13 @@ loads rows into them."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
-from collections.abc import Callable, Iterable
+import socket
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -90,3 +94,39 @@ def load_rows(
             flush()
     flush()
     return loaded
+
+
+@contextlib.contextmanager
+def scratch_emulator() -> Iterator[bigquery.Client]:
+    """A BigQuery emulator of its own, in memory, on free loopback ports, for a benchmark
+    run; stopped when the block ends."""
+    from devstack import processes  # noqa: PLC0415
+    from devstack.config import StackConfig  # noqa: PLC0415
+    from segment_runtime.bigquery import make_client  # noqa: PLC0415
+    from segment_runtime.settings import BigQuerySettings  # noqa: PLC0415
+
+    ensure_spatial_extension()
+    with tempfile.TemporaryDirectory() as tmp:
+        ports = []
+        for _ in range(2):
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                ports.append(s.getsockname()[1])
+        cfg = StackConfig(state_dir=Path(tmp), bigquery_port=ports[0], bigquery_grpc_port=ports[1])
+        proc = processes.emulator(cfg, persistent=False)
+        emulator = subprocess.Popen(  # noqa: S603 - argv built from our own configuration
+            proc.argv, env=proc.full_env(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
+        try:
+            processes.wait_for_port(cfg.bigquery_port)
+            yield make_client(
+                BigQuerySettings.model_validate(
+                    {
+                        "BIGQUERY_PROJECT": cfg.bigquery_project,
+                        "BIGQUERY_ENDPOINT": cfg.bigquery_endpoint,
+                    }
+                )
+            )
+        finally:
+            emulator.terminate()
+            emulator.wait(timeout=30)

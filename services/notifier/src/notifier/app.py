@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     generation = CacheGeneration(redis, settings.redis_prefix)
     fanout = RedisFanout(redis, settings.redis_prefix)
     hub = Hub(redis, settings.redis_prefix, on_connect=_settled(generation, fanout))
+    fanout.subscribed = lambda: hub.connected
     verifier = TokenVerifier(settings)
     notifier = Notifier(
         [PusherChannel(settings), fanout, generation],

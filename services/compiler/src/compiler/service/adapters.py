@@ -67,7 +67,13 @@ def prepare_membership(
 ) -> None:
     """The segment's log (partitioned by the day an interval closed, clustered by member)
     and its member view. Idempotent; a member table an older build left as a plain table
-    is replaced by the view. Raises JobRefusedError when BigQuery refuses."""
+    is replaced by the view. Raises JobRefusedError when BigQuery refuses, or when the
+    account has no dataset (no data loaded): no retry can make either work.
+
+    Every call has a bounded retry: the client's default re-asks for ten minutes, and a
+    build command waiting on it holds up its whole partition."""
+    calls: dict[str, Any] = {"retry": SUBMIT_RETRY, "timeout": REQUEST_TIMEOUT_S}
+    dataset = log_table.rsplit(".", 1)[0]
     log = bigquery.Table(
         log_table, schema=[bigquery.SchemaField(c, t) for c, t in LOG_COLUMNS.items()]
     )
@@ -76,20 +82,24 @@ def prepare_membership(
     log.time_partitioning = bigquery.TimePartitioning(field=EXITED_AT_COLUMN)
     log.clustering_fields = [MEMBER_ID_COLUMN]
     try:
-        client.create_table(log, exists_ok=True, timeout=REQUEST_TIMEOUT_S)
+        client.get_dataset(dataset, **calls)
+    except NotFound as exc:
+        raise JobRefusedError(f"the account has no warehouse dataset {dataset}") from exc
+    try:
+        client.create_table(log, exists_ok=True, **calls)
         try:
-            found = client.get_table(member_table, timeout=REQUEST_TIMEOUT_S)
+            found = client.get_table(member_table, **calls)
         except NotFound:
             found = None
         if found is not None and found.table_type == "VIEW":
             return
         if found is not None:  # a member table written before the log existed
-            client.delete_table(member_table, timeout=REQUEST_TIMEOUT_S)
+            client.delete_table(member_table, **calls)
         view = bigquery.Table(member_table)
         view.view_query = view_sql
         with contextlib.suppress(Conflict):  # another build made it meanwhile
-            client.create_table(view, timeout=REQUEST_TIMEOUT_S)
-    except BadRequest as exc:
+            client.create_table(view, **calls)
+    except (BadRequest, NotFound) as exc:
         raise JobRefusedError(f"the membership log: {exc.message}") from exc
 
 

@@ -191,10 +191,8 @@ async def publish_message(broker: KafkaBroker, message: AnyMessage) -> None:
     )
 
 
-@retry(wait=wait_exponential(multiplier=0.2, max=3), stop=stop_after_delay(60), reraise=True)
-async def ensure_topics(bootstrap: str) -> list[str]:
-    """Create the platform's topics if missing (idempotent; every service calls it).
-    Returns the names it had to create."""
+async def create_missing_topics(bootstrap: str) -> list[str]:
+    """Create the platform's topics if missing, once; returns the names it had to create."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -212,19 +210,36 @@ async def ensure_topics(bootstrap: str) -> list[str]:
         await admin.close()
 
 
+@retry(wait=wait_exponential(multiplier=0.2, max=3), stop=stop_after_delay(60), reraise=True)
+async def ensure_topics(bootstrap: str) -> list[str]:
+    """Create the platform's topics if missing (idempotent; every service calls it at start,
+    trying for a minute). Returns the names it had to create."""
+    return await create_missing_topics(bootstrap)
+
+
 async def watch_topics(
-    bootstrap: str, every_s: float = 3.0, on_recreated: Callable[[], None] | None = None
+    bootstrap: str, every_s: float = 1.0, on_recreated: Callable[[], None] | None = None
 ) -> None:
     """The local broker forgets its topics when it restarts; put them back at once, so
     publishers and consumers carry on without a restart of their own, and say so
-    (`on_recreated`): what was in flight on the broker is gone."""
+    (`on_recreated`): what was in flight on the broker is gone. Whichever service looks
+    first recreates the topics, so each one also counts a broker it could not reach as
+    restarted once it answers again (re-driving after a mere outage is harmless)."""
+    unreachable = False
     while True:
         await asyncio.sleep(every_s)
-        created = await ensure_topics(bootstrap)
+        try:
+            created = await create_missing_topics(bootstrap)
+        except Exception as exc:  # the broker is away: look again next time
+            if not unreachable:
+                log.warning("broker_unreachable", error=repr(exc))
+            unreachable = True
+            continue
         if created:
             log.warning("topics_recreated", topics=created)
-            if on_recreated is not None:
-                on_recreated()
+        if (created or unreachable) and on_recreated is not None:
+            on_recreated()
+        unreachable = False
 
 
 async def watch_consumers(broker: KafkaBroker, stuck_s: float = 15.0, every_s: float = 2.0) -> None:

@@ -462,3 +462,21 @@ def test_reading_a_jobs_end_does_not_retry_a_warehouse_error():
     state = asyncio.run(inspector.state("j", 5.0))
     assert seen["retry"] is READ_RETRY and seen["job_retry"] is None
     assert (state.state, state.error) == ("failed", "injected failure")
+
+
+async def test_an_announcement_that_keeps_failing_never_holds_up_other_segments(
+    db, account, tracker, inspector
+):
+    stuck, fine = await add_segment(db, account), await add_segment(db, account)
+    for job, segment, ids in (("s1", stuck, ["a"]), ("f1", fine, ["b"])):
+        inspector.script[job] = [JobState("done", started=T0, ended=T0)]
+        inspector.changed[f"p.d.{job}"] = BuildChanges(1, 1, 0, ids, [])
+        await tracker.on_job_submitted(submitted(account, segment, job))
+        await drive(tracker, db)  # s1 is the older
+    inspector.broken.add("p.d.s1_log")
+    announcer = Announcer(db, inspector, asyncio.Event())
+    with contextlib.suppress(ConnectionError):
+        await announcer.announce_next()  # s1 fails, and is noted
+    assert await announcer.announce_next() is True  # f1 goes ahead of the failing one
+    told = [d["entered_ids"] for t, d in await published(db) if t == "membership.changed"]
+    assert told == [["b"]]

@@ -100,6 +100,12 @@ class BigQueryInspector:
                 )
             except NotFound as exc:
                 raise NotFoundError(str(exc.message)) from exc
+            except GoogleAPICallError as exc:
+                # The emulator says a missing table in words rather than with a 404.
+                message = str(getattr(exc, "message", exc))
+                if "does not exist" in message or "Catalog Error" in message:
+                    raise NotFoundError(message) from exc
+                raise
 
         def _run() -> BuildChanges:
             row = next(_query(counts_sql(log_table)))

@@ -480,3 +480,17 @@ async def test_an_announcement_that_keeps_failing_never_holds_up_other_segments(
     assert await announcer.announce_next() is True  # f1 goes ahead of the failing one
     told = [d["entered_ids"] for t, d in await published(db) if t == "membership.changed"]
     assert told == [["b"]]
+
+
+async def test_a_job_that_fails_its_checks_ends_even_when_its_log_cannot_be_read(
+    db, account, inspector
+):
+    tracker = JobTracker(db, inspector, timeout_s=600, max_interval_s=30, error_budget=2)
+    segment = await add_segment(db, account)
+    inspector.script["gone"] = [ConnectionError("the warehouse is away")]
+    inspector.broken.add("p.d.gone_log")
+    await tracker.on_job_submitted(submitted(account, segment, "gone"))
+    await drive(tracker, db)
+    ((topic, data),) = await published(db)
+    assert (topic, data["status"]) == ("job.completed", "failed")
+    assert "2 failed checks" in data["error"] and data["entered"] is None

@@ -250,6 +250,11 @@ class JobTracker:
             )
         except NotFoundError:
             return None
+        except Exception as exc:
+            # The warehouse that failed the job may not answer this either: the failure is
+            # recorded without counts rather than left running.
+            log.warning("failed_job_changes_unread", job_id=job.id, error=repr(exc))
+            return None
         return found if found.changed else None
 
     async def _finish(self, job: TrackedJob, outcome: Outcome, *, read_log: bool = True) -> None:

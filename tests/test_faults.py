@@ -181,7 +181,14 @@ async def test_lost_and_failed_jobs_then_every_segments_log_adds_up(fault_stack)
 
         await wait_or_tell(stack, ended_badly, 120)
         stack.reset_faults()
-        await api(stack, "POST", "/v1/segments/refresh-all")
+        run = (await api(stack, "POST", "/v1/segments/refresh-all")).json()
+
+        async def run_finished() -> bool:
+            shown = await api(stack, "GET", f"/v1/refresh-runs/{run['run_id']}")
+            return shown.status_code == 200 and shown.json()["state"] == "finished"
+
+        # the run's end, not merely nothing open: the run may not have started yet
+        await wait_or_tell(stack, run_finished, 150)
         await wait_or_tell(stack, lambda: not_open(stack, conn), 150)
         segments = await conn.fetch(
             "SELECT s.id, coalesce(sum(b.entered), 0) - coalesce(sum(b.exited), 0) AS net,"

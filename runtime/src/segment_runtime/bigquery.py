@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from google.api_core.client_options import ClientOptions
+from google.api_core.exceptions import GoogleAPICallError, NotFound
 from google.api_core.retry import Retry
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
@@ -66,3 +67,10 @@ def to_query_parameters(
         else:
             out.append(bigquery.ScalarQueryParameter(name, _SCALAR_TYPES[type(value)], value))
     return out
+
+
+def table_missing(exc: GoogleAPICallError) -> bool:
+    """The query named a table that does not exist: BigQuery says so with a 404, the
+    emulator in words ("does not exist", DuckDB's "Catalog Error")."""
+    message = str(getattr(exc, "message", exc))
+    return isinstance(exc, NotFound) or "does not exist" in message or "Catalog Error" in message

@@ -154,12 +154,8 @@ def m_target(m: Membership) -> Target:
     return Target(m.ctx.project, m.ctx.dataset)
 
 
-def _col(name: str, alias: str) -> exp.Column:
-    return exp.column(name, table=alias, quoted=True)
-
-
 def _is_open(alias: str) -> exp.Expr:
-    return exp.Is(this=_col(EXITED_AT_COLUMN, alias), expression=exp.Null())
+    return exp.Is(this=column(EXITED_AT_COLUMN, alias), expression=exp.Null())
 
 
 def record(m: Membership, log_table: str) -> CompiledQuery:
@@ -181,7 +177,7 @@ def record(m: Membership, log_table: str) -> CompiledQuery:
         this=m_target(m).table(log_table, "cur"),
         using=nxt,
         # Only an open interval has an open key: a closed one never matches.
-        on=exp.EQ(this=_col(OPEN_KEY_COLUMN, "cur"), expression=_col(MEMBER_ID_COLUMN, "nxt")),
+        on=exp.EQ(this=column(OPEN_KEY_COLUMN, "cur"), expression=column(MEMBER_ID_COLUMN, "nxt")),
         whens=exp.Whens(
             expressions=[
                 exp.When(
@@ -202,11 +198,11 @@ def record(m: Membership, log_table: str) -> CompiledQuery:
                         ),
                         expression=exp.Tuple(
                             expressions=[
-                                _col(MEMBER_ID_COLUMN, "nxt"),
+                                column(MEMBER_ID_COLUMN, "nxt"),
                                 _build_time(),
                                 param(BUILD_ID_PARAM),
                                 param(RULES_VERSION_PARAM),
-                                _col(MEMBER_ID_COLUMN, "nxt"),
+                                column(MEMBER_ID_COLUMN, "nxt"),
                             ]
                         ),
                     ),
@@ -234,10 +230,10 @@ def member_view(target: Target, log_table: str) -> CompiledQuery:
     open intervals, so it equals them by construction and `entered_at` survives edits."""
     select = (
         exp.select(
-            _col(MEMBER_ID_COLUMN, "l"),
-            _col(ENTERED_AT_COLUMN, "l"),
-            _col(ENTERED_BUILD_COLUMN, "l"),
-            _col(ENTERED_VERSION_COLUMN, "l"),
+            column(MEMBER_ID_COLUMN, "l"),
+            column(ENTERED_AT_COLUMN, "l"),
+            column(ENTERED_BUILD_COLUMN, "l"),
+            column(ENTERED_VERSION_COLUMN, "l"),
         )
         .from_(target.table(log_table, "l"))
         .where(_is_open("l"))

@@ -15,7 +15,7 @@ from google.cloud import bigquery
 from job_monitor.counts import BUILD_ID_PARAM, BUILD_TIME_PARAM, changed_ids_sql, counts_sql
 from job_monitor.membership import BuildChanges
 from job_monitor.ports import JobState, NotFoundError
-from segment_runtime.bigquery import REQUEST_TIMEOUT_S, to_query_parameters
+from segment_runtime.bigquery import REQUEST_TIMEOUT_S, table_missing, to_query_parameters
 
 T = TypeVar("T")
 # Calls that read (a job's state, a count) may be retried briefly; nothing here submits.
@@ -98,13 +98,9 @@ class BigQueryInspector:
                         sql, job_config=config, timeout=REQUEST_TIMEOUT_S, job_retry=None
                     ).result(timeout=REQUEST_TIMEOUT_S, page_size=ID_PAGE_SIZE)
                 )
-            except NotFound as exc:
-                raise NotFoundError(str(exc.message)) from exc
             except GoogleAPICallError as exc:
-                # The emulator says a missing table in words rather than with a 404.
-                message = str(getattr(exc, "message", exc))
-                if "does not exist" in message or "Catalog Error" in message:
-                    raise NotFoundError(message) from exc
+                if table_missing(exc):
+                    raise NotFoundError(str(getattr(exc, "message", exc))) from exc
                 raise
 
         def _run() -> BuildChanges:

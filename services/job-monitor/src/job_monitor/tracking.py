@@ -241,21 +241,23 @@ class JobTracker:
         must be read (an error fails this check, to be tried again); for a failed or
         canceled one the log is asked too, since a warehouse that applied the statement
         before failing the job would otherwise leave changes no build accounts for."""
-        log_table = log_of(job.target_table)
-        if outcome.status == "done":
-            return await self._inspector.changes(log_table, job.build_id, job.build_time, ids=False)
+        done = outcome.status == "done"
         try:
             found = await self._inspector.changes(
-                log_table, job.build_id, job.build_time, ids=False
+                log_of(job.target_table), job.build_id, job.build_time, ids=False
             )
         except NotFoundError:
+            if done:
+                raise
             return None
         except Exception as exc:
+            if done:
+                raise
             # The warehouse that failed the job may not answer this either: the failure is
             # recorded without counts rather than left running.
             log.warning("failed_job_changes_unread", job_id=job.id, error=repr(exc))
             return None
-        return found if found.changed else None
+        return found if done or found.changed else None
 
     async def _finish(self, job: TrackedJob, outcome: Outcome, *, read_log: bool = True) -> None:
         changes = await self._changes(job, outcome) if read_log else None

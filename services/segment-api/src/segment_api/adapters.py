@@ -8,7 +8,7 @@ from google.api_core.exceptions import GoogleAPICallError, NotFound
 from google.cloud import bigquery
 
 from segment_api.ports import DryRunResult, QueryTimeoutError, WarehouseError
-from segment_runtime.bigquery import REQUEST_TIMEOUT_S, to_query_parameters
+from segment_runtime.bigquery import REQUEST_TIMEOUT_S, table_missing, to_query_parameters
 
 
 class BigQueryWarehouse:
@@ -97,7 +97,4 @@ async def _query(
         raise QueryTimeoutError(f"no answer within {timeout_s:.0f} s") from exc
     except GoogleAPICallError as exc:
         message = str(getattr(exc, "message", exc))
-        missing = (
-            isinstance(exc, NotFound) or "does not exist" in message or "Catalog Error" in message
-        )
-        raise WarehouseError(message[:500], missing=missing) from exc
+        raise WarehouseError(message[:500], missing=table_missing(exc)) from exc

@@ -153,3 +153,31 @@ async def test_the_relay_listens_again_after_the_database_drops_its_connections(
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await pool.close()
+
+
+async def test_a_failed_drain_is_tried_again_soon_not_at_the_next_poll(db):
+    """The notify that woke a failed drain is spent: waiting for the next poll (a minute
+    here) left a committed message unpublished after the database dropped connections."""
+    import asyncio
+
+    from e2e import wait_for
+    from segment_runtime import outbox
+
+    class FailsOnce(Recorder):
+        async def __call__(self, topic: str, value: bytes, key: bytes, headers: dict) -> None:
+            if not self.fail:
+                self.fail = True
+                raise OSError("a dead pooled connection")
+            self.sent.append((topic, json.loads(value), key, headers))
+
+    async with db.acquire() as conn, conn.transaction():
+        await enqueue(conn, message(1))
+    recorder = FailsOnce()
+    relay = OutboxRelay(db, recorder, poll_interval_s=60)
+    task = asyncio.create_task(relay.run())
+    try:
+        await wait_for(lambda: len(recorder.sent) == 1, timeout_s=outbox.RETRY_AFTER_FAILURE_S * 10)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -52,6 +52,7 @@ async def enqueue(conn: Connection, message: AnyMessage) -> None:
 
 
 MEASURE_EVERY_S = 5.0
+RETRY_AFTER_FAILURE_S = 0.5
 
 
 class OutboxRelay:
@@ -90,6 +91,7 @@ class OutboxRelay:
             listener.add_termination_listener(dropped)
             await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
             while True:
+                wait = self._poll
                 try:
                     while await self.drain_once():
                         pass
@@ -97,6 +99,10 @@ class OutboxRelay:
                     raise
                 except Exception as exc:
                     log.exception("outbox_publish_failed", error=repr(exc))
+                    # Try again soon, not at the next poll or notify: after the database
+                    # dropped its connections a pooled one may still be a dead one, and
+                    # the notify that woke this drain is spent.
+                    wait = min(self._poll, RETRY_AFTER_FAILURE_S)
                 if time.monotonic() - self._measured >= MEASURE_EVERY_S:
                     self._measured = time.monotonic()
                     with contextlib.suppress(Exception):  # a gauge is not worth a failure
@@ -105,7 +111,7 @@ class OutboxRelay:
                     listener = None  # already back in the pool
                     raise ConnectionError("the outbox LISTEN connection was closed")
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll)
+                    await asyncio.wait_for(self._wake.wait(), wait)
                 self._wake.clear()
         finally:
             if listener is not None:

@@ -280,6 +280,10 @@ def launch_stack(
         bigquery_grpc_port=emulator.grpc_port,
         bigquery_project=emulator.project,
         slow_warehouse=True,
+        # Tests give jobs their durations and bytes rule by rule.
+        slow_job_s=0.0,
+        slow_job_jitter_s=0.0,
+        slow_job_bytes=0,
         cors_origins=f"http://127.0.0.1:{page_port}",
         **ports,
     )
@@ -326,10 +330,20 @@ def stack(
 ) -> Iterator[Stack]:
     use_docker = docker_available() and not os.environ.get("SEGP_TEST_NO_DOCKER")
     state = tmp_path_factory.mktemp("stack")
-    with launch_stack(stack_database_url, state, emulator, use_docker=use_docker) as stack:
+    with launch_stack(
+        stack_database_url, state, emulator, use_docker=use_docker, service_env=PROMPT_WAIT_NOTES
+    ) as stack:
         yield stack
         if request.session.testsfailed:
             print("\n" + stack.dump_logs())  # noqa: T201 - the logs are what a failure needs
+
+
+# Builds that wait say why after seconds, not the production minute (the notes are tested).
+PROMPT_WAIT_NOTES = {
+    "WAIT_WATCH_EVERY_S": "1",
+    "WAIT_QUEUED_S": "3",
+    "WAIT_SLOW_AT_LEAST_S": "3",
+}
 
 
 # The reconciler looks often and gives up on a message quickly on the fault stack, so lost

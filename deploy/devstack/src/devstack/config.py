@@ -26,12 +26,16 @@ class StackConfig(BaseSettings):
     bigquery_port: int = 19050
     bigquery_grpc_port: int = 19060
     bigquery_project: str = "segment-demo"
-    # The slow/faulty warehouse (devstack.slow_warehouse) in front of the emulator: jobs get
-    # real durations and faults can be injected. Off by default for the local stack.
-    slow_warehouse: bool = False
+    # The slow/faulty warehouse (devstack.slow_warehouse) in front of the emulator: jobs run
+    # in the background for a while and bill bytes, as on BigQuery, so builds are seen
+    # `running` and the build history shows bytes; faults can be injected. On by default,
+    # with short jobs; SEGP_SLOW_WAREHOUSE=0 talks to the emulator directly.
+    slow_warehouse: bool = True
     slow_warehouse_port: int = 19055
-    slow_job_s: float = 0.0
-    slow_job_jitter_s: float = 0.0
+    slow_job_s: float = 0.5
+    slow_job_jitter_s: float = 1.0
+    # BigQuery bills at least 10 MB for a query that reads a table; 0 bills nothing.
+    slow_job_bytes: int = 10 * 1024 * 1024
     pusher_port: int = 16001
     pusher_metrics_port: int = 16002
     pusher_cluster_port: int = 16003

@@ -110,6 +110,7 @@ def slow_warehouse(cfg: StackConfig) -> Process:
             str(cfg.slow_job_s),
             "--default-jitter",
             str(cfg.slow_job_jitter_s),
+            *(["--default-bytes", str(cfg.slow_job_bytes)] if cfg.slow_job_bytes else []),
         ],
     )
 

@@ -1,12 +1,19 @@
 """A warehouse you can slow down and break: a proxy in front of the BigQuery emulator.
 
-The emulator finishes every job inside `jobs.insert` and never fails on its own,
-so ordering, timeouts and freshness cannot be seen on it. This proxy speaks the
-same REST API and, for build jobs (those labelled with a `segment_id`), makes
-BigQuery's behaviour visible again:
+The emulator finishes every job inside `jobs.insert`, runs one query at a time
+and never fails on its own, so ordering, timeouts and freshness cannot be seen
+on it. This proxy speaks the same REST API and, for build jobs (those labelled
+with a `segment_id`), makes BigQuery's behaviour visible again:
 
+- `jobs.insert` answers at once and the job runs in the background, so a client
+  that submits many jobs is not held up by any of them, and jobs run side by side;
 - a job runs for a duration (RUNNING until then; `getQueryResults` long-polls
   like BigQuery's, answering the moment the job ends);
+- priority is honoured: the emulator gets one build statement at a time,
+  INTERACTIVE before BATCH, and a BATCH one only while no person's query is in
+  flight, so a preview never queues behind a refresh run;
+- a statement the emulator refuses fails its job (`invalidQuery`), as BigQuery
+  fails a job rather than its insert;
 - it can fail with an error, be lost (BigQuery forgets it: 404), or hang until
   canceled; its bytes billed can be set (for the cost threshold);
 - it records when each job started and ended, so a test can check the order.
@@ -20,9 +27,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import heapq
+import itertools
 import json
 import random
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -37,6 +47,8 @@ from starlette.routing import Route
 
 Outcome = Literal["ok", "fail", "lose", "hang"]
 _HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "content-encoding"}
+# BigQuery bills at least 10 MB for a query that reads a table.
+MIN_BYTES_BILLED = 10 * 1024 * 1024
 
 
 class Rule(BaseModel):
@@ -44,12 +56,83 @@ class Rule(BaseModel):
     jitter_s: float = Field(0.0, ge=0, description="Up to this much more, at random.")
     outcome: Outcome = "ok"
     error: str = "injected failure"
-    bytes_billed: int | None = Field(None, ge=0)
+    bytes_billed: int | None = Field(None, ge=0, description="None: what the emulator says.")
 
 
 class Faults(BaseModel):
     default: Rule = Field(default_factory=Rule)
     segments: dict[str, Rule] = Field(default_factory=dict, description="By segment id (hex).")
+
+
+class Turns:
+    """Who may send a build statement to the emulator next.
+
+    The emulator runs one statement at a time, in arrival order: forwarding a refresh
+    run's statements as they come would put a person's preview behind all of them. So
+    build statements go one at a time, INTERACTIVE before BATCH (then in arrival
+    order), and a BATCH one waits while any person's query is in flight."""
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._people = 0
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    @contextlib.asynccontextmanager
+    async def build(self, batch: bool) -> AsyncIterator[None]:
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        entry = (1 if batch else 0, next(self._order), turn)
+        heapq.heappush(self._waiting, entry)
+        self._next()
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self._busy = False  # granted as we were canceled: pass it on
+            else:
+                self._waiting.remove(entry)
+                heapq.heapify(self._waiting)
+            self._next()
+            raise
+        try:
+            yield
+        finally:
+            self._busy = False
+            self._next()
+
+    @contextlib.asynccontextmanager
+    async def person(self) -> AsyncIterator[None]:
+        self._people += 1
+        try:
+            yield
+        finally:
+            self._people -= 1
+            self._next()
+
+    def _next(self) -> None:
+        if self._busy or not self._waiting:
+            return
+        batch, _, turn = self._waiting[0]
+        if batch and self._people:
+            return
+        heapq.heappop(self._waiting)
+        self._busy = True
+        turn.set_result(None)
+
+
+@dataclass
+class Executed:
+    """What the emulator answered the job's statement."""
+
+    status: int
+    body: dict[str, Any]
+
+    def error(self) -> dict[str, str] | None:
+        if self.status < 300:
+            return (self.body.get("status") or {}).get("errorResult")
+        errors = (self.body.get("error") or {}).get("errors") or [{}]
+        message = (self.body.get("error") or {}).get("message", "the statement was refused")
+        return {"reason": errors[0].get("reason", "invalidQuery"), "message": message}
 
 
 @dataclass
@@ -61,8 +144,15 @@ class Job:
     started: float  # monotonic
     started_wall: datetime
     duration_s: float
+    priority: str = "INTERACTIVE"
+    payload: dict[str, Any] = field(default_factory=dict)  # what jobs.insert was sent
     canceled_at: float | None = None
     canceled: asyncio.Event = field(default_factory=asyncio.Event)
+    executed: Executed | None = None
+    done_executing: asyncio.Event = field(default_factory=asyncio.Event)
+    # Seconds the statement waited for its turn at the emulator, and ran there.
+    waited_s: float | None = None
+    ran_s: float | None = None
 
     def remaining(self, now: float) -> float:
         if self.canceled_at is not None:
@@ -74,7 +164,11 @@ class Job:
     def finished(self, now: float) -> bool:
         if self.canceled_at is not None:
             return True
-        return self.rule.outcome != "hang" and now >= self.started + self.duration_s
+        return (
+            self.rule.outcome != "hang"
+            and now >= self.started + self.duration_s
+            and self.done_executing.is_set()
+        )
 
     def ended_wall(self) -> datetime | None:
         if self.canceled_at is not None:
@@ -87,11 +181,22 @@ class Job:
 
 
 class SlowWarehouse:
-    def __init__(self, upstream: str) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        transport: httpx.AsyncBaseTransport | None = None,
+        default_bytes: int | None = None,
+    ) -> None:
         self.upstream = upstream.rstrip("/")
+        # What the command line set; a reset goes back to it.
+        self.initial = Faults()
         self.faults = Faults()
         self.jobs: dict[str, Job] = {}
-        self._client = httpx.AsyncClient(base_url=self.upstream, timeout=120.0)
+        self.turns = Turns()
+        # Bytes billed for a build job whose rule sets none (the emulator bills nothing).
+        self.default_bytes = default_bytes
+        self._client = httpx.AsyncClient(base_url=self.upstream, timeout=120.0, transport=transport)
+        self._running: set[asyncio.Task[None]] = set()
 
     # --- control -----------------------------------------------------------------------------
 
@@ -105,7 +210,7 @@ class SlowWarehouse:
         return JSONResponse(rule.model_dump())
 
     async def reset(self, _: Request) -> Response:
-        self.faults = Faults()
+        self.faults = self.initial.model_copy(deep=True)
         self.jobs.clear()
         return Response(status_code=204)
 
@@ -122,6 +227,9 @@ class SlowWarehouse:
                     if (e := j.ended_wall()) and j.finished(now)
                     else None,
                     "canceled": j.canceled_at is not None,
+                    "priority": j.priority,
+                    "waited_s": j.waited_s,
+                    "ran_s": j.ran_s,
                 }
                 for j in self.jobs.values()
             ]
@@ -132,10 +240,11 @@ class SlowWarehouse:
     async def insert(self, request: Request) -> Response:
         body = await request.body()
         payload = _json(body)
-        labels = payload.get("configuration", {}).get("labels", {}) or {}
+        configuration = payload.get("configuration", {})
+        labels = configuration.get("labels", {}) or {}
         segment = labels.get("segment_id")
         if not segment:
-            return await self._forward(request, body)
+            return await self._forward_query(request, body, configuration)
         rule = self.faults.segments.get(segment, self.faults.default)
         reference = payload.get("jobReference", {})
         project = request.path_params["project"]
@@ -147,17 +256,36 @@ class SlowWarehouse:
             started=time.monotonic(),
             started_wall=datetime.now(UTC),
             duration_s=rule.duration_s + random.uniform(0, rule.jitter_s),  # noqa: S311
+            priority=_priority(configuration),
+            payload=payload,
         )
         if job.job_id in self.jobs:
             return _error(409, f"Already Exists: Job {project}:{job.job_id}", "duplicate")
-        if rule.outcome == "lose":
-            self.jobs[job.job_id] = job
-            return JSONResponse(_synthetic(job, payload))
-        upstream = await self._forward(request, body)
-        if upstream.status_code >= 300:
-            return upstream
         self.jobs[job.job_id] = job
-        return JSONResponse(self._shape(job, _json(bytes(upstream.body))))
+        if rule.outcome != "lose":
+            # Like BigQuery: the insert answers now and the statement runs in the background.
+            headers = _forward_headers(request)
+            task = asyncio.create_task(self._execute(job, request.url.path, body, headers))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        return JSONResponse(self._shape(job, _synthetic(job)))
+
+    async def _execute(self, job: Job, path: str, body: bytes, headers: dict[str, str]) -> None:
+        try:
+            async with self.turns.build(batch=job.priority == "BATCH"):
+                if job.canceled_at is not None:
+                    return  # canceled before it ran: nothing was written
+                began = time.monotonic()
+                job.waited_s = began - job.started
+                upstream = await self._client.post(path, content=body, headers=headers)
+                job.ran_s = time.monotonic() - began
+            job.executed = Executed(upstream.status_code, _json(upstream.content))
+        except httpx.HTTPError as exc:
+            job.executed = Executed(
+                503, {"error": {"message": str(exc), "errors": [{"reason": "backendError"}]}}
+            )
+        finally:
+            job.done_executing.set()
 
     async def get_job(self, request: Request) -> Response:
         job = self.jobs.get(request.path_params["job"])
@@ -165,10 +293,7 @@ class SlowWarehouse:
             return await self._forward(request, await request.body())
         if job.rule.outcome == "lose":
             return _error(404, f"Not found: Job {job.project}:{job.job_id}", "notFound")
-        upstream = await self._forward(request, b"")
-        return JSONResponse(
-            self._shape(job, _json(bytes(upstream.body))), status_code=upstream.status_code
-        )
+        return JSONResponse(self._shape(job, await self._resource(job)))
 
     async def query_results(self, request: Request) -> Response:
         job = self.jobs.get(request.path_params["job"])
@@ -178,9 +303,15 @@ class SlowWarehouse:
             return _error(404, f"Not found: Job {job.project}:{job.job_id}", "notFound")
         timeout_ms = int(request.query_params.get("timeoutMs", "10000"))
         # Like BigQuery: answer as soon as the job ends (or is canceled), else at the timeout.
-        wait = min(job.remaining(time.monotonic()), timeout_ms / 1000, 60.0)
+        deadline = time.monotonic() + min(timeout_ms / 1000, 60.0)
+        wait = min(job.remaining(time.monotonic()), deadline - time.monotonic())
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(job.canceled.wait(), wait)
+            await asyncio.wait_for(job.canceled.wait(), max(0.0, wait))
+        if job.canceled_at is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    job.done_executing.wait(), max(0.0, deadline - time.monotonic())
+                )
         if not job.finished(time.monotonic()):
             return JSONResponse(
                 {
@@ -203,10 +334,36 @@ class SlowWarehouse:
         if not job.finished(time.monotonic()):
             job.canceled_at = time.monotonic()
             job.canceled.set()
-        upstream = await self._client.get(f"/bigquery/v2/projects/{job.project}/jobs/{job.job_id}")
         return JSONResponse(
-            {"kind": "bigquery#jobCancelResponse", "job": self._shape(job, _json(upstream.content))}
+            {
+                "kind": "bigquery#jobCancelResponse",
+                "job": self._shape(job, await self._resource(job)),
+            }
         )
+
+    async def _resource(self, job: Job) -> dict[str, Any]:
+        """The emulator's view of the job once its statement ran (it finished inside its
+        insert, so that answer is final: asking again would only queue behind the
+        emulator's one query at a time), else what insert answered."""
+        if job.executed is None or job.executed.status >= 300:
+            return _synthetic(job)
+        return job.executed.body
+
+    async def _forward_query(
+        self, request: Request, body: bytes, configuration: dict[str, Any]
+    ) -> Response:
+        """Not a build: a person's query (a preview, a count) unless it says BATCH, which
+        waits for its turn like a BATCH build."""
+        if _priority(configuration) == "BATCH":
+            async with self.turns.build(batch=True):
+                return await self._forward(request, body)
+        async with self.turns.person():
+            return await self._forward(request, body)
+
+    async def queries(self, request: Request) -> Response:
+        """jobs.query: a person's query (previews and counts)."""
+        body = await request.body()
+        return await self._forward_query(request, body, {"query": _json(body)})
 
     async def passthrough(self, request: Request) -> Response:
         return await self._forward(request, await request.body())
@@ -218,6 +375,8 @@ class SlowWarehouse:
             return {"reason": "stopped", "message": "Job execution was cancelled: User requested"}
         if job.rule.outcome == "fail":
             return {"reason": "backendError", "message": job.rule.error}
+        if job.executed is not None:
+            return job.executed.error()
         return None
 
     def _shape(self, job: Job, resource: dict[str, Any]) -> dict[str, Any]:
@@ -231,23 +390,23 @@ class SlowWarehouse:
         if job.finished(now) and ended is not None:
             stats["endTime"] = str(int(ended.timestamp() * 1000))
             failure = self._failure(job)
-            upstream_error = (resource.get("status") or {}).get("errorResult")
             if failure:
                 status["errorResult"] = {**failure, "location": "", "debugInfo": ""}
                 status["errors"] = [status["errorResult"]]
-            elif upstream_error:
-                status["errorResult"] = upstream_error
-                status["errors"] = (resource.get("status") or {}).get("errors", [upstream_error])
+            billed = (
+                job.rule.bytes_billed if job.rule.bytes_billed is not None else self.default_bytes
+            )
+            if billed is not None and not failure:
+                query = dict(stats.get("query") or {})
+                query["totalBytesBilled"] = str(billed)
+                query["totalBytesProcessed"] = str(billed)
+                stats["query"] = query
         else:
             stats.pop("endTime", None)
-        if job.rule.bytes_billed is not None:
-            query = dict(stats.get("query") or {})
-            query["totalBytesBilled"] = str(job.rule.bytes_billed)
-            stats["query"] = query
         return {**resource, "status": status, "statistics": stats}
 
     async def _forward(self, request: Request, body: bytes) -> Response:
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_HEADERS}
+        headers = _forward_headers(request)
         upstream = await self._client.request(
             request.method,
             request.url.path,
@@ -260,6 +419,15 @@ class SlowWarehouse:
             status_code=upstream.status_code,
             headers={k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_HEADERS},
         )
+
+
+def _forward_headers(request: Request) -> dict[str, str]:
+    return {k: v for k, v in request.headers.items() if k.lower() not in _HOP_HEADERS}
+
+
+def _priority(configuration: dict[str, Any]) -> str:
+    """BigQuery's default is INTERACTIVE."""
+    return str((configuration.get("query") or {}).get("priority") or "INTERACTIVE").upper()
 
 
 def _json(body: bytes) -> dict[str, Any]:
@@ -283,20 +451,24 @@ def _error(code: int, message: str, reason: str) -> JSONResponse:
     )
 
 
-def _synthetic(job: Job, payload: dict[str, Any]) -> dict[str, Any]:
-    """What jobs.insert answers for a job the warehouse is about to forget."""
+def _synthetic(job: Job) -> dict[str, Any]:
+    """The job as inserted, before the emulator has run it (or for a job it will forget)."""
     return {
         "kind": "bigquery#job",
         "id": f"{job.project}:{job.job_id}",
         "jobReference": {"projectId": job.project, "jobId": job.job_id},
-        "configuration": payload.get("configuration", {}),
+        "configuration": job.payload.get("configuration", {}),
         "status": {"state": "RUNNING"},
         "statistics": {"creationTime": str(int(job.started_wall.timestamp() * 1000))},
     }
 
 
-def create_app(upstream: str) -> Starlette:
-    warehouse = SlowWarehouse(upstream)
+def create_app(
+    upstream: str,
+    transport: httpx.AsyncBaseTransport | None = None,
+    default_bytes: int | None = None,
+) -> Starlette:
+    warehouse = SlowWarehouse(upstream, transport, default_bytes)
     base = "/bigquery/v2/projects/{project}"
     app = Starlette(
         routes=[
@@ -308,6 +480,7 @@ def create_app(upstream: str) -> Starlette:
             Route(f"{base}/jobs/{{job}}", warehouse.get_job, methods=["GET"]),
             Route(f"{base}/jobs/{{job}}/cancel", warehouse.cancel, methods=["POST"]),
             Route(f"{base}/queries/{{job}}", warehouse.query_results, methods=["GET"]),
+            Route(f"{base}/queries", warehouse.queries, methods=["POST"]),
             Route(
                 "/{path:path}",
                 warehouse.passthrough,
@@ -325,11 +498,19 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--default-duration", type=float, default=0.0)
     parser.add_argument("--default-jitter", type=float, default=0.0)
+    parser.add_argument(
+        "--default-bytes",
+        type=int,
+        default=None,
+        help=f"bytes billed per build job (BigQuery's minimum is {MIN_BYTES_BILLED})",
+    )
     args = parser.parse_args()
-    app = create_app(args.upstream)
-    app.state.warehouse.faults = Faults(
+    app = create_app(args.upstream, default_bytes=args.default_bytes)
+    warehouse: SlowWarehouse = app.state.warehouse
+    warehouse.initial = Faults(
         default=Rule(duration_s=args.default_duration, jitter_s=args.default_jitter)
     )
+    warehouse.faults = warehouse.initial.model_copy(deep=True)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 
 

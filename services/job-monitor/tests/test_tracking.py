@@ -494,3 +494,33 @@ async def test_a_job_that_fails_its_checks_ends_even_when_its_log_cannot_be_read
     ((topic, data),) = await published(db)
     assert (topic, data["status"]) == ("job.completed", "failed")
     assert "2 failed checks" in data["error"] and data["entered"] is None
+
+
+async def test_long_polled_jobs_are_followed_without_waiting_for_their_lease(
+    db, account, inspector
+):
+    """A check that ends `running` makes its job due again at once; the loop must follow it
+    again even when it claims the job before that check's task is over (many jobs at
+    once make that likely). Once, such a job was skipped and left unwatched until its
+    lease ran out: its end was learned half a minute late."""
+    running = JobState("running", started=T0)
+    tracker = JobTracker(
+        db, inspector, timeout_s=600, max_interval_s=30, long_poll_s=0.01, concurrency=16
+    )
+    for i in range(12):
+        segment = await add_segment(db, account)
+        inspector.script[f"l{i}"] = [running] * 15 + [DONE]
+        inspector.rows[f"p.d.l{i}"] = i
+        await tracker.on_job_submitted(submitted(account, segment, f"l{i}"))
+    loop = asyncio.create_task(tracker.run(idle_s=0.05))
+    try:
+        for _ in range(200):  # 10 s at most; the lease is 30 s
+            if len([t for t, _ in await published(db) if t == "job.completed"]) == 12:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop
+    assert len([t for t, _ in await published(db) if t == "job.completed"]) == 12
+    assert all(inspector.polls[f"l{i}"] == 16 for i in range(12))

@@ -33,7 +33,10 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
         tracker.set(
             JobTracker(
                 resources.pool,
-                BigQueryInspector(make_client(settings), settings.concurrency),
+                BigQueryInspector(
+                    make_client(settings, connections=settings.concurrency + 4),
+                    settings.concurrency,
+                ),
                 timeout_s=settings.job_timeout_s,
                 max_interval_s=settings.poll_max_interval_s,
                 long_poll_s=settings.long_poll_s,

@@ -23,7 +23,11 @@ class Settings(PostgresSettings, KafkaSettings, BigQuerySettings):
         description="How long one call waits for a running job to end (0: plain polling).",
     )
     concurrency: int = Field(
-        16, ge=1, alias="JOB_MONITOR_CONCURRENCY", description="Jobs followed at once."
+        64,
+        ge=1,
+        alias="JOB_MONITOR_CONCURRENCY",
+        description="Jobs followed at once (each long-poll holds a thread and a connection):"
+        " a refresh layer's jobs all end at once, and each end is seen only if followed.",
     )
     lease_margin_s: float = Field(
         30.0,

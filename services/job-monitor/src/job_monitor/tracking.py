@@ -102,7 +102,7 @@ class JobTracker:
                         continue  # still being checked (claimed again as its lease ran out)
                     task = asyncio.create_task(self.follow(job), name=f"job:{job.id}")
                     self._following[job.id] = task
-                    task.add_done_callback(self._forget(job.id))
+                    task.add_done_callback(self._forget(job.id, task))
                 if not jobs:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self.wake.wait(), idle_s)
@@ -111,9 +111,13 @@ class JobTracker:
             for task in list(self._following.values()):
                 task.cancel()
 
-    def _forget(self, job_id: str) -> Callable[[asyncio.Task[None]], None]:
+    def _forget(
+        self, job_id: str, task: asyncio.Task[None]
+    ) -> Callable[[asyncio.Task[None]], None]:
         def done(_: asyncio.Task[None]) -> None:
-            self._following.pop(job_id, None)
+            # A check that released its job early may already have a successor: keep it.
+            if self._following.get(job_id) is task:
+                del self._following[job_id]
 
         return done
 
@@ -208,6 +212,10 @@ class JobTracker:
             # After a long-poll the next one can start at once; plain polls back off.
             delay = 0.0 if self._long_poll_s > 0 else poll_delay(job.polls, self._max_interval_s)
             await repository.reschedule(conn, job.id, delay)
+            # The job is due again the moment this commits. Released now, a claim that comes
+            # before this task has ended follows it; still held, that claim would skip it
+            # and its lease would keep the job unwatched for half a minute, end or not.
+            self._following.pop(job.id, None)
 
     async def _check_failed(self, job: TrackedJob, exc: Exception) -> None:
         async with self._pool.acquire() as conn:

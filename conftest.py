@@ -25,6 +25,7 @@ _TABLES = (
     "refresh_runs",
     "processed_messages",
     "outbox",
+    "build_requests",
     "segment_embeddings",
     "segments",
     "recipient_lists",

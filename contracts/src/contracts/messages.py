@@ -86,6 +86,14 @@ class BuildCause(StrEnum):
     RECOVERY = "recovery"  # the reconciler found a change no build had answered
 
 
+class JobPriority(StrEnum):
+    """BigQuery's query priority. INTERACTIVE runs at once and counts against the
+    concurrent-query quota; BATCH queues until resources are free, off that quota."""
+
+    INTERACTIVE = "INTERACTIVE"
+    BATCH = "BATCH"
+
+
 class JobOutcome(StrEnum):
     DONE = "done"
     FAILED = "failed"
@@ -129,6 +137,11 @@ class BuildRequestedData(_Data):
     rules_version: int = Field(ge=1, description="The rules version the build was asked for.")
     run_id: UUID | None = Field(None, description="The refresh run it belongs to.")
     attempt: int = Field(1, ge=1, description="Above 1 when the reconciler re-sent the command.")
+    priority: JobPriority = Field(
+        JobPriority.INTERACTIVE,
+        description="The job's BigQuery priority: a refresh run's builds take the account's"
+        " choice, every other build (a person's edit, rebuild, cascade) is INTERACTIVE.",
+    )
 
 
 class BuildRequested(Envelope):
@@ -294,6 +307,15 @@ class BuildChangedData(_Data):
         description="Why the committed size is suspicious (moved over the account's threshold, "
         "or emptied); the build is done all the same.",
         examples=["shrank 61 % (5,070 → 2,000 members), over the account's ±50 % threshold"],
+    )
+    waiting: str | None = Field(
+        None,
+        description="Why the build waits longer than expected, while it waits: the dependency"
+        " it waits for, or how much longer than usual its job has run.",
+        examples=[
+            "waiting for 'High value'",
+            "its job has run 3.4 times longer than its recent builds",
+        ],
     )
     run: RunProgress | None = Field(None, description="The refresh run's progress, if any.")
     owner: str | None = Field(

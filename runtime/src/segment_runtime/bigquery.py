@@ -15,7 +15,9 @@ from google.api_core.exceptions import GoogleAPICallError, NotFound
 from google.api_core.retry import Retry
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
+from requests.adapters import HTTPAdapter
 
+from contracts.messages import JobPriority
 from segment_runtime.settings import BigQuerySettings
 
 # The client's default retry re-submits a query on timeouts; submission must be
@@ -24,14 +26,26 @@ SUBMIT_RETRY = Retry(initial=0.5, maximum=5.0, multiplier=2.0, timeout=30.0)
 REQUEST_TIMEOUT_S = 60.0
 
 
-def make_client(settings: BigQuerySettings) -> bigquery.Client:
+def make_client(settings: BigQuerySettings, connections: int = 10) -> bigquery.Client:
+    """`connections`: HTTP connections kept open, one per call in flight (the default
+    pool keeps 10; a service that long-polls many jobs at once needs one per job, or it
+    opens and drops a connection, a TLS handshake against Google, on every call)."""
     if settings.bigquery_endpoint:
-        return bigquery.Client(
+        client = bigquery.Client(
             project=settings.bigquery_project,
             credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
             client_options=ClientOptions(api_endpoint=settings.bigquery_endpoint),
         )
-    return bigquery.Client(project=settings.bigquery_project, location=settings.bigquery_location)
+    else:
+        client = bigquery.Client(
+            project=settings.bigquery_project, location=settings.bigquery_location
+        )
+    if connections > 10:
+        adapter = HTTPAdapter(pool_connections=connections, pool_maxsize=connections)
+        # The client keeps its own requests session: a bigger pool is mounted on it.
+        client._http.mount("https://", adapter)
+        client._http.mount("http://", adapter)
+    return client
 
 
 _SCALAR_TYPES: dict[type, str] = {
@@ -67,6 +81,25 @@ def to_query_parameters(
         else:
             out.append(bigquery.ScalarQueryParameter(name, _SCALAR_TYPES[type(value)], value))
     return out
+
+
+def query_config(
+    params: dict[str, Any],
+    *,
+    priority: JobPriority = JobPriority.INTERACTIVE,
+    labels: dict[str, str] | None = None,
+    dry_run: bool = False,
+) -> bigquery.QueryJobConfig:
+    """Every query the platform sends says its priority: a person waits on INTERACTIVE
+    (previews, counts, reads); only a refresh run's builds may ask for BATCH."""
+    return bigquery.QueryJobConfig(
+        query_parameters=to_query_parameters(params),
+        priority=priority.value,
+        labels=labels or {},
+        dry_run=dry_run,
+        use_query_cache=not dry_run,
+        use_legacy_sql=False,
+    )
 
 
 def table_missing(exc: GoogleAPICallError) -> bool:

@@ -28,6 +28,11 @@ ANOMALIES = Counter(
     "segp_build_anomalies_total",
     "Committed builds whose size moved over the account's threshold, or that emptied.",
 )
+DELAYED_BUILDS = Counter(
+    "segp_builds_delayed_total",
+    "Builds that waited longer than expected, by why: a dependency, or a slow job.",
+    ["kind"],
+)
 STUCK_BUILDS = Gauge(
     "segp_builds_redriven", "Builds the reconciler re-drove in its last pass.", ["kind"]
 )

@@ -9,14 +9,16 @@ from uuid import UUID, uuid4
 import pytest
 
 from build_records import record_build
-from compiler.service.builds import BuildService, job_id_for
+from compiler.service.builds import RETRY_PAUSES_S, BuildService, job_id_for
 from compiler.service.ports import JobRefusedError
+from compiler.service.repository import claim_next
 from contracts.messages import (
     BuildCause,
     BuildMode,
     BuildRequested,
     BuildRequestedData,
     ChangeKind,
+    JobPriority,
     SegmentChanged,
     SegmentChangedData,
 )
@@ -39,6 +41,7 @@ class FakeSubmitter:
         self.refuse: str | None = None
         self.unreachable = False
         self.prepared: list[tuple[str, str, str]] = []
+        self.priorities: dict[str, JobPriority] = {}
 
     def project(self) -> str:
         return "proj"
@@ -49,12 +52,14 @@ class FakeSubmitter:
         sql: str,
         params: dict[str, Any],
         labels: dict[str, str],
+        priority: JobPriority,
     ) -> None:
         if self.unreachable:
             raise ConnectionError("bigquery unreachable")
         if self.refuse:
             raise JobRefusedError(self.refuse)
         self.jobs.setdefault(job_id, (sql, params, labels))
+        self.priorities[job_id] = priority
 
     async def prepare_membership(self, log_table: str, member_table: str, view_sql: str) -> None:
         if self.unreachable:
@@ -109,6 +114,23 @@ def requested(
     )
 
 
+async def consume(service: BuildService, event: BuildRequested) -> None:
+    """What the consumer and a worker do: queue the command, then submit what is queued."""
+    await service.on_build_requested(event)
+    await service.drain()
+
+
+async def queued(pool) -> list[tuple[UUID, int]]:
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT build_id, attempts FROM build_requests")
+    return [(r["build_id"], r["attempts"]) for r in rows]
+
+
+async def pause_passed(pool) -> None:
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE build_requests SET claimed_until = now() - interval '1 s'")
+
+
 async def outbox(pool) -> list[dict[str, Any]]:
     async with pool.acquire() as conn:
         rows = await conn.fetch("SELECT topic, payload FROM outbox ORDER BY seq")
@@ -130,8 +152,8 @@ async def test_a_requested_build_is_submitted_once_even_if_redelivered(
 ):
     segment = await add_segment(db, account)
     event = requested(account, segment)
-    await service.on_build_requested(event)
-    await service.on_build_requested(event)  # redelivery
+    await consume(service, event)
+    await consume(service, event)  # redelivery
     assert len(submitter.jobs) == 1
     ((job_id, (sql, params, labels)),) = submitter.jobs.items()
     assert job_id == job_id_for(segment, event.data.build_id)
@@ -163,8 +185,8 @@ async def test_a_resent_build_resubmits_the_same_job(db, account, service, submi
     segment = await add_segment(db, account)
     first = requested(account, segment)
     again = requested(account, segment, build_id=first.data.build_id)  # the reconciler re-sent it
-    await service.on_build_requested(first)
-    await service.on_build_requested(again)
+    await consume(service, first)
+    await consume(service, again)
     assert len(submitter.jobs) == 1
     assert [m["data"]["job_id"] for m in await outbox(db)] == [
         job_id_for(segment, first.data.build_id)
@@ -173,7 +195,7 @@ async def test_a_resent_build_resubmits_the_same_job(db, account, service, submi
 
 async def test_the_compiler_writes_no_status(db, account, service, submitter):
     segment = await add_segment(db, account)
-    await service.on_build_requested(requested(account, segment))
+    await consume(service, requested(account, segment))
     async with db.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM builds") == 0
         assert await conn.fetchval("SELECT count(*) FROM segment_build_state") == 0
@@ -183,10 +205,10 @@ async def test_archived_deleted_and_foreign_segments_end_their_build_canceled(
     db, account, service, submitter
 ):
     archived = await add_segment(db, account, status="archived")
-    await service.on_build_requested(requested(account, archived))
-    await service.on_build_requested(requested(account, uuid4()))  # deleted
+    await consume(service, requested(account, archived))
+    await consume(service, requested(account, uuid4()))  # deleted
     foreign = await add_segment(db, account)
-    await service.on_build_requested(requested(uuid4(), foreign))  # claims another account
+    await consume(service, requested(uuid4(), foreign))  # claims another account
     assert submitter.jobs == {}
     ended = [(m["topic"], m["data"]["status"], m["data"]["error"]) for m in await outbox(db)]
     assert ended == [
@@ -228,7 +250,7 @@ async def test_rules_that_no_longer_compile_fail_the_build_with_a_reason(
     }
     segment = await add_segment(db, account, rules=stale)
     event = requested(account, segment)
-    await service.on_build_requested(event)
+    await consume(service, event)
     assert submitter.jobs == {}
     messages = await outbox(db)
     assert [m["topic"] for m in messages] == ["job.completed"]
@@ -243,20 +265,75 @@ async def test_a_statement_bigquery_refuses_fails_the_build_and_an_outage_is_ret
     segment = await add_segment(db, account)
     submitter.unreachable = True
     event = requested(account, segment)
-    with pytest.raises(ConnectionError):
-        await service.on_build_requested(event)  # nothing recorded: the message is redelivered
+    await consume(service, event)
+    # Nothing went out, and the command is kept to be tried again after a pause.
     assert await outbox(db) == []
+    assert await queued(db) == [(event.data.build_id, 1)]
+    assert not await service.submit_next()  # still pausing
+    await pause_passed(db)
     submitter.unreachable = False
     submitter.refuse = "No matching signature for operator IN UNNEST"
-    await service.on_build_requested(event)
+    await service.drain()
     (message,) = await outbox(db)
     assert (message["topic"], message["data"]["status"]) == ("job.completed", "failed")
     assert "IN UNNEST" in message["data"]["error"]
+    assert await queued(db) == []
+
+
+async def test_an_outage_that_outlasts_every_retry_fails_the_build_with_its_reason(
+    db, account, service, submitter
+):
+    segment = await add_segment(db, account)
+    submitter.unreachable = True
+    event = requested(account, segment)
+    await service.on_build_requested(event)
+    for _ in range(len(RETRY_PAUSES_S) + 1):
+        assert await outbox(db) == []
+        await pause_passed(db)
+        assert await service.submit_next()
+    (message,) = await outbox(db)
+    assert (message["topic"], message["data"]["status"]) == ("job.completed", "failed")
+    assert "bigquery unreachable" in message["data"]["error"]
+    assert await queued(db) == []
+
+
+async def test_queued_builds_are_claimed_fairly_across_accounts(db, account, service, submitter):
+    """While one of a big account's builds is being submitted, a small account's build
+    goes before the big account's next ones, however long they have waited."""
+    other = uuid4()
+    async with db.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO accounts (id, name, time_zone) VALUES ($1, 'other', 'UTC')", other
+        )
+    big = [requested(account, await add_segment(db, account)) for _ in range(3)]
+    small = requested(other, await add_segment(db, other))
+    for event in [*big, small]:
+        await service.on_build_requested(event)
+    async with db.acquire() as conn:
+        first = await claim_next(conn, 60)
+        second = await claim_next(conn, 60)
+        third = await claim_next(conn, 60)
+    assert first is not None and second is not None and third is not None
+    assert first.command.data.build_id == big[0].data.build_id  # the oldest
+    assert second.command.data.build_id == small.data.build_id  # its account has none out
+    assert third.command.data.build_id == big[1].data.build_id
+
+
+async def test_a_build_carries_its_priority_to_bigquery(db, account, service, submitter):
+    segment = await add_segment(db, account)
+    base = requested(account, segment)
+    event = base.model_copy(
+        update={"data": base.data.model_copy(update={"priority": JobPriority.BATCH})}
+    )
+    await consume(service, event)
+    (job_id,) = submitter.jobs
+    assert submitter.priorities[job_id] is JobPriority.BATCH
+    assert submitter.jobs[job_id][2]["priority"] == "batch"
 
 
 async def test_a_segment_without_rules_selects_every_object(db, account, service, submitter):
     segment = await add_segment(db, account, rules=None)
-    await service.on_build_requested(requested(account, segment, BuildMode.REFRESH))
+    await consume(service, requested(account, segment, BuildMode.REFRESH))
     ((sql, params, _),) = submitter.jobs.values()
     assert "FROM `proj`.`acct_" + account.hex + "`.`customers` AS t WHERE TRUE) AS nxt" in sql
     assert set(params) == {"build_time", "build_id", "rules_version"}
@@ -266,13 +343,13 @@ async def test_every_kind_of_build_is_the_same_merge_into_the_log(db, account, s
     """A first build, a refresh and a rebuild all move the log from what was there before:
     only the mode label says which it was."""
     segment = await add_segment(db, account)
-    await service.on_build_requested(requested(account, segment, BuildMode.REFRESH))
+    await consume(service, requested(account, segment, BuildMode.REFRESH))
     ((first, _, labels),) = submitter.jobs.values()
     assert labels["mode"] == "build"  # nothing built yet
     async with db.acquire() as conn:
         await record_build(conn, segment, member_count=3)
     submitter.jobs.clear()
-    await service.on_build_requested(requested(account, segment, BuildMode.REFRESH))
+    await consume(service, requested(account, segment, BuildMode.REFRESH))
     ((sql, params, labels),) = submitter.jobs.values()
     assert sql == first
     assert set(params) >= {"build_date", "build_time", "build_id", "rules_version"}
@@ -293,7 +370,7 @@ async def test_a_log_bigquery_refuses_fails_the_build_with_its_reason(db, accoun
     refusing = Refusing()
     service = BuildService(db, refusing, FixedClock())
     segment = await add_segment(db, account)
-    await service.on_build_requested(requested(account, segment))
+    await consume(service, requested(account, segment))
     assert refusing.jobs == {}  # no statement went out: the old membership stands
     (message,) = await outbox(db)
     assert (message["topic"], message["data"]["status"]) == ("job.completed", "failed")
@@ -314,12 +391,13 @@ async def test_the_bigquery_submitter_sends_typed_parameters_and_labels():
 
     client = Client()
     await BigQuerySubmitter(client).submit(  # type: ignore[arg-type]
-        "job1", "SELECT 1", {"p0": 1.5}, {"mode": "build"}
+        "job1", "SELECT 1", {"p0": 1.5}, {"mode": "build"}, JobPriority.BATCH
     )
     config = client.config
     assert config is not None
     assert config.destination is None  # the MERGE names its own target
     assert config.labels == {"mode": "build"}
+    assert config.priority == "BATCH"
     assert [(p.name, p.type_) for p in config.query_parameters] == [("p0", "FLOAT64")]
 
 

@@ -299,6 +299,23 @@ async def test_a_refresh_run_builds_in_dependency_order_without_levels(world):
     assert {b["mode"] for b in await world.builds()} == {"refresh"}
 
 
+async def test_a_refresh_run_takes_the_accounts_priority_and_a_persons_build_is_interactive(
+    world,
+):
+    await world.segment("R")
+    await world.segment("E")
+    async with world.pool.acquire() as conn:
+        await conn.execute(
+            "UPDATE accounts SET refresh_priority = 'BATCH' WHERE id = $1", world.account
+        )
+    await world.refresh_all()
+    assert (await world.command("R"))["priority"] == "BATCH"
+    await world.run_job("R")
+    await world.run_job("E")
+    await world.changed("E", ChangeKind.UPDATED, version=2)  # a person's edit
+    assert (await world.command("E"))["priority"] == "INTERACTIVE"
+
+
 async def test_a_scheduled_tick_starts_one_run_per_tick(world):
     await world.segment("S")
     async with world.pool.acquire() as conn:

@@ -12,10 +12,11 @@ from google.api_core.exceptions import GoogleAPICallError, NotFound
 from google.api_core.retry import Retry
 from google.cloud import bigquery
 
+from contracts.messages import JobPriority
 from job_monitor.counts import BUILD_ID_PARAM, BUILD_TIME_PARAM, changed_ids_sql, counts_sql
 from job_monitor.membership import BuildChanges
 from job_monitor.ports import JobState, NotFoundError
-from segment_runtime.bigquery import REQUEST_TIMEOUT_S, table_missing, to_query_parameters
+from segment_runtime.bigquery import REQUEST_TIMEOUT_S, query_config, table_missing
 
 T = TypeVar("T")
 # Calls that read (a job's state, a count) may be retried briefly; nothing here submits.
@@ -82,13 +83,14 @@ class BigQueryInspector:
     async def changes(
         self, log_table: str, build_id: UUID, build_time: datetime | None, *, ids: bool
     ) -> BuildChanges:
-        config = bigquery.QueryJobConfig(
-            query_parameters=to_query_parameters(
-                {
-                    BUILD_ID_PARAM: str(build_id),
-                    BUILD_TIME_PARAM: build_time or datetime.fromtimestamp(0, UTC),
-                }
-            )
+        # The counts are on the way to a person's `done`; the ids are announced afterwards,
+        # so they wait for idle slots (BATCH) rather than compete with the next builds.
+        config = query_config(
+            {
+                BUILD_ID_PARAM: str(build_id),
+                BUILD_TIME_PARAM: build_time or datetime.fromtimestamp(0, UTC),
+            },
+            priority=JobPriority.BATCH if ids else JobPriority.INTERACTIVE,
         )
 
         def _query(sql: str) -> Iterator[Any]:

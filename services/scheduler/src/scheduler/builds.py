@@ -28,6 +28,7 @@ from contracts.messages import (
     ChangeKind,
     JobCompleted,
     JobOutcome,
+    JobPriority,
     JobStarted,
     JobSubmitted,
     RunProgress,
@@ -37,7 +38,7 @@ from scheduler import anomalies, graph, repository
 from scheduler.repository import Build
 from segment_runtime.db import Connection, Pool
 from segment_runtime.idempotency import handle_once
-from segment_runtime.metrics import ANOMALIES, BUILDS
+from segment_runtime.metrics import ANOMALIES, BUILDS, DELAYED_BUILDS
 from segment_runtime.outbox import enqueue
 
 log = structlog.get_logger(__name__)
@@ -282,6 +283,24 @@ class BuildOwner:
 
         await self._locked(build.account_id, uuid4(), decide)
 
+    async def note_waits(self, account_id: UUID, notes: list[tuple[Build, str]]) -> int:
+        """Say why these builds wait (the watch found them waiting longer than expected).
+        A build that moved meanwhile is left alone: its move already cleared the question."""
+        noted = 0
+        async with self._pool.acquire() as conn, conn.transaction():
+            tx = Tx(conn, account_id, uuid4(), self._graphs)
+            for seen, note in notes:
+                build = await repository.note_waiting(conn, seen.id, seen.state, note)
+                if build is None:
+                    continue
+                if seen.waiting is None:
+                    kind = "dependency" if seen.state is BuildState.REQUESTED else "slow_job"
+                    DELAYED_BUILDS.labels(kind).inc()
+                log.info("build_waiting", build_id=str(build.id), waiting=note)
+                await self._announce(tx, build)
+                noted += 1
+        return noted
+
     async def recover_change(self, segment: repository.SegmentInfo) -> None:
         async def decide(tx: Tx) -> None:
             await self._request(tx, segment.id, BuildCause.RECOVERY, BuildMode.BUILD)
@@ -509,6 +528,12 @@ class BuildOwner:
 
     async def _dispatch(self, tx: Tx, build: Build, note: str | None) -> None:
         sent = await repository.mark_dispatched(tx.conn, build.id, note)
+        # A person waits on every build but a refresh run's: those take the account's choice.
+        priority = (
+            await repository.refresh_priority(tx.conn, tx.account_id)
+            if sent.run_id is not None
+            else JobPriority.INTERACTIVE
+        )
         await enqueue(
             tx.conn,
             BuildRequested(
@@ -523,6 +548,7 @@ class BuildOwner:
                     rules_version=sent.rules_version,
                     run_id=sent.run_id,
                     attempt=sent.attempts,
+                    priority=priority,
                 ),
             ),
         )
@@ -566,6 +592,7 @@ class BuildOwner:
                     exited=build.exited,
                     built_at=build.finished_at if build.state is BuildState.DONE else None,
                     anomaly=build.anomaly,
+                    waiting=build.waiting,
                     run=run,
                     owner=shown.owner,
                 ),

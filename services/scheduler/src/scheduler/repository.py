@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from contracts.messages import BuildCause, BuildMode, BuildState
+from contracts.messages import BuildCause, BuildMode, BuildState, JobPriority
 from scheduler.anomalies import Thresholds
 from segment_runtime.db import Connection
 
@@ -54,6 +54,7 @@ class Build:
     bytes_billed: int | None
     finished_at: datetime | None
     anomaly: str | None = None
+    waiting: str | None = None  # why it waits longer than expected, while it waits
 
     @property
     def queued(self) -> bool:
@@ -63,7 +64,7 @@ class Build:
 _BUILD_COLUMNS = (
     "id, account_id, segment_id, cause, mode, run_id, origin_segment_id, rules_version, state,"
     " reason, job_id, attempts, requested_at, dispatched_at, updated_at, member_count, entered,"
-    " exited, bytes_billed, finished_at, anomaly"
+    " exited, bytes_billed, finished_at, anomaly, waiting"
 )
 
 
@@ -239,7 +240,8 @@ async def transition(
         BuildState.SUBMITTED: "submitted_at",
         BuildState.RUNNING: "started_at",
     }.get(to, "finished_at" if to.terminal else None)
-    sets = ["state = $2", "reason = $3", "updated_at = clock_timestamp()"]
+    # Any move answers why it waited: the note goes with the state it was about.
+    sets = ["state = $2", "reason = $3", "updated_at = clock_timestamp()", "waiting = NULL"]
     values: list[Any] = [build_id, to.value, reason, [s.value for s in allowed_from]]
     if stamp:
         sets.append(f"{stamp} = coalesce({stamp}, clock_timestamp())")
@@ -309,7 +311,7 @@ async def anomaly_thresholds(conn: Connection, account_id: UUID) -> Thresholds:
 async def mark_dispatched(conn: Connection, build_id: UUID, reason: str | None = None) -> Build:
     row = await conn.fetchrow(
         "UPDATE builds SET dispatched_at = clock_timestamp(), attempts = attempts + 1,"  # noqa: S608
-        " reason = $2, updated_at = clock_timestamp()"
+        " reason = $2, updated_at = clock_timestamp(), waiting = NULL"
         f" WHERE id = $1 RETURNING {_BUILD_COLUMNS}",
         build_id,
         reason,
@@ -345,11 +347,12 @@ async def project(conn: Connection, build: Build, *, show_state: bool) -> None:
     done = build.state is BuildState.DONE
     await conn.execute(
         "INSERT INTO segment_build_state (segment_id, account_id, build_id, state, cause, reason,"
-        " since, rules_version, built_at, built_version, member_count, bytes_billed)"
+        " since, rules_version, built_at, built_version, member_count, bytes_billed, waiting)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
         " CASE WHEN $9 THEN $10::timestamptz END, CASE WHEN $9 THEN $8::int END,"
-        " CASE WHEN $9 THEN $11::bigint END, CASE WHEN $9 THEN $12::bigint END)"
+        " CASE WHEN $9 THEN $11::bigint END, CASE WHEN $9 THEN $12::bigint END, $14)"
         " ON CONFLICT (segment_id) DO UPDATE SET"
+        " waiting = CASE WHEN $13 THEN excluded.waiting ELSE segment_build_state.waiting END,"
         " build_id = CASE WHEN $13 THEN excluded.build_id ELSE segment_build_state.build_id END,"
         " state = CASE WHEN $13 THEN excluded.state ELSE segment_build_state.state END,"
         " cause = CASE WHEN $13 THEN excluded.cause ELSE segment_build_state.cause END,"
@@ -377,6 +380,7 @@ async def project(conn: Connection, build: Build, *, show_state: bool) -> None:
         build.member_count,
         build.bytes_billed,
         show_state,
+        build.waiting,
     )
 
 
@@ -398,6 +402,12 @@ async def cost_threshold(conn: Connection, account_id: UUID) -> int:
         "SELECT cost_threshold_bytes FROM accounts WHERE id = $1", account_id
     )
     return int(value) if value is not None else 10_000_000_000
+
+
+async def refresh_priority(conn: Connection, account_id: UUID) -> JobPriority:
+    """The account's choice for its refresh runs' jobs (INTERACTIVE unless it chose BATCH)."""
+    value = await conn.fetchval("SELECT refresh_priority FROM accounts WHERE id = $1", account_id)
+    return JobPriority(value) if value is not None else JobPriority.INTERACTIVE
 
 
 async def start_run(
@@ -581,3 +591,61 @@ async def orphaned_builds(conn: Connection) -> list[tuple[Build, str]]:
         status = values.pop("segment_status")
         out.append((_build(values), f"segment {status}"))
     return out
+
+
+@dataclass(frozen=True)
+class SlowJob:
+    build: Build
+    ran_s: float
+    usual_s: float  # the median of the segment's recent builds' job durations
+
+
+async def long_queued(conn: Connection, after_s: float) -> list[Build]:
+    """Builds still waiting to be sent (on what they embed) after this long."""
+    rows = await conn.fetch(
+        f"SELECT {_BUILD_COLUMNS} FROM builds"  # noqa: S608 - constant columns
+        " WHERE state = 'requested' AND dispatched_at IS NULL"
+        " AND requested_at < clock_timestamp() - make_interval(secs => $1)",
+        after_s,
+    )
+    return [_build(r) for r in rows]
+
+
+async def slow_jobs(conn: Connection, factor: float, at_least_s: float) -> list[SlowJob]:
+    """Jobs running `factor` times longer than the median of their segment's last five done
+    builds, and at least `at_least_s` (short jobs vary too much to call slow)."""
+    rows = await conn.fetch(
+        f"SELECT {', '.join('b.' + c.strip() for c in _BUILD_COLUMNS.split(','))},"  # noqa: S608
+        " extract(epoch FROM clock_timestamp() - coalesce(b.started_at, b.submitted_at))"
+        "   AS ran_s, h.usual_s"
+        " FROM builds b CROSS JOIN LATERAL ("
+        "  SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY r.duration_ms) / 1000.0 AS usual_s"
+        "  FROM (SELECT d.duration_ms FROM builds d WHERE d.segment_id = b.segment_id"
+        "        AND d.state = 'done' AND d.duration_ms IS NOT NULL"
+        "        ORDER BY d.finished_at DESC LIMIT 5) r) h"
+        " WHERE b.state IN ('submitted', 'running') AND h.usual_s IS NOT NULL"
+        " AND clock_timestamp() - coalesce(b.started_at, b.submitted_at)"
+        "   > make_interval(secs => greatest($2, h.usual_s * $1))",
+        factor,
+        at_least_s,
+    )
+    out = []
+    for row in rows:
+        values = dict(row)
+        ran_s, usual_s = float(values.pop("ran_s")), float(values.pop("usual_s"))
+        out.append(SlowJob(_build(values), ran_s, usual_s))
+    return out
+
+
+async def note_waiting(
+    conn: Connection, build_id: UUID, state: BuildState, note: str | None
+) -> Build | None:
+    """Say why the build waits; None if it moved meanwhile or already says so."""
+    row = await conn.fetchrow(
+        f"UPDATE builds SET waiting = $3 WHERE id = $1 AND state = $2"  # noqa: S608
+        f" AND waiting IS DISTINCT FROM $3 RETURNING {_BUILD_COLUMNS}",
+        build_id,
+        state.value,
+        note,
+    )
+    return _build(row) if row else None

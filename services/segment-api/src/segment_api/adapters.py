@@ -8,7 +8,7 @@ from google.api_core.exceptions import GoogleAPICallError, NotFound
 from google.cloud import bigquery
 
 from segment_api.ports import DryRunResult, QueryTimeoutError, WarehouseError
-from segment_runtime.bigquery import REQUEST_TIMEOUT_S, table_missing, to_query_parameters
+from segment_runtime.bigquery import REQUEST_TIMEOUT_S, query_config, table_missing
 
 
 class BigQueryWarehouse:
@@ -22,9 +22,7 @@ class BigQueryWarehouse:
         return str(self._client.project)
 
     async def dry_run(self, sql: str, params: dict[str, Any]) -> DryRunResult:
-        config = bigquery.QueryJobConfig(
-            dry_run=True, use_query_cache=False, query_parameters=to_query_parameters(params)
-        )
+        config = query_config(params, dry_run=True)
 
         def _run() -> DryRunResult:
             try:
@@ -82,7 +80,7 @@ async def _query(
     timeout_s: float,
     destination: str | None = None,
 ) -> list[dict[str, Any]]:
-    config = bigquery.QueryJobConfig(query_parameters=to_query_parameters(params))
+    config = query_config(params)
     if destination is not None:
         config.destination = destination
         config.write_disposition = bigquery.WriteDisposition.WRITE_TRUNCATE

@@ -12,8 +12,9 @@ from google.api_core.exceptions import BadRequest, Conflict, NotFound
 from google.cloud import bigquery
 
 from compiler.service.ports import JobRefusedError
+from contracts.messages import JobPriority
 from contracts.warehouse import EXITED_AT_COLUMN, LOG_COLUMNS, MEMBER_ID_COLUMN
-from segment_runtime.bigquery import REQUEST_TIMEOUT_S, SUBMIT_RETRY, to_query_parameters
+from segment_runtime.bigquery import REQUEST_TIMEOUT_S, SUBMIT_RETRY, query_config
 
 
 class BigQuerySubmitter:
@@ -29,12 +30,9 @@ class BigQuerySubmitter:
         sql: str,
         params: dict[str, Any],
         labels: dict[str, str],
+        priority: JobPriority,
     ) -> None:
-        config = bigquery.QueryJobConfig(
-            query_parameters=to_query_parameters(params),
-            labels=labels,
-            use_legacy_sql=False,
-        )
+        config = query_config(params, priority=priority, labels=labels)
 
         def _submit() -> None:
             # Conflict: this very job was submitted before (a re-sent build).

@@ -33,13 +33,12 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
         await service.get().on_build_requested(event)
 
     def wire(resources: Resources) -> None:
-        service.set(
-            BuildService(
-                resources.pool,
-                BigQuerySubmitter(make_client(settings)),
-                SystemClock(),
-            )
+        built = BuildService(
+            resources.pool, BigQuerySubmitter(make_client(settings)), SystemClock()
         )
+        service.set(built)
+        for n in range(settings.submit_workers):
+            resources.spawn(f"submit-{n}", built.submit_queued)
 
     process.on_start(wire)
     return process.app

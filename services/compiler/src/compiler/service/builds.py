@@ -3,10 +3,17 @@
 The compiler decides nothing about when or whether to build: it answers the
 scheduler's `build.requested` command and states what happened as facts
 (`job.submitted`, or `job.completed` when no job could be made).
+
+A command is kept in the compiler's queue (`build_requests`) as it is consumed, and
+workers submit queued builds side by side, fairly across accounts: a refresh run's
+layer of forty builds reaches BigQuery at once instead of one partition's message at a
+time, and one account's refresh cannot hold up another account's edit.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -37,6 +44,14 @@ from segment_runtime.outbox import enqueue
 log = structlog.get_logger(__name__)
 CONSUMER = "compiler"
 SOURCE = "compiler"
+# A claimed build whose worker died is taken again after this (submission retries for
+# at most about 30 s per call).
+SUBMIT_LEASE_S = 120.0
+# A submission that failed for a reason that may pass (BigQuery or Postgres unreachable)
+# is tried again after these pauses; after the last, the build fails with the reason.
+RETRY_PAUSES_S = (1.0, 2.0, 5.0, 10.0)
+# A worker with nothing to do looks again this often (a consumed command wakes it at once).
+IDLE_POLL_S = 1.0
 
 
 def job_id_for(segment_id: UUID, build_id: UUID) -> str:
@@ -56,6 +71,7 @@ class BuildService:
         self._clock = clock
         # Segments whose log and member view this process made sure of (an API call each).
         self._prepared: set[UUID] = set()
+        self._queued = asyncio.Event()
 
     async def on_segment_changed(self, event: SegmentChanged) -> None:
         """A deleted segment's member view and membership log go with it."""
@@ -69,10 +85,56 @@ class BuildService:
         return f"{self._submitter.project()}.{dataset_id(account_id)}.{segment_table(segment_id)}"
 
     async def on_build_requested(self, event: BuildRequested) -> None:
+        """Queue the command; the message is acknowledged once the queue holds it."""
+
         async def effect(conn: Connection) -> None:
-            await self._build(conn, event)
+            await repository.queue_request(conn, event)
 
         await handle_once(self._pool, CONSUMER, event.id, effect)
+        self._queued.set()
+
+    async def submit_queued(self) -> None:
+        """One worker: submit queued builds for ever (several run side by side)."""
+        while True:
+            if await self.submit_next():
+                continue
+            self._queued.clear()
+            if await self.submit_next():  # queued between the first look and the clear
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._queued.wait(), IDLE_POLL_S)
+
+    async def drain(self) -> None:
+        """Submit everything queued, one at a time (tests; a worker does this for ever)."""
+        while await self.submit_next():
+            pass
+
+    async def submit_next(self) -> bool:
+        """Submit the next queued build; False when none is waiting."""
+        async with self._pool.acquire() as conn:
+            claimed = await repository.claim_next(conn, SUBMIT_LEASE_S)
+        if claimed is None:
+            return False
+        event = claimed.command
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                await self._build(conn, event)
+                await repository.forget_request(conn, event.data.build_id)
+        except Exception as exc:  # any failure here may pass: it is retried, then reported
+            await self._retry_or_fail(event, claimed.attempts, exc)
+        return True
+
+    async def _retry_or_fail(self, event: BuildRequested, attempts: int, exc: Exception) -> None:
+        reason = f"could not be submitted: {exc!r}"
+        log.warning(
+            "build_submit_failed", build_id=str(event.data.build_id), attempt=attempts, error=reason
+        )
+        async with self._pool.acquire() as conn, conn.transaction():
+            if attempts > len(RETRY_PAUSES_S):
+                await self._ended(conn, event, JobOutcome.FAILED, f"{reason} ({attempts} tries)")
+                await repository.forget_request(conn, event.data.build_id)
+            else:
+                await repository.release(conn, event.data.build_id, RETRY_PAUSES_S[attempts - 1])
 
     async def _build(self, conn: Connection, event: BuildRequested) -> None:
         data = event.data
@@ -115,6 +177,7 @@ class BuildService:
             "segment_id": segment.id.hex,
             "build_id": data.build_id.hex,
             "mode": mode.value,
+            "priority": data.priority.value.lower(),
         }
         try:
             if segment.id not in self._prepared:
@@ -124,7 +187,7 @@ class BuildService:
                     statements.member_view(target, log_table).sql,
                 )
                 self._prepared.add(segment.id)
-            await self._submitter.submit(job_id, compiled.sql, params, labels)
+            await self._submitter.submit(job_id, compiled.sql, params, labels, data.priority)
         except JobRefusedError as exc:
             # BigQuery refused the statement, or the log it writes: no retry makes it valid.
             await self._ended(conn, event, JobOutcome.FAILED, str(exc), segment.rules_version)

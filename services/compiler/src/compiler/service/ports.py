@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
+from contracts.messages import JobPriority
 from contracts.rules import RuleSet
 
 
@@ -33,8 +34,10 @@ class JobSubmitter(Protocol):
         sql: str,
         params: dict[str, Any],
         labels: dict[str, str],
+        priority: JobPriority,
     ) -> None:
-        """Submit a query job; submitting an id that already exists is not an error.
+        """Submit a query job at this BigQuery priority; submitting an id that already
+        exists is not an error.
 
         Raises JobRefusedError when BigQuery refuses the statement."""
 

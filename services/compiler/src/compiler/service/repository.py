@@ -1,10 +1,13 @@
-"""All SQL the compiler service runs against Postgres (it reads; it writes only its outbox)."""
+"""All SQL the compiler service runs against Postgres (it reads; it writes only its
+queue of build commands and its outbox)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
 from compiler.service.ports import SegmentRecord
+from contracts.messages import BuildRequested
 from contracts.rules import RuleSet
 from segment_runtime.db import Connection
 
@@ -29,3 +32,60 @@ async def load_segment(conn: Connection, segment_id: UUID) -> SegmentRecord | No
         time_zone=row["time_zone"],
         built=row["built"],
     )
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A queued build command this worker now holds (until its lease lapses)."""
+
+    command: BuildRequested
+    attempts: int
+
+
+async def queue_request(conn: Connection, command: BuildRequested) -> None:
+    """Keep the command until its job is submitted; a re-sent command for a build still
+    queued adds nothing (the queued one will submit the same job)."""
+    await conn.execute(
+        "INSERT INTO build_requests (build_id, account_id, command) VALUES ($1, $2, $3)"
+        " ON CONFLICT (build_id) DO NOTHING",
+        command.data.build_id,
+        command.accountid,
+        command.model_dump(mode="json"),
+    )
+
+
+async def claim_next(conn: Connection, lease_s: float) -> Claimed | None:
+    """The next build to submit, fair across accounts: the account with the fewest builds
+    being submitted right now goes first, then the oldest command. SKIP LOCKED lets
+    several workers claim at once without waiting on each other."""
+    row = await conn.fetchrow(
+        "UPDATE build_requests SET claimed_until = now() + make_interval(secs => $1),"
+        " attempts = attempts + 1"
+        " WHERE build_id = ("
+        "  SELECT r.build_id FROM build_requests r"
+        "  WHERE r.claimed_until IS NULL OR r.claimed_until < now()"
+        "  ORDER BY (SELECT count(*) FROM build_requests c"
+        "            WHERE c.account_id = r.account_id AND c.claimed_until >= now()),"
+        "           r.received_at"
+        "  LIMIT 1 FOR UPDATE SKIP LOCKED)"
+        " RETURNING command, attempts",
+        lease_s,
+    )
+    if row is None:
+        return None
+    return Claimed(BuildRequested.model_validate(row["command"]), row["attempts"])
+
+
+async def release(conn: Connection, build_id: UUID, retry_in_s: float) -> None:
+    """Submitting failed for a reason that may pass: try again after a pause."""
+    await conn.execute(
+        "UPDATE build_requests SET claimed_until = now() + make_interval(secs => $2)"
+        " WHERE build_id = $1",
+        build_id,
+        retry_in_s,
+    )
+
+
+async def forget_request(conn: Connection, build_id: UUID) -> None:
+    """The build's job was submitted, or it ended without one (same transaction)."""
+    await conn.execute("DELETE FROM build_requests WHERE build_id = $1", build_id)

@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
+import httpx
 import pytest
 from google.api_core.exceptions import NotFound
 
@@ -253,3 +254,94 @@ async def test_deleting_a_segment_while_it_builds_cancels_its_job(faults):
         return False
 
     await wait_for(table_gone)
+
+
+async def test_a_build_waiting_on_a_slow_dependency_says_so_while_it_waits(faults):
+    """The session stack notes a wait after 3 s (WAIT_QUEUED_S) and a job 3 times slower
+    than its segment's recent builds once it has run 3 s: both are shown by the API and
+    pushed while the builds wait, counted by a metric, and cleared by the next move."""
+    stack = faults
+    tag = uuid4().hex[:6]
+    base = await create(stack, f"Slow base {tag}", group(prop("age", "gte", 30)))
+    top = await create(stack, f"On top {tag}", group(member_of(base), prop("is_vip", "is_true")))
+    await settled(stack, base, top)
+    stack.set_fault(base["id"], duration_s=14.0)
+    pushers = pusher_client(stack)
+    ws = await anext(pushers)
+    frames: list[dict[str, Any]] = []
+
+    async def listen() -> None:
+        async for frame in pusher_frames(ws):
+            frames.append(frame)
+
+    listener = asyncio.create_task(listen())
+    try:
+        assert (await api(stack, "POST", f"/v1/segments/{base['id']}/rebuild")).status_code == 202
+
+        async def base_running() -> bool:
+            build = await latest_build(stack, base)
+            return bool(build and build["state"] == "running")
+
+        await wait_for(base_running)
+        # An edit of the segment on top waits for its base's build to end.
+        edited = await api(
+            stack,
+            "PATCH",
+            f"/v1/segments/{top['id']}",
+            json={"rules": group(member_of(base), prop("is_vip", "is_false"))},
+        )
+        assert edited.status_code == 200
+
+        async def waiting(segment: dict[str, Any]) -> str | None:
+            shown = (await api(stack, "GET", f"/v1/segments/{segment['id']}")).json()
+            return (shown["build"] or {}).get("waiting")
+
+        async def top_waits() -> str | None:
+            return await waiting(top)
+
+        assert await wait_for(top_waits, timeout_s=12) == f"waiting for '{base['name']}'"
+        slow = await wait_for(lambda: waiting(base), timeout_s=12)
+        assert slow.startswith("its job has run ")
+        assert " times longer than its recent builds" in slow
+        history = (await api(stack, "GET", f"/v1/segments/{top['id']}/builds")).json()
+        assert (history[0]["state"], history[0]["waiting"]) == (
+            "requested",
+            f"waiting for '{base['name']}'",
+        )
+        await wait_for(
+            lambda: any(
+                f.get("segment_id") == top["id"] and f.get("waiting") == top_waits_note(base)
+                for f in frames
+            ),
+            timeout_s=10,
+        )
+        await settled(stack, base, top)
+        await wait_for(
+            lambda: any(
+                f.get("segment_id") == top["id"] and f.get("state") == "done" for f in frames
+            )
+        )
+    finally:
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener
+        await pushers.aclose()
+        stack.reset_faults()
+    shown = (await api(stack, "GET", f"/v1/segments/{top['id']}")).json()
+    assert shown["build_status"] == "done"
+    assert shown["build"]["waiting"] is None  # its move answered the question
+    done = [f for f in frames if f.get("segment_id") == top["id"] and f.get("state") == "done"]
+    assert done and done[-1].get("waiting") is None
+    async with httpx.AsyncClient() as http:
+        metrics = (await http.get(f"http://127.0.0.1:{stack.cfg.scheduler_port}/metrics")).text
+    counted = {
+        line.split("{")[1].split("}")[0]: float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("segp_builds_delayed_total{")
+    }
+    assert counted['kind="dependency"'] >= 1
+    assert counted['kind="slow_job"'] >= 1
+
+
+def top_waits_note(base: dict[str, Any]) -> str:
+    return f"waiting for '{base['name']}'"

@@ -66,6 +66,11 @@ class SegmentStatusPush(BaseModel):
         "emptied); the build is done all the same.",
     )
     error: str | None = Field(None, description="The reason, for a failed or canceled build.")
+    waiting: str | None = Field(
+        None,
+        description="Why the build waits longer than expected, while it waits: the dependency"
+        " it waits for, or how much longer than usual its job has run.",
+    )
     run: RunProgress | None = Field(None, description="The refresh run's progress, if any.")
 
 

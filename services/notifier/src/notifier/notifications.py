@@ -70,6 +70,7 @@ class Notifier:
                 anomaly=d.anomaly,
                 built_at=d.built_at,
                 error=d.reason if failed else None,
+                waiting=d.waiting,
                 run=self._runs.newest(d.run),
             ),
         )

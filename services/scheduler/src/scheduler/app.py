@@ -24,6 +24,7 @@ from scheduler.builds import BuildOwner
 from scheduler.reconciler import Deadlines, Reconciler
 from scheduler.refresh import RefreshSchedule
 from scheduler.settings import Settings
+from scheduler.waiting import Patience, WaitWatch
 from segment_runtime.kafka import subscribe
 from segment_runtime.lifecycle import Resources, Slot, service_process
 from segment_runtime.supervision import every
@@ -80,6 +81,16 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
             lambda: every(settings.tick_s, lambda: schedule.tick(datetime.now(UTC))),
         )
         resources.spawn("reconciler", lambda: every(settings.reconcile_s, reconciler.run_once))
+        watch = WaitWatch(
+            resources.pool,
+            owner.get(),
+            Patience(
+                queued_s=settings.wait_queued_s,
+                slow_factor=settings.wait_slow_factor,
+                slow_at_least_s=settings.wait_slow_at_least_s,
+            ),
+        )
+        resources.spawn("wait-watch", lambda: every(settings.wait_watch_s, watch.run_once))
         resources.spawn(
             "broker-restart-reconciler",
             lambda: reconciler.after_broker_restart(

@@ -151,6 +151,20 @@ def blocked(embeds: Embeds, candidates: frozenset[UUID], waiting: frozenset[UUID
     return out
 
 
+def waits_for(embeds: Embeds, segment: UUID, open_: frozenset[UUID]) -> list[UUID]:
+    """What a queued segment waits for: the segments it embeds, at any depth, whose builds
+    are open and wait on nothing open below them (the ones doing the work now)."""
+    below: set[UUID] = set()
+    stack = list(embeds.get(segment, ()))
+    while stack:
+        node = stack.pop()
+        if node not in below:
+            below.add(node)
+            stack.extend(embeds.get(node, ()))
+    busy = below & open_
+    return sorted(n for n in busy if not blocked(embeds, frozenset({n}), frozenset(busy)))
+
+
 def next_steps(snapshot: Snapshot, label: Label) -> list[Decision]:
     """Skips first (cycles, cost, and what depends on those), then every build now ready."""
     queued = set(snapshot.queued)

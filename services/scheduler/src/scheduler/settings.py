@@ -52,3 +52,24 @@ class Settings(PostgresSettings, KafkaSettings):
         alias="RECONCILE_JOB_S",
         description="A build with no outcome after this long fails (job monitor silent).",
     )
+    wait_watch_s: float = Field(
+        5.0, gt=0, alias="WAIT_WATCH_EVERY_S", description="How often waiting builds are looked at."
+    )
+    wait_queued_s: float = Field(
+        60.0,
+        gt=0,
+        alias="WAIT_QUEUED_S",
+        description="A build queued behind its dependencies this long says which it waits for.",
+    )
+    wait_slow_factor: float = Field(
+        3.0,
+        gt=1,
+        alias="WAIT_SLOW_FACTOR",
+        description="A job running this many times its segment's recent median says so...",
+    )
+    wait_slow_at_least_s: float = Field(
+        30.0,
+        ge=0,
+        alias="WAIT_SLOW_AT_LEAST_S",
+        description="...once it has run at least this long.",
+    )

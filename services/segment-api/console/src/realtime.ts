@@ -19,6 +19,7 @@ export interface StatusPush {
   exited?: number | null;
   built_at?: string | null;
   since?: string | null;
+  waiting?: string | null;
 }
 export interface ChangePush {
   event: "segment.changed";

@@ -38,6 +38,14 @@ describe("applyStatus", () => {
     expect([r.build_status, r.last_error, r.member_count]).toEqual(["done", null, 12]);
   });
 
+  it("shows why a build waits while it waits, and a later move clears it", () => {
+    const r = row("in_progress", "2026-01-01T00:00:01Z");
+    applyStatus(r, push("in_progress", "2026-01-01T00:00:01Z", { state: "requested", waiting: "waiting for 'Base'" }));
+    expect(r.build?.waiting).toBe("waiting for 'Base'");
+    applyStatus(r, push("in_progress", "2026-01-01T00:00:09Z", { state: "submitted" }));
+    expect([r.build?.state, r.build?.waiting]).toEqual(["submitted", null]);
+  });
+
   it("ignores another segment's push", () => {
     const r = row("pending", null);
     expect(applyStatus(r, { ...push("done", "2026-01-01T00:00:02Z"), segment_id: "s2" })).toBe(false);

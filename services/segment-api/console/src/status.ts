@@ -17,6 +17,8 @@ export function applyStatus(row: Segment, push: StatusPush): boolean {
   row.last_error = push.error ?? push.reason ?? null;
   if (push.member_count !== undefined && push.member_count !== null) row.member_count = push.member_count;
   if (push.built_at) row.built_at = push.built_at;
-  if (row.build && push.since) row.build = { ...row.build, since: push.since, state: push.state ?? row.build.state };
+  // Every push says whether the build still waits longer than expected: a move clears it.
+  if (row.build && push.since)
+    row.build = { ...row.build, since: push.since, state: push.state ?? row.build.state, waiting: push.waiting ?? null };
   return true;
 }

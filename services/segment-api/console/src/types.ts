@@ -8,6 +8,8 @@ export interface BuildSummary {
   cause: string;
   since: string | null;
   reason: string | null;
+  /** Why it waits longer than expected, while it waits (a dependency, or a slow job). */
+  waiting?: string | null;
 }
 
 export interface Segment {

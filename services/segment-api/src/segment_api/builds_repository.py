@@ -14,7 +14,7 @@ async def builds_of(
     rows = await conn.fetch(
         "SELECT id, state, cause, mode, run_id, origin_segment_id, rules_version, reason, job_id,"
         " requested_at, submitted_at, started_at, finished_at, duration_ms, member_count,"
-        " entered, exited, bytes_billed, build_time, anomaly"
+        " entered, exited, bytes_billed, build_time, anomaly, waiting"
         " FROM builds WHERE segment_id = $1 AND account_id = $2"
         " ORDER BY requested_at DESC LIMIT $3",
         segment_id,

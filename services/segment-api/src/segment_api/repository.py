@@ -14,7 +14,8 @@ from segment_runtime.db import Connection
 _COLUMNS = (
     "id, account_id, name, description, object_type, rules, rules_version, is_custom, status,"
     " build_status, built_at, member_count, last_error, created_by, created_at, updated_at,"
-    " build_id, build_state, build_since, build_reason, build_cause, build_rules_version"
+    " build_id, build_state, build_since, build_reason, build_cause, build_rules_version,"
+    " build_waiting"
 )
 
 

@@ -39,6 +39,7 @@ class SegmentRow(BaseModel):
     build_reason: str | None
     build_cause: str | None
     build_rules_version: int | None
+    build_waiting: str | None = None
 
     @property
     def rule_set(self) -> RuleSet | None:

@@ -95,6 +95,12 @@ class BuildOut(BaseModel):
         description="Why it failed, was skipped or canceled; or what the reconciler did."
     )
     rules_version: int
+    waiting: str | None = Field(
+        None,
+        description="Why it waits longer than expected, while it waits: the dependency it"
+        " waits for, or how much longer than its recent builds its job has run.",
+        examples=["waiting for 'High value'"],
+    )
 
 
 class SegmentOut(BaseModel):
@@ -252,6 +258,9 @@ class BuildRecordOut(BaseModel):
         None,
         description="Why its size is suspicious (over the account's threshold, or emptied); "
         "the build is done all the same.",
+    )
+    waiting: str | None = Field(
+        None, description="Why it waits longer than expected, while it is open."
     )
 
 

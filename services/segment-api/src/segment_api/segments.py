@@ -63,6 +63,7 @@ def present(row: SegmentRow, catalog: Catalog) -> SegmentOut:
                 "since": row.build_since,
                 "reason": row.build_reason,
                 "rules_version": row.build_rules_version,
+                "waiting": row.build_waiting,
             }
         )
         if row.build_id

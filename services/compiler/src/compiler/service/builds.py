@@ -50,8 +50,9 @@ SUBMIT_LEASE_S = 120.0
 # A submission that failed for a reason that may pass (BigQuery or Postgres unreachable)
 # is tried again after these pauses; after the last, the build fails with the reason.
 RETRY_PAUSES_S = (1.0, 2.0, 5.0, 10.0)
-# A worker with nothing to do looks again this often (a consumed command wakes it at once).
-IDLE_POLL_S = 1.0
+# A worker with nothing to do looks again this often: a command this process consumed
+# wakes it at once, so the look is for lapsed claims and retries (and other processes').
+IDLE_POLL_S = 5.0
 
 
 def job_id_for(segment_id: UUID, build_id: UUID) -> str:

@@ -59,15 +59,15 @@ async def claim_next(conn: Connection, lease_s: float) -> Claimed | None:
     being submitted right now goes first, then the oldest command. SKIP LOCKED lets
     several workers claim at once without waiting on each other."""
     row = await conn.fetchrow(
-        "UPDATE build_requests SET claimed_until = now() + make_interval(secs => $1),"
-        " attempts = attempts + 1"
-        " WHERE build_id = ("
-        "  SELECT r.build_id FROM build_requests r"
+        "WITH busy AS (SELECT account_id, count(*) AS n FROM build_requests"
+        "  WHERE claimed_until >= now() GROUP BY account_id),"
+        " next AS (SELECT r.build_id FROM build_requests r"
+        "  LEFT JOIN busy b ON b.account_id = r.account_id"
         "  WHERE r.claimed_until IS NULL OR r.claimed_until < now()"
-        "  ORDER BY (SELECT count(*) FROM build_requests c"
-        "            WHERE c.account_id = r.account_id AND c.claimed_until >= now()),"
-        "           r.received_at"
-        "  LIMIT 1 FOR UPDATE SKIP LOCKED)"
+        "  ORDER BY coalesce(b.n, 0), r.received_at"
+        "  LIMIT 1 FOR UPDATE OF r SKIP LOCKED)"
+        " UPDATE build_requests SET claimed_until = now() + make_interval(secs => $1),"
+        " attempts = attempts + 1 FROM next WHERE build_requests.build_id = next.build_id"
         " RETURNING command, attempts",
         lease_s,
     )

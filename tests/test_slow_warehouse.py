@@ -150,6 +150,33 @@ async def test_interactive_builds_go_before_batch_and_batch_waits_for_people(
     assert upstream.arrived == ["first", "preview", "interactive", "batch0", "batch1", "batch2"]
 
 
+async def test_a_builds_read_back_takes_turns_with_builds_and_a_preview_does_not(
+    proxy: httpx.AsyncClient, upstream: Upstream
+) -> None:
+    upstream.hold.clear()
+    await proxy.post(f"{BASE}/jobs", json=_build("first", "first"))
+    await _settle()
+
+    def query(job_id: str, sql: str, labels: dict[str, str]) -> dict[str, Any]:
+        return {
+            "jobReference": {"projectId": "p", "jobId": job_id},
+            "configuration": {"labels": labels, "query": {"query": sql}},
+        }
+
+    await proxy.post(f"{BASE}/jobs", json=_build("next", "next statement"))
+    counts = asyncio.create_task(
+        proxy.post(f"{BASE}/jobs", json=query("c1", "counts", {"build_id": "b1"}))
+    )
+    person = asyncio.create_task(proxy.post(f"{BASE}/jobs", json=query("p1", "preview", {})))
+    await _settle()
+    assert upstream.arrived == ["first", "preview"]  # the read-back waits its turn
+    upstream.hold.set()
+    await asyncio.gather(counts, person)
+    await asyncio.sleep(0.05)
+    # ...and goes before the next statement: its build already ran.
+    assert upstream.arrived == ["first", "preview", "counts", "next statement"]
+
+
 async def test_a_job_canceled_before_its_turn_never_runs(
     proxy: httpx.AsyncClient, upstream: Upstream
 ) -> None:

@@ -9,9 +9,10 @@ with a `segment_id`), makes BigQuery's behaviour visible again:
   that submits many jobs is not held up by any of them, and jobs run side by side;
 - a job runs for a duration (RUNNING until then; `getQueryResults` long-polls
   like BigQuery's, answering the moment the job ends);
-- priority is honoured: the emulator gets one build statement at a time,
-  INTERACTIVE before BATCH, and a BATCH one only while no person's query is in
-  flight, so a preview never queues behind a refresh run;
+- priority is honoured: the emulator gets one build statement (or a build's
+  read-back, labelled with its `build_id`) at a time, INTERACTIVE before BATCH, and
+  a BATCH one only while no person's query is in flight, so a preview waits for at
+  most one of a refresh run's statements, not for the whole run;
 - a statement the emulator refuses fails its job (`invalidQuery`), as BigQuery
   fails a job rather than its insert;
 - it can fail with an error, be lost (BigQuery forgets it: 404), or hang until
@@ -79,9 +80,11 @@ class Turns:
         self._order = itertools.count()
 
     @contextlib.asynccontextmanager
-    async def build(self, batch: bool) -> AsyncIterator[None]:
+    async def build(self, batch: bool, read_back: bool = False) -> AsyncIterator[None]:
+        """A read-back (a build's counts) goes before statements: its build already ran,
+        and its answer is what lets the next layer start."""
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        entry = (1 if batch else 0, next(self._order), turn)
+        entry = (2 if batch else 1 - int(read_back), next(self._order), turn)
         heapq.heappush(self._waiting, entry)
         self._next()
         try:
@@ -112,8 +115,8 @@ class Turns:
     def _next(self) -> None:
         if self._busy or not self._waiting:
             return
-        batch, _, turn = self._waiting[0]
-        if batch and self._people:
+        rank, _, turn = self._waiting[0]
+        if rank == 2 and self._people:  # BATCH waits while a person's query is in flight
             return
         heapq.heappop(self._waiting)
         self._busy = True
@@ -244,7 +247,7 @@ class SlowWarehouse:
         labels = configuration.get("labels", {}) or {}
         segment = labels.get("segment_id")
         if not segment:
-            return await self._forward_query(request, body, configuration)
+            return await self._forward_query(request, body, configuration, labels)
         rule = self.faults.segments.get(segment, self.faults.default)
         reference = payload.get("jobReference", {})
         project = request.path_params["project"]
@@ -350,12 +353,18 @@ class SlowWarehouse:
         return job.executed.body
 
     async def _forward_query(
-        self, request: Request, body: bytes, configuration: dict[str, Any]
+        self,
+        request: Request,
+        body: bytes,
+        configuration: dict[str, Any],
+        labels: dict[str, str] | None = None,
     ) -> Response:
-        """Not a build: a person's query (a preview, a count) unless it says BATCH, which
-        waits for its turn like a BATCH build."""
-        if _priority(configuration) == "BATCH":
-            async with self.turns.build(batch=True):
+        """Not a build job. A build's bookkeeping (labelled with its `build_id`: counts and
+        ids read back) and any BATCH query take turns with the build statements; the rest
+        is a person's query (a preview, a detail read) and goes straight through."""
+        batch = _priority(configuration) == "BATCH"
+        if batch or (labels or {}).get("build_id"):
+            async with self.turns.build(batch=batch, read_back=True):
                 return await self._forward(request, body)
         async with self.turns.person():
             return await self._forward(request, body)

@@ -91,6 +91,9 @@ class BigQueryInspector:
                 BUILD_TIME_PARAM: build_time or datetime.fromtimestamp(0, UTC),
             },
             priority=JobPriority.BATCH if ids else JobPriority.INTERACTIVE,
+            # Labelled as a build's bookkeeping: a warehouse (or the local one) can tell it
+            # from a person's query, and billing can be traced to the build.
+            labels={"build_id": build_id.hex, "purpose": "ids" if ids else "counts"},
         )
 
         def _query(sql: str) -> Iterator[Any]:

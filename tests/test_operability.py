@@ -5,7 +5,11 @@ Prometheus's text format."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import re
+from pathlib import Path
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -91,3 +95,47 @@ async def test_every_service_reports_health_and_counts_the_build(stack):
     )
     for service in ("compiler", "job-monitor", "scheduler", "segment-api"):
         assert "segp_outbox_backlog" in metrics[service], service
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (from /proc)."""
+    out = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        with contextlib.suppress(OSError):
+            fields = dict(
+                line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line
+            )
+            if int(fields.get("PPid", "0").strip()) == pid:
+                out.append(int(status.parent.name))
+    return out
+
+
+async def test_the_gateway_runs_a_worker_per_core_and_its_metrics_add_up_across_them(stack):
+    """One server process per core by default; /metrics answers for all of them, so a
+    scrape that reaches any worker counts every worker's requests."""
+    gateway = stack.procs["segment-api"].pid
+    workers = [c for c in _children(gateway) if "spawn_main" in _cmdline(c)]
+    assert len(workers) == max(1, os.cpu_count() or 1)
+    route = {"route": "/v1/refresh-runs/{run_id}", "method": "GET", "status": "404"}
+
+    async def scraped() -> float:
+        async with httpx.AsyncClient() as http:  # a new connection: any worker may answer
+            return sample((await http.get(f"{stack.api}/metrics")).text, HTTP_COUNT, **route)
+
+    before = await scraped()
+    for _ in range(30):
+        async with httpx.AsyncClient() as http:  # new connections spread over the workers
+            missing = await http.get(
+                f"{stack.api}/v1/refresh-runs/{uuid4()}", headers=stack.headers()
+            )
+            assert missing.status_code == 404
+    assert [await scraped() for _ in range(4)] == [before + 30] * 4
+
+
+HTTP_COUNT = "segp_http_request_seconds_count"
+
+
+def _cmdline(pid: int) -> str:
+    with contextlib.suppress(OSError):
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    return ""

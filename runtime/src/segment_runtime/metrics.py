@@ -8,18 +8,40 @@ HTTP requests.
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 DEAD_LETTERED = Counter(
     "segp_dead_lettered_total",
     "Messages a consumer group sent to the dead-letter topic.",
     ["topic", "consumer"],
 )
+# Several gateway workers drain one outbox: across them the gauge shows the largest.
 OUTBOX_BACKLOG = Gauge(
-    "segp_outbox_backlog", "Outbox rows not yet published, after the last drain.", ["service"]
+    "segp_outbox_backlog",
+    "Outbox rows not yet published, after the last drain.",
+    ["service"],
+    multiprocess_mode="max",
 )
 OUTBOX_AGE = Gauge(
-    "segp_outbox_oldest_seconds", "Age of the oldest unpublished outbox row.", ["service"]
+    "segp_outbox_oldest_seconds",
+    "Age of the oldest unpublished outbox row.",
+    ["service"],
+    multiprocess_mode="max",
 )
 BUILDS = Counter(
     "segp_build_changes_total", "Build state changes decided by the scheduler.", ["state"]
@@ -52,6 +74,22 @@ HTTP_SECONDS = Histogram(
 )
 
 
+def share_between_processes(name: str) -> Path:
+    """Several server processes answer one /metrics: each writes its metrics to files in a
+    directory they share (prometheus_client's multiprocess mode), emptied at start so a
+    previous run's counts do not add in. Call before any metric is created."""
+    directory = Path(tempfile.gettempdir()) / f"segp-metrics-{name}"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ[MULTIPROCESS_ENV] = str(directory)
+    return directory
+
+
 def exposition() -> tuple[bytes, str]:
-    """The default registry in Prometheus's text format, and its content type."""
+    """The metrics in Prometheus's text format, and its content type: this process's
+    registry, or every worker's together when they share a directory."""
+    if os.environ.get(MULTIPROCESS_ENV):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST

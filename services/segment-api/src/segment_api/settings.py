@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field
@@ -19,7 +20,18 @@ class Settings(
 ):
     host: str = Field("127.0.0.1", alias="API_HOST")
     port: int = Field(8400, alias="API_PORT")
-    workers: int = Field(1, ge=1, le=16, alias="API_WORKERS", description="Server processes.")
+    workers: int = Field(
+        0,
+        ge=0,
+        le=64,
+        alias="API_WORKERS",
+        description="Server processes; 0 (the default) is one per core. Caches, rate limits"
+        " and sessions live in Redis or the token, so any worker answers any request.",
+    )
+
+    def worker_count(self) -> int:
+        return self.workers or max(1, os.cpu_count() or 1)
+
     rate_limit_per_minute: int = Field(
         120,
         ge=1,

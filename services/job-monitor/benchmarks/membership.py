@@ -1,7 +1,7 @@
 """Benchmark: what recording membership changes costs, and how soon they reach a consumer.
 
     uv run python services/job-monitor/benchmarks/membership.py warehouse --members 1000000
-    SEGP_SLOW_WAREHOUSE=1 ./deploy/up        # in another shell, then:
+    ./deploy/up        # in another shell (the slow warehouse is on by default), then:
     uv run python services/job-monitor/benchmarks/membership.py stack --members 100000
 
 `warehouse`, on an emulator of its own: a segment of N members whose next build moves
@@ -202,7 +202,9 @@ def _next_membership(target: Target, catalog: Any) -> statements.Membership:
 async def stack(members: int) -> None:
     cfg = StackConfig()
     if not cfg.slow_warehouse:
-        raise SystemExit("run the stack with SEGP_SLOW_WAREHOUSE=1 (job end times come from it)")
+        raise SystemExit(
+            "run the stack with the slow warehouse (SEGP_SLOW_WAREHOUSE=1, the default)"
+        )
     client = make_client(cfg)
     account = uuid4()
     start = time.perf_counter()

@@ -1,6 +1,6 @@
 """Freshness: from a job's end in the warehouse to the `done` push a Pusher client receives.
 
-    SEGP_SLOW_WAREHOUSE=1 uv run segctl up     # in another terminal
+    ./deploy/up     # in another terminal (the slow warehouse is on by default)
     uv run python services/notifier/benchmarks/freshness.py --builds 30
 
 The whole path runs for real: job monitor (long-polling the job's end), outbox,
@@ -44,7 +44,9 @@ def rules(age: int) -> dict[str, Any]:
 async def main(builds: int, job_s: float) -> None:
     cfg = StackConfig()
     if not cfg.slow_warehouse:
-        raise SystemExit("run the stack with SEGP_SLOW_WAREHOUSE=1 (job end times come from it)")
+        raise SystemExit(
+            "run the stack with the slow warehouse (SEGP_SLOW_WAREHOUSE=1, the default)"
+        )
     token = issue_token(
         cfg.secrets["jwt_secret"],
         account_id=DEMO_ACCOUNT_ID,

@@ -24,7 +24,20 @@ down_revision = "0007"
 branch_labels = None
 depends_on = None
 
-UPGRADE = """
+# The gateway's view of a segment with its build projection, as 0005 made it.
+VIEW_COLUMNS = """\
+SELECT s.id, s.account_id, s.name, s.description, s.object_type, s.rules, s.rules_version,
+       s.is_custom, s.status, s.created_by, s.created_at, s.updated_at,
+       CASE WHEN b.state IN ('requested', 'submitted', 'running') THEN 'in_progress'
+            WHEN b.state IS NULL OR (s.status = 'active' AND b.rules_version < s.rules_version)
+                 THEN 'pending'
+            ELSE b.state END AS build_status,
+       b.built_at, b.member_count, b.bytes_billed,
+       CASE WHEN b.state IN ('failed', 'skipped', 'canceled') THEN b.reason END AS last_error,
+       b.build_id, b.state AS build_state, b.since AS build_since, b.reason AS build_reason,
+       b.cause AS build_cause, b.rules_version AS build_rules_version"""
+
+UPGRADE = f"""
 CREATE TABLE build_requests (
     build_id uuid PRIMARY KEY,
     account_id uuid NOT NULL,
@@ -39,33 +52,15 @@ ALTER TABLE accounts ADD COLUMN refresh_priority text NOT NULL DEFAULT 'INTERACT
 ALTER TABLE builds ADD COLUMN waiting text;
 ALTER TABLE segment_build_state ADD COLUMN waiting text;
 CREATE OR REPLACE VIEW segment_view AS
-SELECT s.id, s.account_id, s.name, s.description, s.object_type, s.rules, s.rules_version,
-       s.is_custom, s.status, s.created_by, s.created_at, s.updated_at,
-       CASE WHEN b.state IN ('requested', 'submitted', 'running') THEN 'in_progress'
-            WHEN b.state IS NULL OR (s.status = 'active' AND b.rules_version < s.rules_version)
-                 THEN 'pending'
-            ELSE b.state END AS build_status,
-       b.built_at, b.member_count, b.bytes_billed,
-       CASE WHEN b.state IN ('failed', 'skipped', 'canceled') THEN b.reason END AS last_error,
-       b.build_id, b.state AS build_state, b.since AS build_since, b.reason AS build_reason,
-       b.cause AS build_cause, b.rules_version AS build_rules_version,
+{VIEW_COLUMNS},
        b.waiting AS build_waiting
   FROM segments s LEFT JOIN segment_build_state b ON b.segment_id = s.id
 """
 
-DOWNGRADE = """
+DOWNGRADE = f"""
 DROP VIEW segment_view;
 CREATE VIEW segment_view AS
-SELECT s.id, s.account_id, s.name, s.description, s.object_type, s.rules, s.rules_version,
-       s.is_custom, s.status, s.created_by, s.created_at, s.updated_at,
-       CASE WHEN b.state IN ('requested', 'submitted', 'running') THEN 'in_progress'
-            WHEN b.state IS NULL OR (s.status = 'active' AND b.rules_version < s.rules_version)
-                 THEN 'pending'
-            ELSE b.state END AS build_status,
-       b.built_at, b.member_count, b.bytes_billed,
-       CASE WHEN b.state IN ('failed', 'skipped', 'canceled') THEN b.reason END AS last_error,
-       b.build_id, b.state AS build_state, b.since AS build_since, b.reason AS build_reason,
-       b.cause AS build_cause, b.rules_version AS build_rules_version
+{VIEW_COLUMNS}
   FROM segments s LEFT JOIN segment_build_state b ON b.segment_id = s.id;
 ALTER TABLE segment_build_state DROP COLUMN waiting;
 ALTER TABLE builds DROP COLUMN waiting;

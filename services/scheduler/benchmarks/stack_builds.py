@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
 import random
 import statistics
@@ -51,6 +50,9 @@ from uuid import UUID, uuid4
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+# The same graphs as the scheduler-only benchmark beside this script.
+from build_graph import chain_closure, layered_graph
+
 from contracts.topics import BUILD_REQUESTED, JOB_STARTED, JOB_SUBMITTED
 from devstack.config import StackConfig
 from devstack.figures import nearest_rank
@@ -63,24 +65,6 @@ DEADLINE_S = 600.0
 TOPICS = (BUILD_REQUESTED, JOB_SUBMITTED, JOB_STARTED)
 KEEP = False  # --keep: leave the scenario's account and segments, to look at afterwards
 PREVIEWS = 0  # --previews N: a person's previews, on the idle stack and during each run
-
-
-def layered(n: int, depth: int, rng: random.Random) -> dict[int, list[int]]:
-    """n segments in `depth` layers; each above the bottom embeds 1-3 of the layer below."""
-    layers = [list(range(i, n, depth)) for i in range(depth)]
-    embeds: dict[int, list[int]] = {}
-    for below, layer in itertools.pairwise(layers):
-        for node in layer:
-            embeds[node] = rng.sample(below, k=min(len(below), rng.randint(1, 3)))
-    return embeds
-
-
-def closure(n: int, rng: random.Random) -> dict[int, list[int]]:
-    """Node 0 at the bottom; n ancestors above it, each embedding 1-2 nodes below it."""
-    return {
-        node: rng.sample(range(max(0, node - 8), node), k=min(node, rng.randint(1, 2)))
-        for node in range(1, n + 1)
-    }
 
 
 def critical_path(nodes: list[int], embeds: dict[int, list[int]], job_s: float) -> float:
@@ -385,10 +369,10 @@ async def main(refresh: list[int], depth: int, cascade: list[int], job_s: float,
         )
     rng = random.Random(seed)  # noqa: S311 - a reproducible graph, not a secret
     scenarios = [
-        Scenario(f"refresh {n} in {depth} layers", layered(n, depth, rng), list(range(n)))
+        Scenario(f"refresh {n} in {depth} layers", layered_graph(n, depth, rng), list(range(n)))
         for n in refresh
     ] + [
-        Scenario(f"cascade through {n} ancestors", closure(n, rng), list(range(n + 1)))
+        Scenario(f"cascade through {n} ancestors", chain_closure(n, rng), list(range(n + 1)))
         for n in cascade
     ]
     print(f"jobs of {job_s:.1f} s each, on the whole local stack")

@@ -37,6 +37,7 @@ from contracts.messages import (
 )
 from contracts.warehouse import dataset_id, log_of, membership_log_table, segment_table
 from segment_runtime.catalogs import account_catalog
+from segment_runtime.correlation import correlated
 from segment_runtime.db import Connection, Pool
 from segment_runtime.idempotency import handle_once
 from segment_runtime.outbox import enqueue
@@ -117,12 +118,19 @@ class BuildService:
         if claimed is None:
             return False
         event = claimed.command
-        try:
-            async with self._pool.acquire() as conn, conn.transaction():
-                await self._build(conn, event)
-                await repository.forget_request(conn, event.data.build_id)
-        except Exception as exc:  # any failure here may pass: it is retried, then reported
-            await self._retry_or_fail(event, claimed.attempts, exc)
+        # Off the consumer's path: the log lines carry the request's id all the same.
+        with correlated(
+            event.correlationid,
+            account_id=event.accountid,
+            segment_id=event.data.segment_id,
+            build_id=event.data.build_id,
+        ):
+            try:
+                async with self._pool.acquire() as conn, conn.transaction():
+                    await self._build(conn, event)
+                    await repository.forget_request(conn, event.data.build_id)
+            except Exception as exc:  # any failure here may pass: it is retried, then reported
+                await self._retry_or_fail(event, claimed.attempts, exc)
         return True
 
     async def _retry_or_fail(self, event: BuildRequested, attempts: int, exc: Exception) -> None:

@@ -8,8 +8,6 @@ scheduler chose is visible from the warehouse's side.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -20,7 +18,7 @@ import pytest
 from google.api_core.exceptions import NotFound
 
 from contracts.warehouse import dataset_id, segment_table
-from e2e import api, create, pusher_client, pusher_frames, wait_for
+from e2e import api, create, recording_pushes, wait_for
 
 pytestmark = pytest.mark.stack
 JOB_S = 0.6
@@ -165,16 +163,7 @@ async def test_two_edits_during_a_build_become_one_follow_up_and_every_state_is_
     # Long enough that, on a loaded machine too, the job is seen running and both edits
     # reach the scheduler before it ends.
     stack.set_default_fault(duration_s=4.0)
-    pushers = pusher_client(stack)
-    ws = await anext(pushers)
-    frames: list[dict[str, Any]] = []
-
-    async def listen() -> None:
-        async for frame in pusher_frames(ws):
-            frames.append(frame)
-
-    listener = asyncio.create_task(listen())
-    try:
+    async with recording_pushes(stack) as frames:
         s = await create(stack, f"Edited {uuid4().hex[:6]}", group(prop("age", "gt", 20)))
         await wait_for(lambda: any(f.get("state") == "running" for f in frames))
         for age in (30, 40):
@@ -197,11 +186,6 @@ async def test_two_edits_during_a_build_become_one_follow_up_and_every_state_is_
         await wait_for(
             lambda: any(f.get("state") == "done" and f["rules_version"] == 3 for f in frames)
         )
-    finally:
-        listener.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await listener
-        await pushers.aclose()
 
     builds = (await api(stack, "GET", f"/v1/segments/{s['id']}/builds")).json()
     assert [(b["rules_version"], b["state"]) for b in reversed(builds)] == [
@@ -266,66 +250,56 @@ async def test_a_build_waiting_on_a_slow_dependency_says_so_while_it_waits(fault
     top = await create(stack, f"On top {tag}", group(member_of(base), prop("is_vip", "is_true")))
     await settled(stack, base, top)
     stack.set_fault(base["id"], duration_s=14.0)
-    pushers = pusher_client(stack)
-    ws = await anext(pushers)
-    frames: list[dict[str, Any]] = []
-
-    async def listen() -> None:
-        async for frame in pusher_frames(ws):
-            frames.append(frame)
-
-    listener = asyncio.create_task(listen())
     try:
-        assert (await api(stack, "POST", f"/v1/segments/{base['id']}/rebuild")).status_code == 202
+        async with recording_pushes(stack) as frames:
+            assert (
+                await api(stack, "POST", f"/v1/segments/{base['id']}/rebuild")
+            ).status_code == 202
 
-        async def base_running() -> bool:
-            build = await latest_build(stack, base)
-            return bool(build and build["state"] == "running")
+            async def base_running() -> bool:
+                build = await latest_build(stack, base)
+                return bool(build and build["state"] == "running")
 
-        await wait_for(base_running)
-        # An edit of the segment on top waits for its base's build to end.
-        edited = await api(
-            stack,
-            "PATCH",
-            f"/v1/segments/{top['id']}",
-            json={"rules": group(member_of(base), prop("is_vip", "is_false"))},
-        )
-        assert edited.status_code == 200
-
-        async def waiting(segment: dict[str, Any]) -> str | None:
-            shown = (await api(stack, "GET", f"/v1/segments/{segment['id']}")).json()
-            return (shown["build"] or {}).get("waiting")
-
-        async def top_waits() -> str | None:
-            return await waiting(top)
-
-        assert await wait_for(top_waits, timeout_s=12) == f"waiting for '{base['name']}'"
-        slow = await wait_for(lambda: waiting(base), timeout_s=12)
-        assert slow.startswith("its job has run ")
-        assert " times longer than its recent builds" in slow
-        history = (await api(stack, "GET", f"/v1/segments/{top['id']}/builds")).json()
-        assert (history[0]["state"], history[0]["waiting"]) == (
-            "requested",
-            f"waiting for '{base['name']}'",
-        )
-        await wait_for(
-            lambda: any(
-                f.get("segment_id") == top["id"] and f.get("waiting") == top_waits_note(base)
-                for f in frames
-            ),
-            timeout_s=10,
-        )
-        await settled(stack, base, top)
-        await wait_for(
-            lambda: any(
-                f.get("segment_id") == top["id"] and f.get("state") == "done" for f in frames
+            await wait_for(base_running)
+            # An edit of the segment on top waits for its base's build to end.
+            edited = await api(
+                stack,
+                "PATCH",
+                f"/v1/segments/{top['id']}",
+                json={"rules": group(member_of(base), prop("is_vip", "is_false"))},
             )
-        )
+            assert edited.status_code == 200
+
+            async def waiting(segment: dict[str, Any]) -> str | None:
+                shown = (await api(stack, "GET", f"/v1/segments/{segment['id']}")).json()
+                return (shown["build"] or {}).get("waiting")
+
+            async def top_waits() -> str | None:
+                return await waiting(top)
+
+            assert await wait_for(top_waits, timeout_s=12) == f"waiting for '{base['name']}'"
+            slow = await wait_for(lambda: waiting(base), timeout_s=12)
+            assert slow.startswith("its job has run ")
+            assert " times longer than its recent builds" in slow
+            history = (await api(stack, "GET", f"/v1/segments/{top['id']}/builds")).json()
+            assert (history[0]["state"], history[0]["waiting"]) == (
+                "requested",
+                f"waiting for '{base['name']}'",
+            )
+            await wait_for(
+                lambda: any(
+                    f.get("segment_id") == top["id"] and f.get("waiting") == top_waits_note(base)
+                    for f in frames
+                ),
+                timeout_s=10,
+            )
+            await settled(stack, base, top)
+            await wait_for(
+                lambda: any(
+                    f.get("segment_id") == top["id"] and f.get("state") == "done" for f in frames
+                )
+            )
     finally:
-        listener.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await listener
-        await pushers.aclose()
         stack.reset_faults()
     shown = (await api(stack, "GET", f"/v1/segments/{top['id']}")).json()
     assert shown["build_status"] == "done"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -82,6 +83,27 @@ async def pusher_frames(ws: ClientConnection) -> AsyncIterator[dict[str, Any]]:
             continue
         data = frame["data"]
         yield json.loads(data) if isinstance(data, str) else data
+
+
+@contextlib.asynccontextmanager
+async def recording_pushes(stack) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every push on the caller's channel while the block runs, appended as it arrives."""
+    pushers = pusher_client(stack)
+    ws = await anext(pushers)
+    frames: list[dict[str, Any]] = []
+
+    async def listen() -> None:
+        async for frame in pusher_frames(ws):
+            frames.append(frame)
+
+    listener = asyncio.create_task(listen())
+    try:
+        yield frames
+    finally:
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener
+        await pushers.aclose()
 
 
 async def wait_for(

@@ -12,6 +12,7 @@ queue the same ancestor once (at most one queued build per segment).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Literal
 from uuid import UUID
@@ -48,17 +49,19 @@ def parents_of(embeds: Embeds) -> dict[UUID, set[UUID]]:
 def ancestors(parents: Mapping[UUID, set[UUID]], segment_id: UUID) -> set[UUID]:
     """Every segment that embeds `segment_id`, directly or through others (`parents`:
     the graph's parent index, from `parents_of`)."""
-    return _upward(parents, [segment_id])
+    return _reachable(parents, [segment_id])
 
 
-def _upward(parents: Mapping[UUID, set[UUID]], start: Iterable[UUID]) -> set[UUID]:
+def _reachable(edges: Mapping[UUID, AbstractSet[UUID]], start: Iterable[UUID]) -> set[UUID]:
+    """Every node reached from `start` along `edges`, at any depth (not `start` itself,
+    unless a loop leads back): upward through the parent index, downward through embeds."""
     seen: set[UUID] = set()
-    stack = [p for s in start for p in parents.get(s, ())]
+    stack = [p for s in start for p in edges.get(s, ())]
     while stack:
         node = stack.pop()
         if node not in seen:
             seen.add(node)
-            stack.extend(parents.get(node, ()))
+            stack.extend(edges.get(node, ()))
     return seen
 
 
@@ -154,14 +157,7 @@ def blocked(embeds: Embeds, candidates: frozenset[UUID], waiting: frozenset[UUID
 def waits_for(embeds: Embeds, segment: UUID, open_: frozenset[UUID]) -> list[UUID]:
     """What a queued segment waits for: the segments it embeds, at any depth, whose builds
     are open and wait on nothing open below them (the ones doing the work now)."""
-    below: set[UUID] = set()
-    stack = list(embeds.get(segment, ()))
-    while stack:
-        node = stack.pop()
-        if node not in below:
-            below.add(node)
-            stack.extend(embeds.get(node, ()))
-    busy = below & open_
+    busy = _reachable(embeds, [segment]) & open_
     return sorted(n for n in busy if not blocked(embeds, frozenset({n}), frozenset(busy)))
 
 
@@ -187,7 +183,7 @@ def next_steps(snapshot: Snapshot, label: Label) -> list[Decision]:
             queued.discard(d.segment_id)
             decisions.append(d)
 
-    blocked = _upward(parents_of(snapshot.embeds), queued | snapshot.busy)
+    blocked = _reachable(parents_of(snapshot.embeds), queued | snapshot.busy)
     ready = sorted(queued - snapshot.busy - blocked, key=str)
     decisions.extend(Decision(s, "dispatch") for s in ready)
     return decisions

@@ -615,7 +615,7 @@ async def slow_jobs(conn: Connection, factor: float, at_least_s: float) -> list[
     """Jobs running `factor` times longer than the median of their segment's last five done
     builds, and at least `at_least_s` (short jobs vary too much to call slow)."""
     rows = await conn.fetch(
-        f"SELECT {', '.join('b.' + c.strip() for c in _BUILD_COLUMNS.split(','))},"  # noqa: S608
+        f"SELECT {_B_COLUMNS},"  # noqa: S608 - constant columns
         " extract(epoch FROM clock_timestamp() - coalesce(b.started_at, b.submitted_at))"
         "   AS ran_s, h.usual_s"
         " FROM builds b CROSS JOIN LATERAL ("

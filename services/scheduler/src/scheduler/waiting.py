@@ -63,10 +63,14 @@ class WaitWatch:
         async with self._pool.acquire() as conn:
             queued = await repository.long_queued(conn, p.queued_s)
             slow = await repository.slow_jobs(conn, p.slow_factor, p.slow_at_least_s)
+            by_account: dict[UUID, list[repository.Build]] = defaultdict(list)
             for build in queued:
-                note = await self._dependency(conn, build)
-                if note and note != build.waiting:
-                    notes[build.account_id].append((build, note))
+                by_account[build.account_id].append(build)
+            for account_id, builds in by_account.items():
+                # A refresh run queues a whole account: its graph is read once a look.
+                for build, note in await self._dependencies(conn, account_id, builds):
+                    if note != build.waiting:
+                        notes[account_id].append((build, note))
         for job in slow:
             note = slow_note(job.ran_s, job.usual_s)
             # The figure grows while the job runs: say it again only when it moved a step.
@@ -77,15 +81,20 @@ class WaitWatch:
             noted += await self._owner.note_waits(account_id, items)
         return noted
 
-    async def _dependency(self, conn: Connection, build: repository.Build) -> str:
-        embeds = await repository.embeds(conn, build.account_id)
-        open_ = await repository.open_set(conn, build.account_id)
-        blockers = graph.waits_for(embeds, build.segment_id, open_.queued | open_.busy)
-        if not blockers:
-            return ""
-        names = await repository.names(conn, build.account_id)
-        shown = [f"'{names.get(b, b.hex[:8])}'" for b in blockers[:3]]
-        return dependency_note(shown, len(blockers) - len(shown))
+    async def _dependencies(
+        self, conn: Connection, account_id: UUID, builds: list[repository.Build]
+    ) -> list[tuple[repository.Build, str]]:
+        """Each queued build with what it waits for (those waiting on nothing left out)."""
+        embeds = await repository.embeds(conn, account_id)
+        open_ = await repository.open_set(conn, account_id)
+        names = await repository.names(conn, account_id)
+        out = []
+        for build in builds:
+            blockers = graph.waits_for(embeds, build.segment_id, open_.queued | open_.busy)
+            if blockers:
+                shown = [f"'{names.get(b, b.hex[:8])}'" for b in blockers[:3]]
+                out.append((build, dependency_note(shown, len(blockers) - len(shown))))
+        return out
 
 
 def _factor(note: str) -> str:

@@ -296,7 +296,7 @@ class SlowWarehouse:
             return await self._forward(request, await request.body())
         if job.rule.outcome == "lose":
             return _error(404, f"Not found: Job {job.project}:{job.job_id}", "notFound")
-        return JSONResponse(self._shape(job, await self._resource(job)))
+        return JSONResponse(self._shape(job, self._resource(job)))
 
     async def query_results(self, request: Request) -> Response:
         job = self.jobs.get(request.path_params["job"])
@@ -340,11 +340,11 @@ class SlowWarehouse:
         return JSONResponse(
             {
                 "kind": "bigquery#jobCancelResponse",
-                "job": self._shape(job, await self._resource(job)),
+                "job": self._shape(job, self._resource(job)),
             }
         )
 
-    async def _resource(self, job: Job) -> dict[str, Any]:
+    def _resource(self, job: Job) -> dict[str, Any]:
         """The emulator's view of the job once its statement ran (it finished inside its
         insert, so that answer is final: asking again would only queue behind the
         emulator's one query at a time), else what insert answered."""

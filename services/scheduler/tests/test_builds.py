@@ -320,7 +320,9 @@ async def test_a_scheduled_tick_starts_one_run_per_tick(world):
     await world.segment("S")
     async with world.pool.acquire() as conn:
         await conn.execute(
-            "UPDATE accounts SET refresh_cron = '0 8 * * *' WHERE id = $1", world.account
+            "UPDATE accounts SET refresh_cron = '0 8 * * *', created_at = '2026-01-01'"
+            " WHERE id = $1",
+            world.account,
         )
     schedule = RefreshSchedule(world.pool, world.owner, catch_up=timedelta(hours=1))
     now = datetime(2026, 3, 1, 8, 10, tzinfo=UTC)

@@ -37,3 +37,11 @@ def test_daylight_saving_keeps_the_local_hour():
         due_tick("0 8 * * *", "America/New_York", datetime(2026, 7, 15, 12, 5, tzinfo=UTC), HOUR)
         is not None
     )
+
+
+def test_a_tick_before_the_account_existed_is_not_caught_up():
+    # Made at 08:20 with a daily 08:00 schedule: its first run is tomorrow's.
+    now = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
+    made = datetime(2026, 3, 1, 8, 20, tzinfo=UTC)
+    assert due_tick("0 8 * * *", "UTC", now, HOUR, since=made) is None
+    assert due_tick("0 8 * * *", "UTC", now, HOUR, since=made - HOUR) is not None

@@ -26,7 +26,9 @@ class RefreshSchedule:
         async with self._pool.acquire() as conn:
             schedules = await repository.accounts(conn)
         for account in schedules:
-            scheduled_for = due_tick(account.refresh_cron, account.time_zone, now, self._catch_up)
+            scheduled_for = due_tick(
+                account.refresh_cron, account.time_zone, now, self._catch_up, account.created_at
+            )
             if scheduled_for is not None and await self._owner.start_refresh(
                 account.id, scheduled_for, "schedule"
             ):

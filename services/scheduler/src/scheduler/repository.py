@@ -20,6 +20,7 @@ class AccountSchedule:
     id: UUID
     time_zone: str
     refresh_cron: str
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,9 @@ async def lock_account(conn: Connection, account_id: UUID) -> None:
 
 
 async def accounts(conn: Connection) -> list[AccountSchedule]:
-    rows = await conn.fetch("SELECT id, time_zone, refresh_cron FROM accounts ORDER BY id")
+    rows = await conn.fetch(
+        "SELECT id, time_zone, refresh_cron, created_at FROM accounts ORDER BY id"
+    )
     return [AccountSchedule(**dict(r)) for r in rows]
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from uuid import uuid4
 
@@ -8,6 +7,7 @@ import jwt
 import pytest
 from pydantic import SecretStr
 
+from contracts.clock import SYSTEM_CLOCK, FixedClock
 from segment_runtime.auth import Access, InvalidTokenError, Scope, TokenVerifier, issue_token
 from segment_runtime.settings import AuthSettings
 
@@ -57,15 +57,15 @@ def test_a_verifier_needs_a_key_source():
 
 
 def test_a_verified_token_is_remembered_only_until_it_expires(monkeypatch):
-    v = verifier()
+    clock = FixedClock(SYSTEM_CLOCK.now())
+    v = TokenVerifier(AuthSettings.model_validate({"JWT_SECRET": SecretStr(SECRET)}), clock)
     token = issue_token(SECRET, account_id=uuid4(), user_id="u", ttl=timedelta(minutes=5))
     first = v.verify(token)
     calls: list[str] = []
     real = v._verify
     monkeypatch.setattr(v, "_verify", lambda t: calls.append(t) or real(t))
     assert v.verify(token) == first and calls == []  # no second signature check
-    later = time.time() + 301
-    monkeypatch.setattr("segment_runtime.auth.time.time", lambda: later)
+    clock.advance(timedelta(seconds=301))
     v.verify(token)  # past its expiry by our clock: checked again (PyJWT's own clock decides)
     assert calls == [token]
 

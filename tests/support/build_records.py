@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID, uuid4
 
+from contracts.clock import SYSTEM_CLOCK
 from segment_runtime.db import Connection
 
 
@@ -26,7 +27,7 @@ async def record_build(
     account_id, version = await conn.fetchrow(
         "SELECT account_id, rules_version FROM segments WHERE id = $1", segment_id
     )
-    at = built_at or datetime.now(UTC)
+    at = built_at or SYSTEM_CLOCK.now()
     build_id = build_id or uuid4()
     await conn.execute(
         "INSERT INTO builds (id, account_id, segment_id, cause, mode, rules_version, state, reason,"

@@ -7,15 +7,13 @@ on every fact: `accountid`, `correlationid` and `dataschemaversion`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from contracts.clock import SYSTEM_CLOCK
 
 
 class Envelope(BaseModel):
@@ -32,7 +30,9 @@ class Envelope(BaseModel):
         description="The service that stated the fact, e.g. `segment-api`.",
         examples=["segment-api"],
     )
-    time: datetime = Field(default_factory=utcnow, description="When the fact happened (UTC).")
+    time: datetime = Field(
+        default_factory=SYSTEM_CLOCK.now, description="When the fact happened (UTC)."
+    )
     datacontenttype: Literal["application/json"] = "application/json"
     dataschemaversion: int = Field(1, ge=1, description="Version of this message's `data` schema.")
     accountid: UUID = Field(description="The account (tenant) the fact belongs to.")

@@ -7,8 +7,7 @@ development; RS256 with keys from a JWKS URL in production.
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -16,6 +15,7 @@ from uuid import UUID
 import jwt
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from contracts.clock import SYSTEM_CLOCK, Clock
 from segment_runtime.settings import AuthSettings
 
 
@@ -73,8 +73,9 @@ class TokenVerifier:
     # request, and checking its signature again was a sixth of a cached read's time.
     CACHED_TOKENS = 4096
 
-    def __init__(self, settings: AuthSettings) -> None:
+    def __init__(self, settings: AuthSettings, clock: Clock = SYSTEM_CLOCK) -> None:
         self._settings = settings
+        self._clock = clock
         self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
         if self._jwks is None and settings.jwt_secret is None:
             raise ValueError("set JWT_SECRET (development) or JWT_JWKS_URL (production)")
@@ -84,7 +85,7 @@ class TokenVerifier:
         known = self._verified.get(token)
         if known is not None:
             principal, expires = known
-            if time.time() < expires:
+            if self._clock.now().timestamp() < expires:
                 return principal
             del self._verified[token]  # expired: verified again below, and refused
         principal, expires = self._verify(token)
@@ -133,7 +134,7 @@ def issue_token(
     ttl: timedelta = timedelta(days=30),
 ) -> str:
     """An HS256 token, for development and tests only."""
-    now = datetime.now(UTC)
+    now = SYSTEM_CLOCK.now()
     claims = {
         "sub": user_id,
         "account_id": str(account_id),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from datetime import date
 from typing import Any
 from uuid import uuid4
 
@@ -19,6 +18,7 @@ from google.cloud import bigquery
 
 from compiler import statements
 from compiler.sql import CompiledQuery, Target
+from contracts.clock import SYSTEM_CLOCK
 from contracts.legacy import from_legacy
 from contracts.rules import RuleSet
 from contracts.warehouse import dataset_id
@@ -148,7 +148,7 @@ def compile_throughput(seconds: float = 3.0) -> None:
 
 
 def _timed(client: bigquery.Client, query: CompiledQuery) -> float:
-    params = query.bind(today=date.today())
+    params = query.bind(today=SYSTEM_CLOCK.today("UTC"))
     config = bigquery.QueryJobConfig(query_parameters=to_query_parameters(params))
     start = time.perf_counter()
     list(client.query(query.sql, job_config=config).result())

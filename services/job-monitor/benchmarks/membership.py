@@ -41,6 +41,7 @@ from google.cloud import bigquery
 from compiler import statements
 from compiler.service.adapters import prepare_membership
 from compiler.sql import CompiledQuery, Target
+from contracts.clock import SYSTEM_CLOCK
 from contracts.rules import RuleSet
 from contracts.topics import MEMBERSHIP_CHANGED
 from contracts.warehouse import dataset_id, membership_log_table, segment_table
@@ -253,7 +254,7 @@ async def stack(members: int) -> None:
                 while True:
                     shown = (await http.get(f"/v1/segments/{segment_id}")).json()
                     if shown["build_status"] == "done":
-                        shown_done.append(datetime.now(UTC))
+                        shown_done.append(SYSTEM_CLOCK.now())
                         return
                     await asyncio.sleep(0.05)
 
@@ -272,7 +273,7 @@ async def stack(members: int) -> None:
                         entered.update(data["entered_ids"])
                         chunks += 1
                         size = max(size, len(record.value))
-                        last_at = datetime.now(UTC)
+                        last_at = SYSTEM_CLOCK.now()
             await asyncio.wait_for(watcher, DEADLINE_S)
     finally:
         await consumer.stop()

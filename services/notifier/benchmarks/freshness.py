@@ -16,13 +16,14 @@ import argparse
 import asyncio
 import contextlib
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
 from websockets.asyncio.client import connect
 
+from contracts.clock import SYSTEM_CLOCK
 from contracts.push import STATUS_EVENT, account_channel
 from devstack.config import DEMO_ACCOUNT_ID, StackConfig
 from devstack.figures import nearest_rank
@@ -82,7 +83,7 @@ async def main(builds: int, job_s: float) -> None:
                     continue
                 push = json.loads(frame["data"])
                 if push["state"] == "done":
-                    arrived.setdefault(push["segment_id"], datetime.now(UTC))
+                    arrived.setdefault(push["segment_id"], SYSTEM_CLOCK.now())
                     seen.setdefault(push["segment_id"], asyncio.Event()).set()
 
         listener = asyncio.create_task(listen())

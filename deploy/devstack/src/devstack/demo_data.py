@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from contracts.catalog import Catalog, FieldCategory, FieldDef, FieldType, ObjectType
+from contracts.clock import SYSTEM_CLOCK
 
 EMPTY_SHARE = 0.06
 HISTORY_DAYS = 3 * 365
@@ -219,7 +220,7 @@ def warehouse(
     catalog: Catalog, scale: Scale, *, seed: int = 7, today: date | None = None
 ) -> Iterator[tuple[ObjectType, list[dict[str, Any]]]]:
     """Every object type's rows, parents first."""
-    today = today or date.today()  # noqa: DTZ011 - demo dates relative to the local day
+    today = today or SYSTEM_CLOCK.now().astimezone().date()  # the machine's local day
     counts: dict[str, int] = {}
     for obj in _order(catalog):
         rng = random.Random(f"{seed}:{obj.name}")  # noqa: S311 - demo data, not secrets

@@ -46,6 +46,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from contracts.clock import SYSTEM_CLOCK
+
 Outcome = Literal["ok", "fail", "lose", "hang"]
 _HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "content-encoding"}
 # BigQuery bills at least 10 MB for a query that reads a table.
@@ -257,7 +259,7 @@ class SlowWarehouse:
             segment=segment,
             rule=rule,
             started=time.monotonic(),
-            started_wall=datetime.now(UTC),
+            started_wall=SYSTEM_CLOCK.now(),
             duration_s=rule.duration_s + random.uniform(0, rule.jitter_s),  # noqa: S311
             priority=_priority(configuration),
             payload=payload,

@@ -5,12 +5,13 @@ and quoted columns, tables and named parameters in BigQuery's dialect."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlglot import exp
 
 from compiler.dialect import DIALECT
+from contracts.clock import SYSTEM_CLOCK
 
 __all__ = [
     "BUILD_DATE_PARAM",
@@ -84,7 +85,7 @@ class CompiledQuery:
         is `at`, the build date `today` in the account's zone (else `at`'s date), and
         `values` are the other run-time values the statement declared (a page, a sample
         size, the viewer). A value it did not declare, or one missing, is a bug."""
-        now = at or datetime.now(UTC)
+        now = at or SYSTEM_CLOCK.now()
         runtime = {BUILD_TIME_PARAM: now, BUILD_DATE_PARAM: today or now.date()}
         runtime = {k: v for k, v in runtime.items() if k in self.runtime_params}
         unknown = values.keys() - self.runtime_params

@@ -14,10 +14,10 @@ import asyncio
 import contextlib
 import dataclasses
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import structlog
 
+from contracts.clock import SYSTEM_CLOCK, Clock
 from contracts.messages import (
     JobCompleted,
     JobCompletedData,
@@ -65,8 +65,10 @@ class JobTracker:
         concurrency: int = 16,
         error_budget: int = 5,
         lease_margin_s: float = LEASE_MARGIN_S,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._pool = pool
+        self._clock = clock
         self._inspector = inspector
         self._timeout_s = timeout_s
         self._max_interval_s = max_interval_s
@@ -164,7 +166,7 @@ class JobTracker:
     async def _check(self, job: TrackedJob) -> None:
         async with self._pool.acquire() as conn:
             exists = await repository.segment_exists(conn, job.segment_id)
-        now = datetime.now(UTC)
+        now = self._clock.now()
         if not exists:
             # Deleted while building: stop the job and drop whatever it wrote.
             await self._inspector.cancel(job.id)
@@ -187,7 +189,7 @@ class JobTracker:
         await self._finish(job, self._outcome(state))
 
     async def _still_running(self, job: TrackedJob, state: JobState) -> None:
-        now = datetime.now(UTC)
+        now = self._clock.now()
         if now >= job.deadline_at:
             await self._inspector.cancel(job.id)
             reason = f"canceled after {self._timeout_s:.0f} s without finishing"
@@ -224,10 +226,9 @@ class JobTracker:
             )
         if failures >= self._error_budget:
             reason = f"could not follow the job ({failures} failed checks): {exc}"
-            await self._finish(job, Outcome("failed", datetime.now(UTC), None, None, None, reason))
+            await self._finish(job, Outcome("failed", self._clock.now(), None, None, None, reason))
 
-    @staticmethod
-    def _outcome(state: JobState) -> Outcome:
+    def _outcome(self, state: JobState) -> Outcome:
         duration = (
             int((state.ended - state.started).total_seconds() * 1000)
             if state.started and state.ended
@@ -236,7 +237,7 @@ class JobTracker:
         status = "failed" if state.state == "failed" else "done"
         return Outcome(
             status,
-            state.ended or datetime.now(UTC),
+            state.ended or self._clock.now(),
             None,
             duration,
             state.bytes_billed,

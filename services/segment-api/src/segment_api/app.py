@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import Redis
 
+from contracts.clock import SYSTEM_CLOCK, Clock
 from segment_api import console, database_blips, docs, openapi, probes, problems
 from segment_api.accounts import Accounts
 from segment_api.adapters import BigQueryWarehouse
@@ -47,15 +48,25 @@ from segment_runtime.lifecycle import open_resources
 from segment_runtime.logs import configure_logging
 
 
-def wire(app: FastAPI, settings: Settings, pool: Pool, warehouse: Warehouse, redis: Redis) -> None:
+def wire(
+    app: FastAPI,
+    settings: Settings,
+    pool: Pool,
+    warehouse: Warehouse,
+    redis: Redis,
+    *,
+    clock: Clock = SYSTEM_CLOCK,
+) -> None:
     """The gateway's use cases over their adapters: the one bootstrap, also what tests call
     with their own pool and a fake warehouse."""
     cache = Cache(redis, settings.redis_prefix)
     app.state.cache = cache
-    app.state.limiter = RateLimiter(redis, settings.redis_prefix, settings.rate_limit_per_minute)
-    app.state.segments = SegmentService(pool, warehouse, cache)
+    app.state.limiter = RateLimiter(
+        redis, settings.redis_prefix, settings.rate_limit_per_minute, clock
+    )
+    app.state.segments = SegmentService(pool, warehouse, cache, clock)
     app.state.insights = Insights(
-        pool, warehouse, app.state.segments, budget_s=settings.preview_budget_s
+        pool, warehouse, app.state.segments, budget_s=settings.preview_budget_s, clock=clock
     )
     app.state.palette = Palette(pool, warehouse, cache, budget_s=settings.preview_budget_s)
     app.state.reports = Reports(pool, warehouse)

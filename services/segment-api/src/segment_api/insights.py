@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from fastapi.encoders import jsonable_encoder
 
@@ -13,6 +12,7 @@ from compiler import statements
 from compiler.sql import CompiledQuery, Target
 from compiler.statements import SAMPLE_LIMIT_PARAM
 from contracts.catalog import ObjectType, base_catalog
+from contracts.clock import SYSTEM_CLOCK, Clock
 from contracts.warehouse import dataset_id, segment_table
 from segment_api import member_queries, policy, repository, rule_input
 from segment_api.policy import require_scope
@@ -61,9 +61,16 @@ DIFF_SAMPLE = 5
 
 class Insights:
     def __init__(
-        self, pool: Pool, warehouse: Warehouse, segments: SegmentService, *, budget_s: float
+        self,
+        pool: Pool,
+        warehouse: Warehouse,
+        segments: SegmentService,
+        *,
+        budget_s: float,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._pool = pool
+        self._clock = clock
         self._warehouse = warehouse
         self._segments = segments
         self._budget = budget_s
@@ -84,12 +91,12 @@ class Insights:
         preview never disagrees with the table built the same day."""
         async with self._pool.acquire() as conn:
             zone = await repository.account_time_zone(conn, account_id)
-        return datetime.now(ZoneInfo(zone)).date()
+        return self._clock.today(zone)
 
     async def run(
         self, query: CompiledQuery, today: date | None = None, **runtime: Any
     ) -> list[dict[str, Any]]:
-        params = query.bind(today=today, **runtime)
+        params = query.bind(at=self._clock.now(), today=today, **runtime)
         try:
             return await self._warehouse.query(query.sql, params, timeout_s=self._budget)
         except WarehouseError as exc:
@@ -224,7 +231,7 @@ class Insights:
         segment_id = row.id
         async with self._pool.acquire() as conn:
             history = await repository.build_history(
-                conn, segment_id, datetime.now(UTC) - timedelta(days=days)
+                conn, segment_id, self._clock.now() - timedelta(days=days)
             )
         growth = [
             GrowthPoint(

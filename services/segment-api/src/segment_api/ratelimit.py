@@ -6,27 +6,31 @@ its cache does) and the health endpoint reports Redis down.
 
 from __future__ import annotations
 
-import time
 from uuid import UUID
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from contracts.clock import SYSTEM_CLOCK, Clock
 from segment_api.problems import ProblemError
 
 WINDOW_S = 60
 
 
 class RateLimiter:
-    def __init__(self, redis: Redis | None, prefix: str, per_minute: int) -> None:
+    def __init__(
+        self, redis: Redis | None, prefix: str, per_minute: int, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
         self._redis = redis
+        self._clock = clock
         self._prefix = prefix
         self._limit = per_minute
 
     async def check(self, account_id: UUID, kind: str) -> None:
         if self._redis is None:
             return
-        window = int(time.time() // WINDOW_S)
+        second = int(self._clock.now().timestamp())
+        window = second // WINDOW_S
         key = f"{self._prefix}:rate:{account_id.hex}:{kind}:{window}"
         try:
             count = int(await self._redis.incr(key))
@@ -35,7 +39,7 @@ class RateLimiter:
         except RedisError:
             return
         if count > self._limit:
-            retry = WINDOW_S - int(time.time()) % WINDOW_S
+            retry = WINDOW_S - second % WINDOW_S
             raise ProblemError(
                 429,
                 "rate_limited",

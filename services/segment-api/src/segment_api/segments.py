@@ -4,9 +4,7 @@ messages (`unit_of_work.changing`), checked by `policy`, its rules by `rule_inpu
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
 from uuid import UUID, uuid4
-from zoneinfo import ZoneInfo
 
 import asyncpg
 from fastapi.encoders import jsonable_encoder
@@ -14,6 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from compiler import statements
 from compiler.sql import Target
 from contracts.catalog import Catalog
+from contracts.clock import SYSTEM_CLOCK, Clock
 from contracts.messages import ChangeKind
 from contracts.warehouse import dataset_id
 from segment_api import announcements, embedding, limits, policy, repository, rule_input
@@ -82,8 +81,15 @@ def present(row: SegmentRow, catalog: Catalog) -> SegmentOut:
 
 
 class SegmentService:
-    def __init__(self, pool: Pool, warehouse: Warehouse, cache: Cache | None = None) -> None:
+    def __init__(
+        self,
+        pool: Pool,
+        warehouse: Warehouse,
+        cache: Cache | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         self._pool = pool
+        self._clock = clock
         self._warehouse = warehouse
         self.cache = cache or Cache(None, "none")
         self._provisioned_accounts: set[UUID] = set()
@@ -203,7 +209,7 @@ class SegmentService:
         # What a build reads and writes into the log: its dry run says the bytes a build
         # scans (the MERGE itself needs the segment's log, which a new segment has not).
         compiled = statements.members_query(statements.membership(checked.typed, target))
-        params = compiled.bind(today=datetime.now(ZoneInfo(zone)).date())
+        params = compiled.bind(at=self._clock.now(), today=self._clock.today(zone))
         rules = checked.rules
         result = await self._warehouse.dry_run(compiled.sql, params)
         return ValidationOut(

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 import jwt
 from fastapi import Request, Response
 
+from contracts.clock import SYSTEM_CLOCK, Clock
+
 SESSION_COOKIE = "segp_session"
 CSRF_COOKIE = "segp_csrf"
 CSRF_HEADER = "X-CSRF-Token"
@@ -28,9 +30,11 @@ def expires_at(token: str) -> datetime:
     return datetime.fromtimestamp(int(claims["exp"]), UTC)
 
 
-def open_session(response: Response, token: str, *, secure: bool) -> tuple[str, datetime]:
+def open_session(
+    response: Response, token: str, *, secure: bool, clock: Clock = SYSTEM_CLOCK
+) -> tuple[str, datetime]:
     until = expires_at(token)
-    max_age = max(0, int((until - datetime.now(UTC)).total_seconds()))
+    max_age = max(0, int((until - clock.now()).total_seconds()))
     csrf = secrets.token_urlsafe(32)
     common = {"max_age": max_age, "path": "/", "secure": secure, "samesite": "lax"}
     response.set_cookie(SESSION_COOKIE, token, httponly=True, **common)  # type: ignore[arg-type]

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from google.api_core.exceptions import BadRequest, Conflict, NotFound
 from google.cloud import bigquery
@@ -99,11 +97,3 @@ def prepare_membership(
             client.create_table(view, **calls)
     except (BadRequest, NotFound) as exc:
         raise JobRefusedError(f"the membership log: {exc.message}") from exc
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    def today(self, time_zone: str) -> date:
-        return datetime.now(UTC).astimezone(ZoneInfo(time_zone)).date()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from faststream.asgi import AsgiFastStream
 
-from compiler.service.adapters import BigQuerySubmitter, SystemClock
+from compiler.service.adapters import BigQuerySubmitter
 from compiler.service.builds import BuildService
 from compiler.service.settings import Settings
+from contracts.clock import SYSTEM_CLOCK
 from contracts.messages import BuildRequested, SegmentChanged
 from contracts.topics import BUILD_REQUESTED, SEGMENT_CHANGED
 from segment_runtime.bigquery import make_client
@@ -33,9 +34,7 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
         await service.get().on_build_requested(event)
 
     def wire(resources: Resources) -> None:
-        built = BuildService(
-            resources.pool, BigQuerySubmitter(make_client(settings)), SystemClock()
-        )
+        built = BuildService(resources.pool, BigQuerySubmitter(make_client(settings)), SYSTEM_CLOCK)
         service.set(built)
         for n in range(settings.submit_workers):
             resources.spawn(f"submit-{n}", built.submit_queued)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import UTC, datetime
 from uuid import UUID
 
 import structlog
@@ -22,8 +21,9 @@ import structlog
 from compiler import statements
 from compiler.errors import RuleSetInvalidError
 from compiler.service import repository
-from compiler.service.ports import Clock, JobRefusedError, JobSubmitter
+from compiler.service.ports import JobRefusedError, JobSubmitter
 from compiler.sql import Target
+from contracts.clock import Clock
 from contracts.messages import (
     BuildMode,
     BuildRequested,
@@ -250,7 +250,7 @@ class BuildService:
                     rules_version=rules_version or data.rules_version,
                     error=reason,
                     run_id=data.run_id,
-                    built_at=datetime.now(UTC),
+                    built_at=self._clock.now(),
                 ),
             ),
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -50,9 +49,3 @@ class JobSubmitter(Protocol):
     async def drop_table(self, table: str) -> None: ...
 
     def project(self) -> str: ...
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
-
-    def today(self, time_zone: str) -> date: ...

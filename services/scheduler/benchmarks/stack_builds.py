@@ -43,7 +43,7 @@ import statistics
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -53,6 +53,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 # The same graphs as the scheduler-only benchmark beside this script.
 from build_graph import chain_closure, layered_graph
 
+from contracts.clock import SYSTEM_CLOCK
 from contracts.topics import BUILD_REQUESTED, JOB_STARTED, JOB_SUBMITTED
 from devstack.config import StackConfig
 from devstack.figures import nearest_rank
@@ -296,7 +297,7 @@ async def run(cfg: StackConfig, scenario: Scenario, job_s: float, customers: int
         follower = asyncio.create_task(events.follow(cfg.kafka_bootstrap, account, ready))
         await asyncio.wait_for(ready.wait(), 30)
         ended = asyncio.Event()
-        started = datetime.now(UTC)
+        started = SYSTEM_CLOCK.now()
         if scenario.name.startswith("refresh"):
             (await http.post("/v1/segments/refresh-all")).raise_for_status()
         else:

@@ -31,7 +31,7 @@ from contracts.messages import (
 )
 from scheduler.builds import BuildOwner
 from scheduler.reconciler import Deadlines, Reconciler
-from scheduler.refresh import RefreshSchedule
+from scheduler.schedule import RefreshSchedule
 
 
 class World:

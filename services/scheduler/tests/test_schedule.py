@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from scheduler.planning import due_tick
+from scheduler.schedule import due_tick
 
 HOUR = timedelta(hours=1)
 

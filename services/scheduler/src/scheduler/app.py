@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from faststream.asgi import AsgiFastStream
 
+from contracts.clock import SYSTEM_CLOCK
 from contracts.messages import (
     CascadeRequested,
     JobCompleted,
@@ -22,7 +23,7 @@ from contracts.topics import (
 )
 from scheduler.builds import BuildOwner
 from scheduler.reconciler import Deadlines, Reconciler
-from scheduler.refresh import RefreshSchedule
+from scheduler.schedule import RefreshSchedule
 from scheduler.settings import Settings
 from scheduler.waiting import Patience, WaitWatch
 from segment_runtime.kafka import subscribe
@@ -62,7 +63,7 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
         await owner.get().on_job_completed(event)
 
     def wire(resources: Resources) -> None:
-        owner.set(BuildOwner(resources.pool))
+        owner.set(BuildOwner(resources.pool, SYSTEM_CLOCK))
         schedule = RefreshSchedule(
             resources.pool, owner.get(), catch_up=timedelta(seconds=settings.catch_up_s)
         )
@@ -78,7 +79,7 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
         )
         resources.spawn(
             "refresh-schedule",
-            lambda: every(settings.tick_s, lambda: schedule.tick(datetime.now(UTC))),
+            lambda: every(settings.tick_s, lambda: schedule.tick(SYSTEM_CLOCK.now())),
         )
         resources.spawn("reconciler", lambda: every(settings.reconcile_s, reconciler.run_once))
         watch = WaitWatch(

@@ -1,22 +1,27 @@
 from __future__ import annotations
 
+from typing import get_args
 from uuid import uuid4
 
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from contracts.envelope import Cause
 from contracts.messages import (
     BuildMode,
     BuildState,
     BuildStatus,
-    CascadeRequested,
-    CascadeRequestedData,
     ChangeKind,
     JobCompleted,
     JobCompletedData,
     JobOutcome,
+    JobStarted,
+    JobStartedData,
+    PlanBuilds,
+    RebuildSegmentsData,
     SegmentChanged,
     SegmentChangedData,
+    StartRefreshRunData,
 )
 from contracts.topics import CASCADE_REQUESTED, JOB_COMPLETED, SEGMENT_CHANGED, TOPICS, topic_for
 
@@ -41,11 +46,11 @@ def test_each_message_names_its_topic_and_is_keyed_as_documented():
     message = changed()
     assert topic_for(message).name == SEGMENT_CHANGED
     assert topic_for(message).key(message) == str(SEGMENT)
-    cascade = CascadeRequested(
+    cascade = PlanBuilds(
         source="test",
         accountid=ACCOUNT,
         correlationid=uuid4(),
-        data=CascadeRequestedData(scope="segments", segment_ids=[SEGMENT], cause="rebuild"),
+        data=RebuildSegmentsData(segment_ids=[SEGMENT]),
     )
     assert topic_for(cascade).name == CASCADE_REQUESTED
     assert topic_for(cascade).key(cascade) == str(ACCOUNT)
@@ -65,10 +70,13 @@ def test_a_message_of_one_topic_does_not_parse_as_another():
 
 @pytest.mark.parametrize("topic", sorted(TOPICS))
 def test_every_data_field_is_described_for_operators(topic: str):
-    data_model = TOPICS[topic].message.model_fields["data"].annotation
-    assert isinstance(data_model, type) and issubclass(data_model, BaseModel)
-    undocumented = [name for name, f in data_model.model_fields.items() if not f.description]
-    assert undocumented == []
+    annotation = TOPICS[topic].message.model_fields["data"].annotation
+    # A command topic may carry one of several commands (a union of data models).
+    data_models = get_args(annotation) or (annotation,)
+    for data_model in data_models:
+        assert isinstance(data_model, type) and issubclass(data_model, BaseModel)
+        undocumented = [name for name, f in data_model.model_fields.items() if not f.description]
+        assert undocumented == []
 
 
 def test_envelope_carries_cloudevents_attributes():
@@ -110,3 +118,32 @@ def test_every_build_state_maps_to_one_frontend_status_and_ends_or_not():
         BuildState.SKIPPED: (BuildStatus.SKIPPED, True),
         BuildState.CANCELED: (BuildStatus.CANCELED, True),
     }
+
+
+def test_a_message_caused_by_another_continues_its_account_and_correlation():
+    cause = changed()
+    started = JobStarted.caused_by(
+        cause, "job-monitor", JobStartedData(build_id=uuid4(), segment_id=SEGMENT, job_id="j")
+    )
+    assert (started.accountid, started.correlationid) == (cause.accountid, cause.correlationid)
+    assert started.id != cause.id and started.source == "job-monitor"
+    again = JobStarted.caused_by(Cause.of(cause), "job-monitor", started.data, id=started.id)
+    assert again.model_dump(exclude={"time"}) == started.model_dump(exclude={"time"})
+
+
+def test_a_plan_builds_command_is_one_of_two_told_apart_by_scope():
+    rebuild = PlanBuilds.model_validate(
+        {
+            **changed().model_dump(mode="json", exclude={"type", "data"}),
+            "data": {"scope": "segments", "segment_ids": [str(SEGMENT)], "cause": "rebuild"},
+        }
+    )
+    assert isinstance(rebuild.data, RebuildSegmentsData)
+    refresh = PlanBuilds.model_validate(
+        {**rebuild.model_dump(mode="json"), "data": {"scope": "account", "cause": "refresh"}}
+    )
+    assert isinstance(refresh.data, StartRefreshRunData)
+    with pytest.raises(ValidationError):  # a rebuild of nothing is not a command
+        PlanBuilds.model_validate(
+            {**rebuild.model_dump(mode="json"), "data": {"scope": "segments", "segment_ids": []}}
+        )

@@ -1,21 +1,22 @@
 """The messages of every platform topic.
 
-Facts are named in the past tense and may have any number of consumers
-(`segment.changed`, `job.submitted`, `job.started`, `job.completed`,
-`build.changed`, `membership.changed`). Commands (`cascade.requested` to the scheduler,
-`build.requested` to the compiler) ask one named handler to act.
+Facts (`Event`) are named in the past tense and may have any number of consumers
+(`segment.changed`, `job.submitted`, `job.started`, `job.completed`, `build.changed`,
+`membership.changed`). Commands (`Command`) are named in the imperative and ask exactly
+one handler to act: `PlanBuilds` on `cascade.requested` to the scheduler (rebuild these
+segments, or start a refresh run) and `StartBuild` on `build.requested` to the compiler.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.envelope import Envelope
+from contracts.envelope import Command, Event
 
 _EXAMPLE_SEGMENT = "6f1c2a5e-3b8d-4c1e-9a77-2f0b5e9d1c44"
 
@@ -122,14 +123,14 @@ class SegmentChangedData(_Data):
     )
 
 
-class SegmentChanged(Envelope):
+class SegmentChanged(Event):
     """A segment was created, edited, archived, unarchived or deleted."""
 
     type: Literal["segment.changed"] = "segment.changed"
     data: SegmentChangedData
 
 
-class BuildRequestedData(_Data):
+class StartBuildData(_Data):
     build_id: UUID = Field(description="The scheduler's build record; the job id derives from it.")
     segment_id: UUID = Field(description="The segment to build.", examples=[_EXAMPLE_SEGMENT])
     mode: BuildMode = Field(BuildMode.REFRESH, description="Replace the table, or refresh it.")
@@ -144,13 +145,13 @@ class BuildRequestedData(_Data):
     )
 
 
-class BuildRequested(Envelope):
-    """Command, one handler (the compiler): compile this build and submit its job.
+class StartBuild(Command):
+    """Compile this build and submit its job (one handler: the compiler).
 
     Only the scheduler sends it, once everything the segment embeds has been built."""
 
     type: Literal["build.requested"] = "build.requested"
-    data: BuildRequestedData
+    data: StartBuildData
 
 
 class JobSubmittedData(_Data):
@@ -169,7 +170,7 @@ class JobSubmittedData(_Data):
     )
 
 
-class JobSubmitted(Envelope):
+class JobSubmitted(Event):
     """A build job for a segment's member table was submitted to BigQuery."""
 
     type: Literal["job.submitted"] = "job.submitted"
@@ -183,7 +184,7 @@ class JobStartedData(_Data):
     started_at: datetime | None = Field(None, description="When BigQuery started it.")
 
 
-class JobStarted(Envelope):
+class JobStarted(Event):
     """BigQuery reported a submitted job as running."""
 
     type: Literal["job.started"] = "job.started"
@@ -210,7 +211,7 @@ class JobCompletedData(_Data):
     run_id: UUID | None = Field(None, description="The refresh run it belongs to.")
 
 
-class JobCompleted(Envelope):
+class JobCompleted(Event):
     """A segment build job ended: done, failed or canceled. A fact; the scheduler decides."""
 
     type: Literal["job.completed"] = "job.completed"
@@ -243,7 +244,7 @@ class MembershipChangedData(_Data):
     )
 
 
-class MembershipChanged(Envelope):
+class MembershipChanged(Event):
     """Who entered and who left a segment in one committed build, in ordered chunks that
     stay far below the record limit. Every build that changed the log is announced, once,
     in build order per segment (key = segment id); a build that changed nothing is one
@@ -254,25 +255,39 @@ class MembershipChanged(Envelope):
     data: MembershipChangedData
 
 
-class CascadeRequestedData(_Data):
-    scope: Literal["segments", "account"] = Field(
-        description="`segments`: rebuild these and every segment that embeds them, each once "
-        "and after what it embeds; `account`: a refresh run over every active segment."
+class RebuildSegmentsData(_Data):
+    """Rebuild these segments, then every segment that embeds them: each once, and after
+    what it embeds."""
+
+    scope: Literal["segments"] = Field(
+        "segments", description="Tells this command from a refresh run on the same topic."
+    )
+    segment_ids: list[UUID] = Field(min_length=1, description="Where the cascade starts.")
+    cause: Literal["rebuild"] = Field("rebuild", description="Why it was asked for.")
+
+
+class StartRefreshRunData(_Data):
+    """Start a refresh run over every active segment of the account."""
+
+    scope: Literal["account"] = Field(
+        "account", description="Tells this command from a rebuild on the same topic."
     )
     segment_ids: list[UUID] = Field(
-        default_factory=list, description="With scope `segments`: where the cascade starts."
+        default_factory=list, max_length=0, description="Always empty (kept for older readers)."
     )
-    cause: Literal["rebuild", "refresh"] = Field(description="Why it was asked for.")
-    run_id: UUID | None = Field(
-        None, description="With scope `account`: the id the refresh run will carry."
-    )
+    cause: Literal["refresh"] = Field("refresh", description="Why it was asked for.")
+    run_id: UUID | None = Field(None, description="The id the refresh run will carry.")
 
 
-class CascadeRequested(Envelope):
-    """Command, one handler (the scheduler): plan the builds of a cascade or a refresh run."""
+PlanBuildsData = Annotated[RebuildSegmentsData | StartRefreshRunData, Field(discriminator="scope")]
+
+
+class PlanBuilds(Command):
+    """Plan builds (one handler: the scheduler): rebuild segments and what embeds them
+    (`scope: segments`), or start a refresh run (`scope: account`)."""
 
     type: Literal["cascade.requested"] = "cascade.requested"
-    data: CascadeRequestedData
+    data: PlanBuildsData
 
 
 class RunProgress(_Data):
@@ -326,7 +341,7 @@ class BuildChangedData(_Data):
     )
 
 
-class BuildChanged(Envelope):
+class BuildChanged(Event):
     """A build changed state. Published only by the scheduler, the builds' one writer."""
 
     type: Literal["build.changed"] = "build.changed"
@@ -346,7 +361,7 @@ class RecipientListCreatedData(_Data):
     created_by: str = Field(description="Who asked for it.")
 
 
-class RecipientListCreated(Envelope):
+class RecipientListCreated(Event):
     """A segment's reachable members were frozen into a recipient list (Send Campaign);
     a broadcast service reads it page by page. Published only by the gateway."""
 
@@ -356,11 +371,11 @@ class RecipientListCreated(Envelope):
 
 AnyMessage = (
     SegmentChanged
-    | BuildRequested
+    | StartBuild
     | JobSubmitted
     | JobStarted
     | JobCompleted
-    | CascadeRequested
+    | PlanBuilds
     | BuildChanged
     | RecipientListCreated
     | MembershipChanged

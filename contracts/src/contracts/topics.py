@@ -5,20 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from contracts.envelope import Command
 from contracts.messages import (
     AnyMessage,
     BuildChanged,
-    BuildRequested,
-    CascadeRequested,
     JobCompleted,
     JobStarted,
     JobSubmitted,
     MembershipChanged,
+    PlanBuilds,
     RecipientListCreated,
     SegmentChanged,
+    StartBuild,
 )
 
-# Facts (any number of consumers):
+# Facts (`Event`: any number of consumers):
 SEGMENT_CHANGED = "segment.changed"  # gateway: a segment was created/edited/archived/deleted
 JOB_SUBMITTED = "job.submitted"  # compiler: a build's job went to BigQuery
 JOB_STARTED = "job.started"  # job monitor: BigQuery runs the job
@@ -26,9 +27,9 @@ JOB_COMPLETED = "job.completed"  # job monitor (compiler, when no job could be m
 BUILD_CHANGED = "build.changed"  # scheduler: a build changed state (what frontends are told)
 RECIPIENT_LIST_CREATED = "recipient_list.created"  # gateway: Send Campaign froze a list
 MEMBERSHIP_CHANGED = "membership.changed"  # job monitor: who entered and left in a build
-# Commands (exactly one handler):
-CASCADE_REQUESTED = "cascade.requested"  # → scheduler: plan a rebuild cascade or refresh run
-BUILD_REQUESTED = "build.requested"  # → compiler: compile and submit this build's job
+# Commands (`Command`: exactly one handler; tests/test_topic_registry.py holds them to it):
+CASCADE_REQUESTED = "cascade.requested"  # PlanBuilds → scheduler: rebuild segments, or refresh
+BUILD_REQUESTED = "build.requested"  # StartBuild → compiler: compile and submit this build's job
 # Poison messages land here with the original topic, partition, offset and error in headers.
 DEAD_LETTER = "dead-letter"
 
@@ -41,6 +42,10 @@ class Topic:
     producers: tuple[str, ...] = ()
     consumers: tuple[str, ...] = ()
     partitions: int = 3
+
+    @property
+    def is_command(self) -> bool:
+        return issubclass(self.message, Command)
 
 
 def _segment_key(message: AnyMessage) -> str:
@@ -62,7 +67,7 @@ TOPICS: dict[str, Topic] = {
             ("segment-api",),
             ("scheduler", "compiler", "notifier"),
         ),
-        Topic(BUILD_REQUESTED, BuildRequested, _segment_key, ("scheduler",), ("compiler",)),
+        Topic(BUILD_REQUESTED, StartBuild, _segment_key, ("scheduler",), ("compiler",)),
         Topic(
             JOB_SUBMITTED, JobSubmitted, _segment_key, ("compiler",), ("job-monitor", "scheduler")
         ),
@@ -71,7 +76,7 @@ TOPICS: dict[str, Topic] = {
             JOB_COMPLETED, JobCompleted, _segment_key, ("job-monitor", "compiler"), ("scheduler",)
         ),
         Topic(BUILD_CHANGED, BuildChanged, _segment_key, ("scheduler",), ("notifier",)),
-        Topic(CASCADE_REQUESTED, CascadeRequested, _account_key, ("segment-api",), ("scheduler",)),
+        Topic(CASCADE_REQUESTED, PlanBuilds, _account_key, ("segment-api",), ("scheduler",)),
         Topic(
             RECIPIENT_LIST_CREATED,
             RecipientListCreated,

@@ -15,12 +15,12 @@ from compiler.service.repository import claim_next
 from contracts.messages import (
     BuildCause,
     BuildMode,
-    BuildRequested,
-    BuildRequestedData,
     ChangeKind,
     JobPriority,
     SegmentChanged,
     SegmentChangedData,
+    StartBuild,
+    StartBuildData,
 )
 
 RULES = {
@@ -99,12 +99,12 @@ async def add_segment(
 
 def requested(
     account: UUID, segment: UUID, mode: BuildMode = BuildMode.BUILD, build_id: UUID | None = None
-) -> BuildRequested:
-    return BuildRequested(
+) -> StartBuild:
+    return StartBuild(
         source="scheduler",
         accountid=account,
         correlationid=uuid4(),
-        data=BuildRequestedData(
+        data=StartBuildData(
             build_id=build_id or uuid4(),
             segment_id=segment,
             mode=mode,
@@ -114,9 +114,9 @@ def requested(
     )
 
 
-async def consume(service: BuildService, event: BuildRequested) -> None:
+async def consume(service: BuildService, event: StartBuild) -> None:
     """What the consumer and a worker do: queue the command, then submit what is queued."""
-    await service.on_build_requested(event)
+    await service.on_start_build(event)
     await service.drain()
 
 
@@ -286,7 +286,7 @@ async def test_an_outage_that_outlasts_every_retry_fails_the_build_with_its_reas
     segment = await add_segment(db, account)
     submitter.unreachable = True
     event = requested(account, segment)
-    await service.on_build_requested(event)
+    await service.on_start_build(event)
     for _ in range(len(RETRY_PAUSES_S) + 1):
         assert await outbox(db) == []
         await pause_passed(db)
@@ -308,7 +308,7 @@ async def test_queued_builds_are_claimed_fairly_across_accounts(db, account, ser
     big = [requested(account, await add_segment(db, account)) for _ in range(3)]
     small = requested(other, await add_segment(db, other))
     for event in [*big, small]:
-        await service.on_build_requested(event)
+        await service.on_start_build(event)
     async with db.acquire() as conn:
         first = await claim_next(conn, 60)
         second = await claim_next(conn, 60)

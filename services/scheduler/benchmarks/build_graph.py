@@ -27,13 +27,14 @@ from uuid import UUID, uuid4
 
 from contracts.messages import (
     BuildMode,
-    CascadeRequested,
-    CascadeRequestedData,
     JobCompleted,
     JobCompletedData,
     JobOutcome,
     JobSubmitted,
     JobSubmittedData,
+    PlanBuilds,
+    RebuildSegmentsData,
+    StartRefreshRunData,
 )
 from devstack.database import scratch_database
 from scheduler.builds import BuildOwner
@@ -152,14 +153,14 @@ async def run(
         pump = asyncio.create_task(workers.pump(stop))
         targets = list(range(n)) if scope == "account" else list(range(1, n))
         start = time.perf_counter()
-        await owner.on_cascade_requested(
-            CascadeRequested(
+        await owner.on_plan_builds(
+            PlanBuilds(
                 source="bench",
                 accountid=account,
                 correlationid=uuid4(),
-                data=CascadeRequestedData(scope="account", cause="refresh", run_id=uuid4())
+                data=StartRefreshRunData(run_id=uuid4())
                 if scope == "account"
-                else CascadeRequestedData(scope="segments", segment_ids=[ids[0]], cause="rebuild"),
+                else RebuildSegmentsData(segment_ids=[ids[0]]),
             )
         )
         async with pool.acquire() as conn:

@@ -16,8 +16,6 @@ import pytest
 from build_records import record_build
 from contracts.messages import (
     BuildMode,
-    CascadeRequested,
-    CascadeRequestedData,
     ChangeKind,
     JobCompleted,
     JobCompletedData,
@@ -26,8 +24,11 @@ from contracts.messages import (
     JobStartedData,
     JobSubmitted,
     JobSubmittedData,
+    PlanBuilds,
+    RebuildSegmentsData,
     SegmentChanged,
     SegmentChangedData,
+    StartRefreshRunData,
 )
 from scheduler.builds import BuildOwner
 from scheduler.reconciler import Deadlines, Reconciler
@@ -80,21 +81,19 @@ class World:
         )
 
     async def rebuild(self, *names: str) -> None:
-        await self.owner.on_cascade_requested(
-            CascadeRequested(
+        await self.owner.on_plan_builds(
+            PlanBuilds(
                 **self.envelope(),
-                data=CascadeRequestedData(
-                    scope="segments", segment_ids=[self.ids[n] for n in names], cause="rebuild"
-                ),
+                data=RebuildSegmentsData(segment_ids=[self.ids[n] for n in names]),
             )
         )
 
     async def refresh_all(self) -> UUID:
         run_id = uuid4()
-        await self.owner.on_cascade_requested(
-            CascadeRequested(
+        await self.owner.on_plan_builds(
+            PlanBuilds(
                 **self.envelope(),
-                data=CascadeRequestedData(scope="account", cause="refresh", run_id=run_id),
+                data=StartRefreshRunData(run_id=run_id),
             )
         )
         return run_id
@@ -526,9 +525,9 @@ async def test_a_command_lost_on_the_way_is_taken_from_the_outbox(world, reconci
     from segment_runtime.outbox import enqueue
 
     await world.segment("S")
-    command = CascadeRequested(
+    command = PlanBuilds(
         **world.envelope(),
-        data=CascadeRequestedData(scope="segments", segment_ids=[world.ids["S"]], cause="rebuild"),
+        data=RebuildSegmentsData(segment_ids=[world.ids["S"]]),
     )
     async with world.pool.acquire() as conn:  # the gateway wrote it; the broker then lost it
         await enqueue(conn, command)

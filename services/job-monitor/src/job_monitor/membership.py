@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from contracts.envelope import Cause
 from contracts.messages import MembershipChanged, MembershipChangedData
 
 SOURCE = "job-monitor"
@@ -68,11 +69,10 @@ def announcements(
 ) -> list[MembershipChanged]:
     parts = list(_split(changes.entered_ids, changes.exited_ids))
     return [
-        MembershipChanged(
+        MembershipChanged.caused_by(
+            Cause(account_id, correlation_id),
+            SOURCE,
             id=chunk_id(build_id, i),
-            source=SOURCE,
-            accountid=account_id,
-            correlationid=correlation_id,
             data=MembershipChangedData(
                 build_id=build_id,
                 segment_id=segment_id,

@@ -18,6 +18,7 @@ from collections.abc import Callable
 import structlog
 
 from contracts.clock import SYSTEM_CLOCK, Clock
+from contracts.envelope import Cause
 from contracts.messages import (
     JobCompleted,
     JobCompletedData,
@@ -199,10 +200,9 @@ class JobTracker:
             if state.state == "running" and await repository.mark_started(conn, job.id):
                 await enqueue(
                     conn,
-                    JobStarted(
-                        source=SOURCE,
-                        accountid=job.account_id,
-                        correlationid=job.correlation_id,
+                    JobStarted.caused_by(
+                        Cause(job.account_id, job.correlation_id),
+                        SOURCE,
                         data=JobStartedData(
                             build_id=job.build_id,
                             segment_id=job.segment_id,
@@ -289,10 +289,9 @@ class JobTracker:
             BYTES_BILLED.inc(outcome.bytes_billed or 0)
             await enqueue(
                 conn,
-                JobCompleted(
-                    source=SOURCE,
-                    accountid=job.account_id,
-                    correlationid=job.correlation_id,
+                JobCompleted.caused_by(
+                    Cause(job.account_id, job.correlation_id),
+                    SOURCE,
                     data=JobCompletedData(
                         build_id=job.build_id,
                         segment_id=job.segment_id,

@@ -34,6 +34,8 @@ from segment_runtime.supervision import supervise
 def _probes(
     app: FastAPI, hub: Hub, generation: CacheGeneration, fanout: RedisFanout, broker: KafkaBroker
 ) -> None:
+    app.state.broker = broker  # what it subscribes to is read by the topic registry's test
+
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
         body, media_type = exposition()

@@ -8,10 +8,10 @@ from faststream.asgi import AsgiFastStream
 
 from contracts.clock import SYSTEM_CLOCK
 from contracts.messages import (
-    CascadeRequested,
     JobCompleted,
     JobStarted,
     JobSubmitted,
+    PlanBuilds,
     SegmentChanged,
 )
 from contracts.topics import (
@@ -47,8 +47,8 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
         await owner.get().on_segment_changed(event)
 
     @subscribe(process.broker, CASCADE_REQUESTED, group)
-    async def on_cascade_requested(event: CascadeRequested) -> None:
-        await owner.get().on_cascade_requested(event)
+    async def on_plan_builds(event: PlanBuilds) -> None:
+        await owner.get().on_plan_builds(event)
 
     @subscribe(process.broker, JOB_SUBMITTED, group)
     async def on_job_submitted(event: JobSubmitted) -> None:

@@ -15,7 +15,7 @@ from uuid import UUID
 
 import structlog
 
-from contracts.messages import BuildState, CascadeRequested
+from contracts.messages import BuildState, PlanBuilds
 from scheduler import repository
 from scheduler.builds import BuildOwner
 from scheduler.repository import Build
@@ -114,7 +114,7 @@ class Reconciler:
 
     async def _take_commands(self, payloads: list[dict[str, object]]) -> int:
         for payload in payloads:
-            await self._owner.on_cascade_requested(CascadeRequested.model_validate(payload))
+            await self._owner.on_plan_builds(PlanBuilds.model_validate(payload))
         return len(payloads)
 
     async def _cancel_orphans(self, orphans: list[tuple[Build, str]]) -> int:

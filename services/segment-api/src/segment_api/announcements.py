@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from contracts.envelope import Cause
 from contracts.messages import (
-    CascadeRequested,
-    CascadeRequestedData,
     ChangeKind,
+    PlanBuilds,
+    PlanBuildsData,
+    RebuildSegmentsData,
     SegmentChanged,
     SegmentChangedData,
+    StartRefreshRunData,
 )
 from segment_api.rows import SegmentRow
 from segment_runtime import correlation
@@ -31,10 +34,9 @@ async def segment_changed(
 ) -> None:
     await enqueue(
         conn,
-        SegmentChanged(
-            source=SOURCE,
-            accountid=principal.account_id,
-            correlationid=correlation.current(),
+        SegmentChanged.caused_by(
+            Cause(principal.account_id, correlation.current()),
+            SOURCE,
             data=SegmentChangedData(
                 segment_id=row.id,
                 change=change,
@@ -46,13 +48,12 @@ async def segment_changed(
     )
 
 
-async def _cascade(conn: Connection, principal: Principal, data: CascadeRequestedData) -> None:
+async def _cascade(conn: Connection, principal: Principal, data: PlanBuildsData) -> None:
     await enqueue(
         conn,
-        CascadeRequested(
-            source=SOURCE,
-            accountid=principal.account_id,
-            correlationid=correlation.current(),
+        PlanBuilds.caused_by(
+            Cause(principal.account_id, correlation.current()),
+            SOURCE,
             data=data,
         ),
     )
@@ -63,12 +64,10 @@ async def rebuild_requested(conn: Connection, principal: Principal, segment_id: 
     await _cascade(
         conn,
         principal,
-        CascadeRequestedData(scope="segments", segment_ids=[segment_id], cause="rebuild"),
+        RebuildSegmentsData(segment_ids=[segment_id]),
     )
 
 
 async def refresh_requested(conn: Connection, principal: Principal, run_id: UUID) -> None:
     """Command to the scheduler: refresh every active segment, in dependency order."""
-    await _cascade(
-        conn, principal, CascadeRequestedData(scope="account", cause="refresh", run_id=run_id)
-    )
+    await _cascade(conn, principal, StartRefreshRunData(run_id=run_id))

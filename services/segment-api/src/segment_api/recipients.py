@@ -15,6 +15,7 @@ from uuid import UUID, uuid4
 from fastapi.encoders import jsonable_encoder
 
 from contracts.catalog import base_catalog
+from contracts.envelope import Cause
 from contracts.messages import RecipientListCreated, RecipientListCreatedData
 from contracts.warehouse import segment_table
 from segment_api import member_queries, policy
@@ -104,10 +105,9 @@ class Recipients:
             )
             await enqueue(
                 conn,
-                RecipientListCreated(
-                    source=SOURCE,
-                    accountid=principal.account_id,
-                    correlationid=correlation.current(),
+                RecipientListCreated.caused_by(
+                    Cause(principal.account_id, correlation.current()),
+                    SOURCE,
                     data=RecipientListCreatedData(
                         list_id=list_id,
                         segment_id=segment_id,

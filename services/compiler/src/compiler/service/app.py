@@ -8,7 +8,7 @@ from compiler.service.adapters import BigQuerySubmitter
 from compiler.service.builds import BuildService
 from compiler.service.settings import Settings
 from contracts.clock import SYSTEM_CLOCK
-from contracts.messages import BuildRequested, SegmentChanged
+from contracts.messages import SegmentChanged, StartBuild
 from contracts.topics import BUILD_REQUESTED, SEGMENT_CHANGED
 from segment_runtime.bigquery import make_client
 from segment_runtime.kafka import subscribe
@@ -30,8 +30,8 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
         await service.get().on_segment_changed(event)
 
     @subscribe(process.broker, BUILD_REQUESTED, settings.consumer_group)
-    async def on_build_requested(event: BuildRequested) -> None:
-        await service.get().on_build_requested(event)
+    async def on_start_build(event: StartBuild) -> None:
+        await service.get().on_start_build(event)
 
     def wire(resources: Resources) -> None:
         built = BuildService(resources.pool, BigQuerySubmitter(make_client(settings)), SYSTEM_CLOCK)

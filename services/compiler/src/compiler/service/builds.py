@@ -24,9 +24,9 @@ from compiler.service import repository
 from compiler.service.ports import JobRefusedError, JobSubmitter
 from compiler.sql import Target
 from contracts.clock import Clock
+from contracts.envelope import Cause
 from contracts.messages import (
     BuildMode,
-    BuildRequested,
     ChangeKind,
     JobCompleted,
     JobCompletedData,
@@ -34,6 +34,7 @@ from contracts.messages import (
     JobSubmitted,
     JobSubmittedData,
     SegmentChanged,
+    StartBuild,
 )
 from contracts.warehouse import dataset_id, log_of, membership_log_table, segment_table
 from segment_runtime.catalogs import account_catalog
@@ -86,7 +87,7 @@ class BuildService:
     def _table(self, account_id: UUID, segment_id: UUID) -> str:
         return f"{self._submitter.project()}.{dataset_id(account_id)}.{segment_table(segment_id)}"
 
-    async def on_build_requested(self, event: BuildRequested) -> None:
+    async def on_start_build(self, event: StartBuild) -> None:
         """Queue the command; the message is acknowledged once the queue holds it."""
 
         async def effect(conn: Connection) -> None:
@@ -133,7 +134,7 @@ class BuildService:
                 await self._retry_or_fail(event, claimed.attempts, exc)
         return True
 
-    async def _retry_or_fail(self, event: BuildRequested, attempts: int, exc: Exception) -> None:
+    async def _retry_or_fail(self, event: StartBuild, attempts: int, exc: Exception) -> None:
         reason = f"could not be submitted: {exc!r}"
         log.warning(
             "build_submit_failed", build_id=str(event.data.build_id), attempt=attempts, error=reason
@@ -145,7 +146,7 @@ class BuildService:
             else:
                 await repository.release(conn, event.data.build_id, RETRY_PAUSES_S[attempts - 1])
 
-    async def _build(self, conn: Connection, event: BuildRequested) -> None:
+    async def _build(self, conn: Connection, event: StartBuild) -> None:
         data = event.data
         segment = await repository.load_segment(conn, data.segment_id)
         if segment is None or segment.account_id != event.accountid:
@@ -203,10 +204,9 @@ class BuildService:
             return
         await enqueue(
             conn,
-            JobSubmitted(
-                source=SOURCE,
-                accountid=segment.account_id,
-                correlationid=event.correlationid,
+            JobSubmitted.caused_by(
+                Cause(segment.account_id, event.correlationid),
+                SOURCE,
                 data=JobSubmittedData(
                     build_id=data.build_id,
                     segment_id=segment.id,
@@ -226,7 +226,7 @@ class BuildService:
     async def _ended(
         self,
         conn: Connection,
-        event: BuildRequested,
+        event: StartBuild,
         outcome: JobOutcome,
         reason: str,
         rules_version: int | None = None,
@@ -238,10 +238,9 @@ class BuildService:
         )
         await enqueue(
             conn,
-            JobCompleted(
-                source=SOURCE,
-                accountid=event.accountid,
-                correlationid=event.correlationid,
+            JobCompleted.caused_by(
+                event,
+                SOURCE,
                 data=JobCompletedData(
                     build_id=data.build_id,
                     segment_id=data.segment_id,

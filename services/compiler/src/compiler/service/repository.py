@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from compiler.service.ports import SegmentRecord
-from contracts.messages import BuildRequested
+from contracts.messages import StartBuild
 from contracts.rules import RuleSet
 from segment_runtime.db import Connection
 
@@ -38,11 +38,11 @@ async def load_segment(conn: Connection, segment_id: UUID) -> SegmentRecord | No
 class Claimed:
     """A queued build command this worker now holds (until its lease lapses)."""
 
-    command: BuildRequested
+    command: StartBuild
     attempts: int
 
 
-async def queue_request(conn: Connection, command: BuildRequested) -> None:
+async def queue_request(conn: Connection, command: StartBuild) -> None:
     """Keep the command until its job is submitted; a re-sent command for a build still
     queued adds nothing (the queued one will submit the same job)."""
     await conn.execute(
@@ -73,7 +73,7 @@ async def claim_next(conn: Connection, lease_s: float) -> Claimed | None:
     )
     if row is None:
         return None
-    return Claimed(BuildRequested.model_validate(row["command"]), row["attempts"])
+    return Claimed(StartBuild.model_validate(row["command"]), row["attempts"])
 
 
 async def release(conn: Connection, build_id: UUID, retry_in_s: float) -> None:

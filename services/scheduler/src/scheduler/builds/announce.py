@@ -35,10 +35,9 @@ async def announce(tx: Tx, build: Build, run: RunProgress | None = None) -> None
         run, _ = await _counted(tx, build.run_id)
     await enqueue(
         tx.conn,
-        BuildChanged(
-            source=SOURCE,
-            accountid=tx.account_id,
-            correlationid=tx.correlation,
+        BuildChanged.caused_by(
+            tx.cause,
+            SOURCE,
             data=BuildChangedData(
                 build_id=build.id,
                 segment_id=build.segment_id,

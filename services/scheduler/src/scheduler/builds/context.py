@@ -7,6 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from contracts.clock import Clock
+from contracts.envelope import Cause
 from contracts.messages import BuildState
 from scheduler import graph, repository
 from segment_runtime.db import Connection
@@ -30,6 +31,11 @@ class Tx:
     # Segments whose builds ended here: only they and their parents can have become
     # ready. None means "look at everything" (something new was queued).
     ended: set[UUID] | None = field(default_factory=set)
+
+    @property
+    def cause(self) -> Cause:
+        """What the messages this decision sends continue."""
+        return Cause(self.account_id, self.correlation)
 
     async def account_graph(self) -> AccountGraph:
         if self._graph is None:

@@ -10,13 +10,14 @@ from contracts.messages import (
     BuildCause,
     BuildMode,
     BuildState,
-    CascadeRequestedData,
     ChangeKind,
     JobCompletedData,
     JobOutcome,
     JobStartedData,
     JobSubmittedData,
+    RebuildSegmentsData,
     SegmentChangedData,
+    StartRefreshRunData,
 )
 from scheduler import anomalies, repository
 from scheduler.builds.context import IN_FLIGHT, Tx
@@ -49,10 +50,11 @@ async def segment_changed(tx: Tx, d: SegmentChangedData) -> None:
         )
 
 
-async def cascade_requested(tx: Tx, d: CascadeRequestedData, message_id: UUID) -> None:
-    if d.scope == "account":
-        await start_run(tx, d.run_id or message_id, tx.clock.now(), "manual")
-        return
+async def start_refresh_run(tx: Tx, d: StartRefreshRunData, message_id: UUID) -> None:
+    await start_run(tx, d.run_id or message_id, tx.clock.now(), "manual")
+
+
+async def rebuild_segments(tx: Tx, d: RebuildSegmentsData) -> None:
     for segment_id in d.segment_ids:
         # Its ancestors follow when it is done (see lifecycle): each once, in order.
         await request(tx, segment_id, BuildCause.REBUILD, BuildMode.BUILD)

@@ -21,11 +21,12 @@ import structlog
 from contracts.clock import SYSTEM_CLOCK, Clock
 from contracts.messages import (
     BuildState,
-    CascadeRequested,
     JobCompleted,
     JobStarted,
     JobSubmitted,
+    PlanBuilds,
     SegmentChanged,
+    StartRefreshRunData,
 )
 from scheduler import repository
 from scheduler.builds import inputs, redrives
@@ -54,8 +55,12 @@ class BuildOwner:
     async def on_segment_changed(self, event: SegmentChanged) -> None:
         await self._once(event, lambda tx: inputs.segment_changed(tx, event.data))
 
-    async def on_cascade_requested(self, event: CascadeRequested) -> None:
-        await self._once(event, lambda tx: inputs.cascade_requested(tx, event.data, event.id))
+    async def on_plan_builds(self, event: PlanBuilds) -> None:
+        d = event.data
+        if isinstance(d, StartRefreshRunData):
+            await self._once(event, lambda tx: inputs.start_refresh_run(tx, d, event.id))
+        else:
+            await self._once(event, lambda tx: inputs.rebuild_segments(tx, d))
 
     async def on_job_submitted(self, event: JobSubmitted) -> None:
         await self._once(event, lambda tx: inputs.job_submitted(tx, event.data), plan=False)
@@ -139,7 +144,7 @@ class BuildOwner:
 
     async def _once(
         self,
-        event: SegmentChanged | CascadeRequested | JobSubmitted | JobStarted | JobCompleted,
+        event: SegmentChanged | PlanBuilds | JobSubmitted | JobStarted | JobCompleted,
         decide: Decision,
         *,
         plan: bool = True,

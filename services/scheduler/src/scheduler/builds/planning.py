@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from contracts.messages import BuildCause, BuildRequested, BuildRequestedData, JobPriority
+from contracts.messages import BuildCause, JobPriority, StartBuild, StartBuildData
 from scheduler import graph, repository
 from scheduler.builds.announce import announce
 from scheduler.builds.context import SOURCE, Tx
@@ -80,11 +80,10 @@ async def dispatch(tx: Tx, build: Build, note: str | None) -> None:
     )
     await enqueue(
         tx.conn,
-        BuildRequested(
-            source=SOURCE,
-            accountid=tx.account_id,
-            correlationid=tx.correlation,
-            data=BuildRequestedData(
+        StartBuild.caused_by(
+            tx.cause,
+            SOURCE,
+            data=StartBuildData(
                 build_id=sent.id,
                 segment_id=sent.segment_id,
                 mode=sent.mode,

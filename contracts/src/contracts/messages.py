@@ -264,6 +264,9 @@ class RebuildSegmentsData(_Data):
     )
     segment_ids: list[UUID] = Field(min_length=1, description="Where the cascade starts.")
     cause: Literal["rebuild"] = Field("rebuild", description="Why it was asked for.")
+    run_id: None = Field(
+        None, description="Always null (a rebuild is not a run; kept for the wire)."
+    )
 
 
 class StartRefreshRunData(_Data):
@@ -273,7 +276,7 @@ class StartRefreshRunData(_Data):
         "account", description="Tells this command from a rebuild on the same topic."
     )
     segment_ids: list[UUID] = Field(
-        default_factory=list, max_length=0, description="Always empty (kept for older readers)."
+        default_factory=list, max_length=0, description="Always empty (kept for the wire)."
     )
     cause: Literal["refresh"] = Field("refresh", description="Why it was asked for.")
     run_id: UUID | None = Field(None, description="The id the refresh run will carry.")

@@ -1,7 +1,8 @@
 """Dead letters you can act on: a message one group refused (a job for an account the
 database does not know) is dead-lettered with who refused it and its CloudEvents headers;
 after the repair (the account exists), `segctl replay`'s code sends it back, the group
-that refused it takes it exactly once, and the groups that took it first skip it."""
+that refused it takes it exactly once (the second replay reaches it and is seen as a
+repeat), and the groups that took it first skip it."""
 
 from __future__ import annotations
 
@@ -79,7 +80,21 @@ async def test_a_refused_message_is_replayed_after_the_repair_and_taken_once(sta
     for _ in range(2):  # replayed twice by mistake: still taken once
         assert await dead.replay(stack.cfg.kafka_bootstrap, [letter]) == 1
     await wait_for(jobs, timeout_s=60)
-    await asyncio.sleep(2)  # a second take, if there were one, would land by now
+
+    def repeats() -> list[str]:
+        """The job monitor's word that it skipped this message as already taken."""
+        log = (stack.logs / "job-monitor.log").read_text(errors="replace")
+        return [
+            line
+            for line in log.splitlines()
+            if '"message_repeated"' in line and str(message.id) in line
+        ]
+
+    # The jobs table holds one row per job id whatever happens: what shows the second
+    # replay changed nothing is the consumer saying it skipped it, once.
+    await wait_for(repeats, timeout_s=60)
+    await asyncio.sleep(2)  # a third delivery, if there were one, would land by now
+    assert len(repeats()) == 1
     assert await jobs() == 1
 
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from uuid import UUID
 
+import structlog
+
 from segment_runtime.db import Connection, Pool
+
+log = structlog.get_logger(__name__)
 
 
 async def handle_once(
@@ -23,6 +27,8 @@ async def handle_once(
             message_id,
         )
         if not first:
+            # Said, so that a redelivery or a replay can be seen to have changed nothing.
+            log.info("message_repeated", consumer=consumer, message_id=str(message_id))
             return False
         await effect(conn)
         return True

@@ -3,32 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Coroutine
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import uvicorn
-from faststream.asgi import AsgiFastStream, make_ping_asgi
+from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
-from prometheus_client import make_asgi_app
-from starlette.types import Receive, Scope, Send
 
-from segment_runtime import probes
 from segment_runtime.db import Pool, create_pool
-from segment_runtime.kafka import ensure_topics, make_broker, watch_consumers, watch_topics
-from segment_runtime.logs import configure_logging
+from segment_runtime.kafka import ensure_topics, watch_consumers, watch_topics
 from segment_runtime.maintenance import prune_delivered
 from segment_runtime.outbox import OutboxRelay
 from segment_runtime.supervision import every, supervise
 
-T = TypeVar("T")
-
 
 @dataclass
 class Resources:
-    pool: Pool
+    pool: Pool | None  # None for a service without a database (the notifier)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     # Set when the broker came back without its topics (the local one keeps nothing):
     # whatever was in flight on it is lost, and a service may re-drive it at once.
@@ -44,15 +37,19 @@ class Resources:
         for task in self.tasks:
             with suppress(asyncio.CancelledError):
                 await task
-        await self.pool.close()
+        if self.pool is not None:
+            await self.pool.close()
 
 
 async def open_resources(
-    name: str, database_url: str, bootstrap: str, broker: KafkaBroker, *, relay: bool = True
+    name: str, database_url: str | None, bootstrap: str, broker: KafkaBroker
 ) -> Resources:
+    """Topics, the pool, and what every service runs beside its own work: the outbox
+    relay and its pruning (with a database), and the topic and consumer watches."""
     await ensure_topics(bootstrap)
-    resources = Resources(await create_pool(database_url, name=name))
-    if relay:
+    pool = await create_pool(database_url, name=name) if database_url else None
+    resources = Resources(pool)
+    if pool is not None:
 
         async def publish(topic: str, value: bytes, key: bytes, headers: dict[str, str]) -> None:
             try:
@@ -62,11 +59,9 @@ async def open_resources(
                 await ensure_topics(bootstrap)
                 raise
 
-        outbox = OutboxRelay(resources.pool, publish, service=name)
+        outbox = OutboxRelay(pool, publish, service=name)
         resources.spawn("outbox-relay", outbox.run)
-    resources.spawn(
-        "prune", lambda: every(PRUNE_EVERY_S, lambda: prune_delivered(resources.pool, name))
-    )
+        resources.spawn("prune", lambda: every(PRUNE_EVERY_S, lambda: prune_delivered(pool, name)))
     resources.spawn(
         "topic-watch",
         lambda: watch_topics(bootstrap, on_recreated=resources.broker_restarted.set),
@@ -76,85 +71,6 @@ async def open_resources(
 
 
 PRUNE_EVERY_S = 600.0
-
-
-class Slot(Generic[T]):
-    """Holds what start-up creates, for handlers declared before start-up runs."""
-
-    def __init__(self) -> None:
-        self._value: T | None = None
-
-    def set(self, value: T) -> None:
-        self._value = value
-
-    def get(self) -> T:
-        if self._value is None:
-            raise RuntimeError("used before start-up")
-        return self._value
-
-
-@dataclass
-class ServiceProcess:
-    """One Kafka service process: its broker, its app and what start-up opens."""
-
-    name: str
-    database_url: str
-    bootstrap: str
-    broker: KafkaBroker
-    app: AsgiFastStream
-    resources: Slot[Resources] = field(default_factory=Slot)
-
-    def on_start(self, wire: Callable[[Resources], None]) -> None:
-        """Open topics, pool and outbox relay, then let the service wire its parts."""
-
-        @self.app.on_startup
-        async def start() -> None:
-            opened = await open_resources(self.name, self.database_url, self.bootstrap, self.broker)
-            self.resources.set(opened)
-            wire(opened)
-
-        @self.app.on_shutdown
-        async def stop() -> None:
-            await self.resources.get().close()
-
-
-def service_process(
-    name: str, *, log_level: str, bootstrap: str, database_url: str
-) -> ServiceProcess:
-    """The broker and its app, which also answers HTTP: /health (alive: the broker
-    answers), /ready (and Postgres answers) and /metrics (Prometheus)."""
-    configure_logging(log_level, name)
-    broker = make_broker(bootstrap, name)
-    holder: list[ServiceProcess] = []
-
-    async def ready(scope: Scope, receive: Receive, send: Send) -> None:
-        del scope, receive  # any request to /ready is the same question
-        checks = {
-            "kafka": await probes.kafka(broker),
-            "postgres": await probes.postgres(lambda: holder[0].resources.get().pool),
-        }
-        ok = all(v == "up" for v in checks.values())
-        body = json.dumps({"status": "ok" if ok else "unavailable", **checks}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200 if ok else 503,
-                "headers": [(b"content-type", b"application/json")],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
-
-    app = AsgiFastStream(
-        broker,
-        asgi_routes=[
-            ("/health", make_ping_asgi(broker, timeout=5.0)),
-            ("/ready", ready),
-            ("/metrics", make_asgi_app()),
-        ],
-    )
-    process = ServiceProcess(name, database_url, bootstrap, broker, app)
-    holder.append(process)
-    return process
 
 
 def serve_http(app: Any, host: str, port: int, *, workers: int = 1) -> None:

@@ -2,33 +2,30 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect, status
 from fastapi.responses import JSONResponse, Response
 from faststream.kafka import KafkaBroker
 from redis.asyncio import Redis
 
-from contracts.messages import BuildChanged, SegmentChanged
+from contracts.clock import SYSTEM_CLOCK, Clock
 from contracts.topics import BUILD_CHANGED, SEGMENT_CHANGED
 from notifier.adapters import CacheGeneration, PusherChannel, RedisFanout, RedisSeen
 from notifier.notifications import Notifier
+from notifier.ports import Channel, SeenMessages
 from notifier.settings import Settings
 from notifier.websockets import Hub
 from segment_runtime import probes
 from segment_runtime.auth import Access, InvalidTokenError, Scope, TokenVerifier
-from segment_runtime.kafka import (
-    ensure_topics,
-    make_broker,
-    subscribe,
-    watch_consumers,
-    watch_topics,
-)
+from segment_runtime.bootstrap import Parts, Service, Wiring
+from segment_runtime.kafka import make_broker
 from segment_runtime.logs import configure_logging
 from segment_runtime.metrics import exposition
-from segment_runtime.supervision import supervise
+
+NAME = "notifier"
 
 
 def _probes(
@@ -72,55 +69,85 @@ def _settled(generation: CacheGeneration, fanout: RedisFanout) -> Callable[[], A
     return reconnected
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    configure_logging(settings.log_level, "notifier")
-    broker = make_broker(settings.kafka_bootstrap, "notifier")
-    redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+@dataclass
+class PushSide:
+    """The notifier's push side, shared by its consumers and its websocket endpoint."""
+
+    redis: Redis
+    generation: CacheGeneration
+    fanout: RedisFanout
+    hub: Hub
+
+
+def push_side(settings: Settings, redis: Redis | None = None) -> PushSide:
+    redis = redis or Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
     generation = CacheGeneration(redis, settings.redis_prefix)
     fanout = RedisFanout(redis, settings.redis_prefix)
     hub = Hub(redis, settings.redis_prefix, on_connect=_settled(generation, fanout))
     fanout.subscribed = lambda: hub.connected
-    verifier = TokenVerifier(settings)
-    notifier = Notifier(
-        [PusherChannel(settings), fanout, generation],
-        RedisSeen(redis, settings.redis_prefix, settings.dedup_ttl_s),
+    return PushSide(redis, generation, fanout, hub)
+
+
+def bootstrap(
+    settings: Settings,
+    pushes: PushSide,
+    *,
+    broker: KafkaBroker | None = None,
+    channel: Channel | None = None,
+    seen: SeenMessages | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> Service:
+    """The notifier's consumers: each status or metadata fact becomes a push on Pusher
+    (`channel`), on the websockets, and a cache generation bump."""
+
+    def wire(parts: Parts) -> Wiring:
+        del parts  # the notifier keeps nothing in Postgres
+        notifier = Notifier(
+            [channel or PusherChannel(settings), pushes.fanout, pushes.generation],
+            seen or RedisSeen(pushes.redis, settings.redis_prefix, settings.dedup_ttl_s),
+        )
+        return Wiring(
+            handlers={
+                BUILD_CHANGED: notifier.on_build_changed,
+                SEGMENT_CHANGED: notifier.on_segment_changed,
+            },
+            # Redis is not awaited: without it the notifier still pushes on Pusher.
+            loops={"websocket-fanout": pushes.hub.run},
+        )
+
+    return Service(
+        NAME,
+        broker or make_broker(settings.kafka_bootstrap, NAME),
+        wire,
+        group=settings.consumer_group,
+        bootstrap_servers=settings.kafka_bootstrap,
+        database_url=None,
+        clock=clock,
     )
 
-    @subscribe(broker, BUILD_CHANGED, settings.consumer_group)
-    async def on_build_changed(event: BuildChanged) -> None:
-        await notifier.on_build_changed(event)
 
-    @subscribe(broker, SEGMENT_CHANGED, settings.consumer_group)
-    async def on_segment_changed(event: SegmentChanged) -> None:
-        await notifier.on_segment_changed(event)
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level, NAME)
+    pushes = push_side(settings)
+    service = bootstrap(settings, pushes)
+    hub = pushes.hub
+    verifier = TokenVerifier(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await ensure_topics(settings.kafka_bootstrap)
-        watches = [
-            asyncio.create_task(
-                supervise("topic-watch", lambda: watch_topics(settings.kafka_bootstrap))
-            ),
-            asyncio.create_task(supervise("consumer-watch", lambda: watch_consumers(broker))),
-        ]
-        # Redis is not awaited: without it the notifier still pushes on Pusher.
-        hub_task = asyncio.create_task(supervise("websocket-fanout", hub.run))
-        await broker.start()
+        await service.start()
+        await service.broker.start()
         try:
             yield
         finally:
-            await broker.stop()
-            for watch in watches:
-                watch.cancel()
-            hub_task.cancel()
-            with suppress(asyncio.CancelledError):
-                await hub_task
-            await redis.aclose()
+            await service.broker.stop()
+            await service.stop()
+            await pushes.redis.aclose()
 
     app = FastAPI(title="segment notifier", lifespan=lifespan)
 
-    _probes(app, hub, generation, fanout, broker)
+    _probes(app, hub, pushes.generation, pushes.fanout, service.broker)
 
     @app.websocket("/v1/ws")
     async def segment_status(socket: WebSocket, access_token: str) -> None:

@@ -42,9 +42,9 @@ from segment_api.segments import SegmentService
 from segment_api.settings import Settings
 from segment_runtime.auth import TokenVerifier
 from segment_runtime.bigquery import make_client
+from segment_runtime.bootstrap import Parts, Service, Wiring
 from segment_runtime.db import Pool
 from segment_runtime.kafka import make_broker
-from segment_runtime.lifecycle import open_resources
 from segment_runtime.logs import configure_logging
 
 
@@ -82,15 +82,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.log_level, "segment-api")
     broker = make_broker(settings.kafka_bootstrap, "segment-api")
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await broker.connect()
-        resources = await open_resources(
-            "segment-api", settings.database_url, settings.kafka_bootstrap, broker
-        )
+    redis = Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
+
+    def wire_parts(parts: Parts) -> Wiring:
         warehouse = BigQueryWarehouse(make_client(settings), settings.table_write)
-        redis = Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
-        wire(app, settings, resources.pool, warehouse, redis)
+        wire(app, settings, parts.db, warehouse, redis, clock=parts.clock)
+        return Wiring(handlers={})  # the gateway consumes nothing: it tells, through its outbox
+
+    # The same start-up as every service: topics, pool, outbox relay, watches.
+    service = Service(
+        "segment-api",
+        broker,
+        wire_parts,
+        group="segment-api",
+        bootstrap_servers=settings.kafka_bootstrap,
+        database_url=settings.database_url,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await broker.connect()
+        await service.start()
         # What start-up built (routes, schemas, the catalog) lives as long as the process:
         # kept out of the collector's full passes, which otherwise walk it again and again
         # and stall every request in flight meanwhile (the tail of the read latency).
@@ -99,7 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            await resources.close()
+            await service.stop()
             await redis.aclose()
             await broker.stop()
 

@@ -1,43 +1,57 @@
-"""Bootstrap: wires the compiler service's process together."""
+"""Bootstrap: the compiler's one way to start, which tests call with their own parts."""
 
 from __future__ import annotations
 
 from faststream.asgi import AsgiFastStream
+from faststream.kafka import KafkaBroker
 
 from compiler.service.adapters import BigQuerySubmitter
 from compiler.service.builds import BuildService
+from compiler.service.ports import JobSubmitter
 from compiler.service.settings import Settings
-from contracts.clock import SYSTEM_CLOCK
-from contracts.messages import SegmentChanged, StartBuild
+from contracts.clock import SYSTEM_CLOCK, Clock
 from contracts.topics import BUILD_REQUESTED, SEGMENT_CHANGED
 from segment_runtime.bigquery import make_client
-from segment_runtime.kafka import subscribe
-from segment_runtime.lifecycle import Resources, Slot, service_process
+from segment_runtime.bootstrap import Parts, Service, Wiring
+from segment_runtime.kafka import make_broker
+from segment_runtime.logs import configure_logging
+
+NAME = "compiler"
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    broker: KafkaBroker | None = None,
+    warehouse: JobSubmitter | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> Service:
+    """The compiler: keeps each StartBuild in its queue, and its submit workers compile
+    and send the jobs to the warehouse."""
+
+    def wire(parts: Parts) -> Wiring:
+        submitter = warehouse or BigQuerySubmitter(make_client(settings))
+        builds = BuildService(parts.db, submitter, parts.clock)
+        return Wiring(
+            handlers={
+                SEGMENT_CHANGED: builds.on_segment_changed,
+                BUILD_REQUESTED: builds.on_start_build,
+            },
+            loops={f"submit-{n}": builds.submit_queued for n in range(settings.submit_workers)},
+        )
+
+    return Service(
+        NAME,
+        broker or make_broker(settings.kafka_bootstrap, NAME),
+        wire,
+        group=settings.consumer_group,
+        bootstrap_servers=settings.kafka_bootstrap,
+        database_url=settings.database_url,
+        clock=clock,
+    )
 
 
 def create_app(settings: Settings | None = None) -> AsgiFastStream:
     settings = settings or Settings()
-    process = service_process(
-        "compiler",
-        log_level=settings.log_level,
-        bootstrap=settings.kafka_bootstrap,
-        database_url=settings.database_url,
-    )
-    service: Slot[BuildService] = Slot()
-
-    @subscribe(process.broker, SEGMENT_CHANGED, settings.consumer_group)
-    async def on_segment_changed(event: SegmentChanged) -> None:
-        await service.get().on_segment_changed(event)
-
-    @subscribe(process.broker, BUILD_REQUESTED, settings.consumer_group)
-    async def on_start_build(event: StartBuild) -> None:
-        await service.get().on_start_build(event)
-
-    def wire(resources: Resources) -> None:
-        built = BuildService(resources.pool, BigQuerySubmitter(make_client(settings)), SYSTEM_CLOCK)
-        service.set(built)
-        for n in range(settings.submit_workers):
-            resources.spawn(f"submit-{n}", built.submit_queued)
-
-    process.on_start(wire)
-    return process.app
+    configure_logging(settings.log_level, NAME)
+    return bootstrap(settings).asgi_app()

@@ -626,6 +626,28 @@ async def test_a_start_that_overtakes_its_submission_still_passes_through_submit
     assert states == ["requested", "submitted", "running"]
 
 
+async def test_a_submission_that_arrives_after_the_start_still_records_the_build_time(world):
+    await world.segment("S")
+    await world.changed("S")
+    command = await world.command("S")
+    build_id = UUID(command["build_id"])
+    common = {"build_id": build_id, "segment_id": world.ids["S"], "job_id": "j"}
+    await world.owner.on_job_started(JobStarted(**world.envelope(), data=JobStartedData(**common)))
+    at = datetime(2026, 3, 1, 8, tzinfo=UTC)
+    await world.owner.on_job_submitted(
+        JobSubmitted(
+            **world.envelope(),
+            data=JobSubmittedData(
+                **common, mode=BuildMode.BUILD, rules_version=1, table="p.d.t", build_time=at
+            ),
+        )
+    )
+    async with world.pool.acquire() as conn:
+        row = await conn.fetchrow("SELECT state, build_time FROM builds WHERE id = $1", build_id)
+    # The changes route reads the log as of this time: without it a build's changes are lost.
+    assert (row["state"], row["build_time"]) == ("running", at)
+
+
 async def test_a_suspicious_size_is_flagged_pushed_and_still_done(world):
     await world.segment("S")
     await world.changed("S")

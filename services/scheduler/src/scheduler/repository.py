@@ -291,6 +291,17 @@ async def record_late_changes(conn: Connection, build_id: UUID, entered: int, ex
     )
 
 
+async def record_late_build_time(conn: Connection, build_id: UUID, build_time: datetime) -> bool:
+    """The build time of a build whose job.submitted came after job.started."""
+    return bool(
+        await conn.fetchval(
+            "UPDATE builds SET build_time = $2 WHERE id = $1 AND build_time IS NULL RETURNING true",
+            build_id,
+            build_time,
+        )
+    )
+
+
 async def last_committed_size(conn: Connection, segment_id: UUID, before: UUID) -> int | None:
     """The member count of the segment's latest done build other than `before`."""
     value = await conn.fetchval(

@@ -61,7 +61,7 @@ async def rebuild_segments(tx: Tx, d: RebuildSegmentsData) -> None:
 
 
 async def job_submitted(tx: Tx, d: JobSubmittedData) -> None:
-    await move(
+    moved = await move(
         tx,
         d.build_id,
         BuildState.SUBMITTED,
@@ -70,6 +70,10 @@ async def job_submitted(tx: Tx, d: JobSubmittedData) -> None:
         rules_version=d.rules_version,
         build_time=d.build_time,
     )
+    if moved is None and d.build_time is not None:
+        # job.started (another topic) overtook it and moved the build on: the build
+        # time it carries is still the build's own.
+        await repository.record_late_build_time(tx.conn, d.build_id, d.build_time)
 
 
 async def job_started(tx: Tx, d: JobStartedData) -> None:

@@ -63,6 +63,23 @@ async def test_a_read_that_fails_twice_is_a_503_with_retry_after():
     assert "x-segp-retryable" not in response.headers
 
 
+class Pool:
+    def __init__(self) -> None:
+        self.expired = 0
+
+    async def expire_connections(self) -> None:
+        self.expired += 1
+
+
+async def test_a_dropped_connection_expires_the_pools_other_connections():
+    app, _ = app_with(failures=1)
+    app.state.pool = pool = Pool()
+    assert (await call(app, "POST", "/write")).status_code == 503
+    assert pool.expired == 1  # the next requests get fresh connections
+    assert (await call(app, "POST", "/write")).status_code == 200
+    assert pool.expired == 1
+
+
 async def test_a_write_is_answered_503_and_not_tried_again():
     app, calls = app_with(failures=1)
     response = await call(app, "POST", "/write")

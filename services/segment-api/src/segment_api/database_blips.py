@@ -2,7 +2,11 @@
 not a bug: the request is answered 503 `database_unavailable` with `Retry-After`, never an
 unhandled 500, and a read (GET, HEAD) is first tried once more, on a fresh connection the
 pool makes in place of the dropped one. A write is not tried again here: had its commit
-reached the database before the connection died, a second try would apply it twice."""
+reached the database before the connection died, a second try would apply it twice.
+
+What drops one connection (a restart, a failover, a terminated session) has usually
+dropped the pool's idle ones too: the first blip expires them all, so that the requests
+after it get fresh connections instead of each finding a dead one in turn."""
 
 from __future__ import annotations
 
@@ -19,7 +23,10 @@ SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
 def install(app: FastAPI) -> None:
-    async def dropped(_: Request, exc: Exception) -> JSONResponse:
+    async def dropped(request: Request, exc: Exception) -> JSONResponse:
+        pool = getattr(request.app.state, "pool", None)
+        if pool is not None:
+            await pool.expire_connections()
         problem = Problem(
             status=503,
             code="database_unavailable",

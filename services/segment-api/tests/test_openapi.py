@@ -60,3 +60,14 @@ async def test_every_example_validates_against_its_own_schema(client):
             if errors:
                 wrong.append(f"{name}: {errors[0].message}")
     assert wrong == []
+
+
+def test_the_committed_openapi_document_is_current():
+    """The console's types are generated from this file (`npm run typecheck` checks them
+    against it); this checks it against the routes."""
+    from pathlib import Path
+
+    from segment_api.openapi import OPENAPI_PATH, openapi_json
+
+    committed = Path(__file__).resolve().parents[3] / OPENAPI_PATH
+    assert committed.read_text() == openapi_json(), "stale: run `uv run segctl docs`"

@@ -221,10 +221,13 @@ def token(
 
 @app.command()
 def docs() -> None:
-    """Regenerate the rule language's JSON Schema, the message schemas and reference page."""
+    """Regenerate the API's OpenAPI document, the rule language's JSON Schema, the message
+    schemas and the reference page."""
     from contracts import asyncapi, reference  # noqa: PLC0415
+    from segment_api import openapi  # noqa: PLC0415
 
     for path, text in (
+        (openapi.OPENAPI_PATH, openapi.openapi_json()),
         (reference.SCHEMA_PATH, reference.rules_schema()),
         (reference.MESSAGES_PATH, reference.messages_schema()),
         (reference.PUSH_PATH, reference.push_schema()),

@@ -6,12 +6,13 @@
 import Pusher from "pusher-js";
 import { reactive } from "vue";
 import { csrfToken, get } from "./api";
+import type { BuildState, BuildStatus } from "./types";
 
 export interface StatusPush {
   event: "segment.status";
   segment_id: string;
-  status: string;
-  state?: string | null;
+  status: BuildStatus;
+  state?: BuildState | null;
   reason?: string | null;
   error?: string | null;
   member_count?: number | null;

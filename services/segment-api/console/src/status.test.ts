@@ -12,7 +12,7 @@ const row = (status: string, since: string | null): Segment =>
     built_at: null,
     build: since ? { id: "b", state: status, cause: "create", since, reason: null } : null,
   }) as unknown as Segment;
-const push = (status: string, since: string, extra: Partial<StatusPush> = {}): StatusPush => ({
+const push = (status: StatusPush["status"], since: string, extra: Partial<StatusPush> = {}): StatusPush => ({
   event: "segment.status",
   segment_id: "s1",
   status,

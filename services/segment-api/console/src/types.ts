@@ -1,106 +1,40 @@
-// The gateway's response shapes the console reads (field names as the API sends them).
+// The gateway's response shapes the console reads, generated from the API's OpenAPI
+// document (services/segment-api/openapi.json): `npm run api-types` writes
+// api-schema.d.ts, and `npm run typecheck` (in CI) fails when it has drifted from the
+// document. Only what the document cannot say (the rule tree's shape, a field type's
+// union, the members' open columns) is narrowed here.
 
+import type { components } from "./api-schema";
+import type { FieldType } from "./rules/dispatch";
 import type { RuleTree } from "./rules/tree";
 
-export interface BuildSummary {
-  id: string;
-  state: string;
-  cause: string;
-  since: string | null;
-  reason: string | null;
-  /** Why it waits longer than expected, while it waits (a dependency, or a slow job). */
-  waiting?: string | null;
-}
+type Schemas = components["schemas"];
 
-export interface Segment {
-  id: string;
-  name: string;
-  description: string | null;
-  object: string;
+export type BuildSummary = Schemas["BuildOut"];
+export type BuildState = Schemas["BuildState"];
+export type BuildStatus = Schemas["BuildStatus"];
+
+export type Segment = Omit<Schemas["SegmentOut"], "rules"> & {
   rules: (RuleTree & { version?: number }) | null;
-  is_custom: boolean;
-  status: "active" | "archived";
-  build_status: string;
-  built_at: string | null;
-  member_count: number | null;
-  last_error: string | null;
-  build: BuildSummary | null;
-  created_by: string;
-  created_at: string;
-  updated_at: string;
-}
+};
 
-export interface SegmentPage {
-  items: Segment[];
-  page: number;
-  per_page: number;
-  total: number;
-}
+export type SegmentPage = Omit<Schemas["SegmentPage"], "items"> & { items: Segment[] };
 
-export interface FieldInfo {
-  name: string;
-  label: string;
-  type: import("./rules/dispatch").FieldType;
-  category: string;
-  operators: string[];
-  options: string[];
-}
+export type FieldInfo = Omit<Schemas["FieldOut"], "type"> & { type: FieldType };
 
-export interface Palette {
-  object: string;
-  label: string;
-  fields: FieldInfo[];
-  metrics: { name: string; label: string; group: string; relation: string; operators: string[] }[];
-  events: { name: string; label: string; kind: string; names: string[]; operators: string[] }[];
-  relations: { name: string; label: string; target: string; operators: string[] }[];
-  channels: string[];
-}
+export type Palette = Omit<Schemas["PaletteOut"], "fields"> & { fields: FieldInfo[] };
 
-export interface ObjectInfo {
-  name: string;
-  label: string;
-  family: string;
-}
+export type ObjectInfo = Schemas["ObjectOut"];
 
-export interface Embeddable {
-  id: string;
-  name: string;
-  build_status: string;
-  warning: string | null;
-}
+export type Embeddable = Schemas["EmbeddableOut"];
 
-export interface Preview {
-  total_matched: number;
-  total_customer_base: number;
-  percentage: number;
-  sample: Record<string, unknown>[];
-  nodes: { path: string; matched: number }[] | null;
-  edit_diff: {
-    would_enter: number;
-    would_exit: number;
-    would_enter_sample?: Record<string, unknown>[];
-    would_exit_sample?: Record<string, unknown>[];
-  } | null;
-}
+export type Preview = Schemas["PreviewOut"];
 
-export interface Reachability {
-  whatsapp_pct: number;
-  email_pct: number;
-  [channel: string]: unknown;
-}
+export type Reachability = Schemas["Reachability"];
 
-export interface Detail {
-  id: string;
-  name: string;
-  status: string;
-  build_status: string;
-  total_matched: number | null;
-  total_base: number | null;
-  percentage_reach: number | null;
-  last_updated: string | null;
-  reachability: Reachability | null;
-}
+export type Detail = Schemas["DetailOut"];
 
+// A member row: its object's columns, whatever the object (the document says "object").
 export interface Member {
   object_id: string;
   name: string | null;
@@ -110,48 +44,12 @@ export interface Member {
   [key: string]: unknown;
 }
 
-export interface GrowthPoint {
-  at: string;
-  members: number;
-  entered: number | null;
-  exited: number | null;
-  build_id?: string | null;
-  anomaly?: string | null;
-}
+export type GrowthPoint = Schemas["GrowthPoint"];
 
-export interface Performance {
-  growth: GrowthPoint[];
-  distributions: Record<string, { bucket: string; members: number }[]>;
-}
+export type Performance = Schemas["PerformanceOut"];
 
-export interface BuildRecord {
-  id: string;
-  state: string;
-  cause: string;
-  mode: string;
-  reason: string | null;
-  requested_at: string;
-  finished_at: string | null;
-  duration_ms: number | null;
-  member_count: number | null;
-  entered: number | null;
-  exited: number | null;
-  rules_version?: number;
-  build_time?: string | null;
-  anomaly?: string | null;
-}
+export type BuildRecord = Schemas["BuildRecordOut"];
 
-export interface MemberChange {
-  change: "entered" | "exited";
-  object_id: string;
-  at: string;
-  build_id: string;
-  rules_version: number;
-  full_name?: string | null;
-  [key: string]: unknown;
-}
+export type MemberChange = Schemas["MemberChange"];
 
-export interface ChangesPage {
-  items: MemberChange[];
-  next_cursor: string | null;
-}
+export type ChangesPage = Schemas["ChangesPage"];

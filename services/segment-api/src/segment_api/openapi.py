@@ -7,6 +7,7 @@ own schema (so an example can never lie about the contract).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI
@@ -345,3 +346,29 @@ def install(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = document  # type: ignore[method-assign]
+
+
+OPENAPI_PATH = "services/segment-api/openapi.json"
+# What the document is made with: it depends on the routes only, never on these.
+_PLACEHOLDERS = {
+    "DATABASE_URL": "postgresql://unused@127.0.0.1:1/unused",
+    "KAFKA_BOOTSTRAP": "127.0.0.1:1",
+    "REDIS_URL": "redis://127.0.0.1:1",
+    "BIGQUERY_PROJECT": "unused",
+    "PUSHER_APP_ID": "1",
+    "PUSHER_KEY": "unused",
+    "PUSHER_SECRET": "unused",
+    "PUSHER_HOST": "127.0.0.1",
+    "PUSHER_PORT": "1",
+    "JWT_SECRET": "unused",
+}
+
+
+def openapi_json() -> str:
+    """The API's OpenAPI document as committed beside the gateway: the console's types
+    are generated from it (`npm run api-types`), and CI fails when either drifts."""
+    from segment_api.app import create_app  # noqa: PLC0415 - the app imports this module
+    from segment_api.settings import Settings  # noqa: PLC0415
+
+    app = create_app(Settings.model_validate(_PLACEHOLDERS))
+    return json.dumps(app.openapi(), indent=2, ensure_ascii=False) + "\n"

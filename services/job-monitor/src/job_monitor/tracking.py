@@ -4,15 +4,14 @@ Every job is checked in its own task and its own transaction, so one job's
 error (a dropped table, a warehouse refusal, a bug) fails that job's build with
 the reason after a few tries and never blocks another. While a job runs, a
 check long-polls BigQuery for its end, so the end is seen within moments. The
-monitor states facts (`job.started`, `job.completed`); what follows from them
-is the scheduler's decision.
+monitor states facts (`job.started` here, `job.completed` in `endings`); what
+follows from them is the scheduler's decision.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 from collections.abc import Callable
 
 import structlog
@@ -20,22 +19,18 @@ import structlog
 from contracts.clock import SYSTEM_CLOCK, Clock
 from contracts.envelope import Cause
 from contracts.messages import (
-    JobCompleted,
-    JobCompletedData,
-    JobOutcome,
     JobStarted,
     JobStartedData,
     JobSubmitted,
 )
 from contracts.warehouse import log_of
 from job_monitor import repository
-from job_monitor.membership import BuildChanges
-from job_monitor.ports import JobInspector, JobState, NotFoundError
+from job_monitor.endings import JobEnds
+from job_monitor.ports import JobInspector, JobState
 from job_monitor.repository import Outcome, TrackedJob
 from segment_runtime.correlation import correlated
 from segment_runtime.db import Connection, Pool
 from segment_runtime.idempotency import handle_once
-from segment_runtime.metrics import BYTES_BILLED, JOB_SECONDS
 from segment_runtime.outbox import enqueue
 
 log = structlog.get_logger(__name__)
@@ -80,12 +75,16 @@ class JobTracker:
         # The job each running check follows: a job is never checked twice at once.
         self._following: dict[str, asyncio.Task[None]] = {}
         self.wake = asyncio.Event()
-        # Set when a job's end leaves an announcement owed (the announcer waits on it).
-        self.owed = asyncio.Event()
+        self._ends = JobEnds(pool, inspector, clock)
 
     @property
     def inspector(self) -> JobInspector:
         return self._inspector
+
+    @property
+    def owed(self) -> asyncio.Event:
+        """Set when a job's end leaves an announcement owed (the announcer waits on it)."""
+        return self._ends.owed
 
     async def on_job_submitted(self, event: JobSubmitted) -> None:
         async def effect(conn: Connection) -> None:
@@ -173,7 +172,7 @@ class JobTracker:
             await self._inspector.cancel(job.id)
             await self._inspector.drop_table(job.target_table)
             await self._inspector.drop_table(log_of(job.target_table))
-            await self._finish(
+            await self._ends.finish(
                 job,
                 Outcome("canceled", now, None, None, None, "the segment was deleted"),
                 read_log=False,
@@ -187,14 +186,14 @@ class JobTracker:
         if state.state in ("pending", "running"):
             await self._still_running(job, state)
             return
-        await self._finish(job, self._outcome(state))
+        await self._ends.finish(job, self._ends.outcome(state))
 
     async def _still_running(self, job: TrackedJob, state: JobState) -> None:
         now = self._clock.now()
         if now >= job.deadline_at:
             await self._inspector.cancel(job.id)
             reason = f"canceled after {self._timeout_s:.0f} s without finishing"
-            await self._finish(job, Outcome("canceled", now, None, None, None, reason))
+            await self._ends.finish(job, Outcome("canceled", now, None, None, None, reason))
             return
         async with self._pool.acquire() as conn, conn.transaction():
             if state.state == "running" and await repository.mark_started(conn, job.id):
@@ -226,96 +225,6 @@ class JobTracker:
             )
         if failures >= self._error_budget:
             reason = f"could not follow the job ({failures} failed checks): {exc}"
-            await self._finish(job, Outcome("failed", self._clock.now(), None, None, None, reason))
-
-    def _outcome(self, state: JobState) -> Outcome:
-        duration = (
-            int((state.ended - state.started).total_seconds() * 1000)
-            if state.started and state.ended
-            else None
-        )
-        status = "failed" if state.state == "failed" else "done"
-        return Outcome(
-            status,
-            state.ended or self._clock.now(),
-            None,
-            duration,
-            state.bytes_billed,
-            state.error,
-        )
-
-    async def _changes(self, job: TrackedJob, outcome: Outcome) -> BuildChanges | None:
-        """How many the build's MERGE let in and out, read back from the log by build id
-        (who they are is announced after, off the build's critical path). A done job
-        must be read (an error fails this check, to be tried again); for a failed or
-        canceled one the log is asked too, since a warehouse that applied the statement
-        before failing the job would otherwise leave changes no build accounts for."""
-        done = outcome.status == "done"
-        try:
-            found = await self._inspector.changes(
-                log_of(job.target_table), job.build_id, job.build_time, ids=False
+            await self._ends.finish(
+                job, Outcome("failed", self._clock.now(), None, None, None, reason)
             )
-        except NotFoundError:
-            if done:
-                raise
-            return None
-        except Exception as exc:
-            if done:
-                raise
-            # The warehouse that failed the job may not answer this either: the failure is
-            # recorded without counts rather than left running.
-            log.warning("failed_job_changes_unread", job_id=job.id, error=repr(exc))
-            return None
-        return found if done or found.changed else None
-
-    async def _finish(self, job: TrackedJob, outcome: Outcome, *, read_log: bool = True) -> None:
-        changes = await self._changes(job, outcome) if read_log else None
-        if changes is not None:
-            outcome = dataclasses.replace(
-                outcome,
-                member_count=changes.members if outcome.status == "done" else None,
-                entered=changes.entered,
-                exited=changes.exited,
-            )
-        async with self._pool.acquire() as conn, conn.transaction():
-            # Who entered and left is owed from here on, in the same transaction as the
-            # job's end: announced once, whatever kills the monitor when.
-            if not await repository.record_outcome(
-                conn, job, outcome, announce=changes is not None
-            ):
-                return
-            if outcome.duration_ms is not None:
-                JOB_SECONDS.labels(outcome.status).observe(outcome.duration_ms / 1000)
-            BYTES_BILLED.inc(outcome.bytes_billed or 0)
-            await enqueue(
-                conn,
-                JobCompleted.caused_by(
-                    Cause(job.account_id, job.correlation_id),
-                    SOURCE,
-                    data=JobCompletedData(
-                        build_id=job.build_id,
-                        segment_id=job.segment_id,
-                        job_id=job.id,
-                        status=JobOutcome(outcome.status),
-                        rules_version=job.rules_version,
-                        member_count=outcome.member_count,
-                        built_at=outcome.finished_at,
-                        duration_ms=outcome.duration_ms,
-                        bytes_billed=outcome.bytes_billed,
-                        error=outcome.error,
-                        run_id=job.run_id,
-                        entered=outcome.entered,
-                        exited=outcome.exited,
-                    ),
-                ),
-            )
-        if changes is not None:
-            self.owed.set()
-        log.info(
-            "job_finished",
-            job_id=job.id,
-            build_id=str(job.build_id),
-            status=outcome.status,
-            members=outcome.member_count,
-            error=outcome.error,
-        )

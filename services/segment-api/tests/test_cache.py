@@ -11,6 +11,7 @@ from build_records import record_build
 from contracts.cache import cache_generation_key
 from segment_api.app import create_app
 from segment_api.cache import Cache
+from segment_api.segment_reads import SegmentReads
 from segment_api.segments import SegmentService
 
 RULES = {
@@ -81,6 +82,7 @@ async def test_without_redis_the_gateway_answers_uncached_and_says_so(
     dead = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
     app.state.cache = Cache(dead, "dead")
     app.state.segments = SegmentService(db, warehouse, app.state.cache)
+    app.state.segment_reads = SegmentReads(db, warehouse, app.state.cache)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://api"
     ) as c:

@@ -38,6 +38,7 @@ from segment_api.routes import (
     segments,
     session,
 )
+from segment_api.segment_reads import SegmentReads
 from segment_api.segments import SegmentService
 from segment_api.settings import Settings
 from segment_runtime.auth import TokenVerifier
@@ -65,12 +66,13 @@ def wire(
         redis, settings.redis_prefix, settings.rate_limit_per_minute, clock
     )
     app.state.segments = SegmentService(pool, warehouse, cache, clock)
+    app.state.segment_reads = SegmentReads(pool, warehouse, cache, clock)
     app.state.insights = Insights(
-        pool, warehouse, app.state.segments, budget_s=settings.preview_budget_s, clock=clock
+        pool, warehouse, cache, budget_s=settings.preview_budget_s, clock=clock
     )
     app.state.palette = Palette(pool, warehouse, cache, budget_s=settings.preview_budget_s)
     app.state.reports = Reports(pool, warehouse)
-    app.state.builds = BuildHistory(pool, app.state.segments)
+    app.state.builds = BuildHistory(pool)
     app.state.changes = MembershipChanges(pool, app.state.insights)
     app.state.recipients = Recipients(pool, app.state.insights)
     app.state.accounts = Accounts(pool)

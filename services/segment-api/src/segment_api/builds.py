@@ -12,15 +12,13 @@ from segment_api import builds_repository as repository
 from segment_api.problems import not_found
 from segment_api.rows import SegmentRow
 from segment_api.schemas import BuildRecordOut, RefreshRunOut
-from segment_api.segments import SegmentService
 from segment_runtime.auth import Access, Principal, Scope
 from segment_runtime.db import Pool
 
 
 class BuildHistory:
-    def __init__(self, pool: Pool, segments: SegmentService) -> None:
+    def __init__(self, pool: Pool) -> None:
         self._pool = pool
-        self._segments = segments
 
     async def of_segment(
         self, principal: Principal, segment: SegmentRow, limit: int

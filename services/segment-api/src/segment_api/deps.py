@@ -17,6 +17,7 @@ from segment_api.problems import ProblemError
 from segment_api.ratelimit import RateLimiter
 from segment_api.recipients import Recipients
 from segment_api.reports import Reports
+from segment_api.segment_reads import SegmentReads
 from segment_api.segments import SegmentService
 from segment_api.session import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, csrf_ok
 from segment_runtime.auth import InvalidTokenError, Principal, TokenVerifier
@@ -91,6 +92,7 @@ ReportsDep = Annotated[Reports, Depends(_state("reports", Reports))]
 PaletteDep = Annotated[Palette, Depends(_state("palette", Palette))]
 InsightsDep = Annotated[Insights, Depends(_state("insights", Insights))]
 Segments = Annotated[SegmentService, Depends(_state("segments", SegmentService))]
+SegmentReadsDep = Annotated[SegmentReads, Depends(_state("segment_reads", SegmentReads))]
 BuildsDep = Annotated[BuildHistory, Depends(_state("builds", BuildHistory))]
 ChangesDep = Annotated[MembershipChanges, Depends(_state("changes", MembershipChanges))]
 RecipientsDep = Annotated[Recipients, Depends(_state("recipients", Recipients))]

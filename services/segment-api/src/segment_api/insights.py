@@ -15,6 +15,7 @@ from contracts.catalog import ObjectType, base_catalog
 from contracts.clock import SYSTEM_CLOCK, Clock
 from contracts.warehouse import dataset_id, segment_table
 from segment_api import member_queries, policy, repository, rule_input
+from segment_api.cache import Cache
 from segment_api.policy import require_scope
 from segment_api.ports import QueryTimeoutError, Warehouse, WarehouseError
 from segment_api.problems import ProblemError, warehouse_problem
@@ -32,7 +33,6 @@ from segment_api.schemas import (
     PreviewRequest,
     Reachability,
 )
-from segment_api.segments import SegmentService
 from segment_runtime.auth import Access, Principal, Scope
 from segment_runtime.db import Pool
 
@@ -64,7 +64,7 @@ class Insights:
         self,
         pool: Pool,
         warehouse: Warehouse,
-        segments: SegmentService,
+        cache: Cache,
         *,
         budget_s: float,
         clock: Clock = SYSTEM_CLOCK,
@@ -72,7 +72,7 @@ class Insights:
         self._pool = pool
         self._clock = clock
         self._warehouse = warehouse
-        self._segments = segments
+        self._cache = cache
         self._budget = budget_s
 
     @property
@@ -119,7 +119,7 @@ class Insights:
                 current = await policy.visible(conn, principal, body.segment_id)
         # The account's cache generation moves with every change and every finished
         # build, so it stands for the data version too.
-        return await self._segments.cache.through(
+        return await self._cache.through(
             principal.account_id,
             "preview",
             body.model_dump(mode="json", by_alias=True),

@@ -7,7 +7,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
-from segment_api.deps import ChangesDep, CurrentPrincipal, InsightsDep, Segments, rate_limited
+from segment_api.deps import (
+    ChangesDep,
+    CurrentPrincipal,
+    InsightsDep,
+    SegmentReadsDep,
+    Segments,
+    rate_limited,
+)
 from segment_api.problems import problem_responses
 from segment_api.schemas import (
     DetailOut,
@@ -53,20 +60,20 @@ async def create_segment(
     dependencies=[rate_limited("validate")],
 )
 async def validate_rules(
-    body: ValidateRequest, principal: CurrentPrincipal, segments: Segments
+    body: ValidateRequest, principal: CurrentPrincipal, reads: SegmentReadsDep
 ) -> ValidationOut:
     """Segment testing: every error with its JSON path, or the compiled build SQL and a
     BigQuery dry run of it. Accepts `rules` or the older `ruleGroups`."""
-    return await segments.validate(principal, body)
+    return await reads.validate(principal, body)
 
 
 @router.get("", response_model=SegmentPage)
 async def list_segments(
-    principal: CurrentPrincipal, segments: Segments, query: Annotated[ListQuery, Query()]
+    principal: CurrentPrincipal, reads: SegmentReadsDep, query: Annotated[ListQuery, Query()]
 ) -> Response:
     """The account's segments, All Data first; filter by name, status, object and creation
     time; sort by created_at, updated_at, name or member_count (`-` for descending)."""
-    return Response(await segments.page(principal, query), media_type="application/json")
+    return Response(await reads.page(principal, query), media_type="application/json")
 
 
 @router.post("/refresh-all", status_code=status.HTTP_202_ACCEPTED, responses=problem_responses(403))
@@ -78,28 +85,28 @@ async def refresh_all(principal: CurrentPrincipal, segments: Segments) -> Refres
 @router.get("/embeddable")
 async def embeddable_for_new(
     principal: CurrentPrincipal,
-    segments: Segments,
+    reads: SegmentReadsDep,
     object: Annotated[str, Query(max_length=100)] = "customer",
 ) -> list[EmbeddableOut]:
     """Segments a new segment of `object` may embed."""
-    return await segments.embeddable(principal, object, None)
+    return await reads.embeddable(principal, object, None)
 
 
 @router.get("/{segment_id}/embeddable", responses=problem_responses(404))
 async def embeddable_for(
-    segment: VisibleSegment, principal: CurrentPrincipal, segments: Segments
+    segment: VisibleSegment, principal: CurrentPrincipal, reads: SegmentReadsDep
 ) -> list[EmbeddableOut]:
     """Segments this one may embed: not itself, none that would make a cycle."""
-    return await segments.embeddable(principal, "", segment)
+    return await reads.embeddable(principal, "", segment)
 
 
 @router.get("/{segment_id}", responses=problem_responses(404), response_model=SegmentOut)
 async def get_segment(
-    segment_id: UUID, principal: CurrentPrincipal, segments: Segments
+    segment_id: UUID, principal: CurrentPrincipal, reads: SegmentReadsDep
 ) -> Response:
     """A segment with its build status, last build time and size (cached; the same
     visibility rule as every route naming a segment, applied inside the cache key)."""
-    return Response(await segments.show(principal, segment_id), media_type="application/json")
+    return Response(await reads.show(principal, segment_id), media_type="application/json")
 
 
 @router.patch(

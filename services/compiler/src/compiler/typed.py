@@ -9,6 +9,7 @@ Windows are resolved to the one that applies.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -223,13 +224,15 @@ class _Checker:
             return self.prop(self.obj, rule, path)
         if isinstance(rule, SegmentCondition):
             return TypedMembership(rule.segment_id, rule.operator == "in", path)
-        if isinstance(rule, MetricCondition):
-            return self.metric(rule, path, rule.window or window, own=rule.window is not None)
-        if isinstance(rule, EventCondition):
-            return self.event(rule, path, rule.window or window, own=rule.window is not None)
-        if isinstance(rule, RelationshipCondition):
-            return self.relationship(rule, path, rule.window or window, own=rule.window is not None)
-        raise AssertionError(rule)
+        aggregate = _AGGREGATES.get(type(rule))
+        if aggregate is None:
+            raise AssertionError(rule)
+        # A condition's own window wins over its group's.
+        own: Window | None = getattr(rule, "window", None)
+        typed: TypedAggregate | None = aggregate(
+            self, rule, path, own or window, own=own is not None
+        )
+        return typed
 
     def prop(self, obj: ObjectType, cond: PropertyCondition, path: str) -> TypedProperty | None:
         field = obj.field(cond.field)
@@ -262,7 +265,7 @@ class _Checker:
                 f"{target.name} rows have no date a window could apply to",
             )
 
-    def _relation(self, name: str, path: str) -> tuple[Relation, ObjectType] | None:
+    def relation(self, name: str, path: str) -> tuple[Relation, ObjectType] | None:
         relation = self.obj.relation(name)
         target = self.catalog.get(relation.target) if relation else None
         if relation is None or target is None:
@@ -272,7 +275,7 @@ class _Checker:
             return None
         return relation, target
 
-    def _compare(self, op: Operator, raw: object, path: str, *, events: bool) -> TypedValue:
+    def compare(self, op: Operator, raw: object, path: str, *, events: bool) -> TypedValue:
         allowed = COUNT_KIND_OPERATORS if events else METRIC_OPERATORS
         if op not in allowed:
             self.fail(
@@ -287,7 +290,7 @@ class _Checker:
             self.fail(f"{path}.value", "invalid_value", str(exc))
             return _INVALID
 
-    def _filters(
+    def filters(
         self, target: ObjectType, filters: list[PropertyCondition], path: str
     ) -> tuple[TypedProperty, ...]:
         out = []
@@ -297,7 +300,7 @@ class _Checker:
                 out.append(typed)
         return tuple(out)
 
-    def _fixed(
+    def fixed(
         self, target: ObjectType, filters: tuple[MetricFilter, ...], path: str
     ) -> tuple[TypedProperty, ...]:
         out = []
@@ -311,7 +314,7 @@ class _Checker:
                 out.append(typed)
         return tuple(out)
 
-    def _effective(
+    def effective(
         self, target: ObjectType, window: Window | None, own: bool, path: str
     ) -> Window | None:
         if window is None or isinstance(window, LifetimeWindow):
@@ -322,98 +325,108 @@ class _Checker:
             return None  # an inherited group window does not concern dateless rows
         return window
 
-    def metric(
-        self, cond: MetricCondition, path: str, window: Window | None, *, own: bool
-    ) -> TypedAggregate | None:
-        metric = self.obj.metric(cond.metric)
-        if metric is None:
-            self.fail(
-                f"{path}.metric",
-                "unknown_metric",
-                f"'{cond.metric[:80]}' is not a metric of {self.obj.name}",
-            )
-            return None
-        found = self._relation(metric.relation, f"{path}.metric")
-        value = self._compare(cond.operator, cond.value, path, events=False)
-        if found is None or value is _INVALID:
-            return None
-        relation, target = found
-        field = target.field(metric.field) if metric.field else None
-        return TypedAggregate(
-            relation,
-            target,
-            metric.aggregate,
-            field,
-            self._fixed(target, metric.filters, f"{path}.metric"),
-            self._effective(target, window, own, path),
-            cond.operator,
-            value,
-            path,
-        )
-
-    def event(
-        self, cond: EventCondition, path: str, window: Window | None, *, own: bool
-    ) -> TypedAggregate | None:
-        source = self.obj.event(cond.event)
-        if source is None:
-            self.fail(
-                f"{path}.event",
-                "unknown_event",
-                f"'{cond.event[:80]}' is not an event source of {self.obj.name}",
-            )
-            return None
-        found = self._relation(source.relation, f"{path}.event")
-        value = self._compare(cond.operator, cond.value, path, events=True)
-        if found is None or value is _INVALID:
-            return None
-        relation, target = found
-        fixed: list[PropertyCondition] = []
-        if source.kind_filter:
-            fixed.append(
-                PropertyCondition(field="kind", operator=Operator.EQUALS, value=source.kind_filter)
-            )
-        if cond.name is not None:
-            fixed.append(
-                PropertyCondition(
-                    field=source.name_field, operator=Operator.EQUALS, value=cond.name
-                )
-            )
-        typed_fixed = tuple(t for c in fixed if (t := self.prop(target, c, f"{path}.name")))
-        filters = typed_fixed + self._filters(target, cond.filters, path)
-        return TypedAggregate(
-            relation,
-            target,
-            Aggregate.COUNT,
-            None,
-            filters,
-            self._effective(target, window, own, path),
-            cond.operator,
-            value,
-            path,
-        )
-
-    def relationship(
-        self, cond: RelationshipCondition, path: str, window: Window | None, *, own: bool
-    ) -> TypedAggregate | None:
-        found = self._relation(cond.relation, f"{path}.relation")
-        value = self._compare(cond.operator, cond.value, path, events=True)
-        if found is None or value is _INVALID:
-            return None
-        relation, target = found
-        return TypedAggregate(
-            relation,
-            target,
-            Aggregate.COUNT,
-            None,
-            self._filters(target, cond.filters, path),
-            self._effective(target, window, own, path),
-            cond.operator,
-            value,
-            path,
-        )
-
 
 _INVALID = object()
+
+
+def _metric(
+    c: _Checker, cond: MetricCondition, path: str, window: Window | None, *, own: bool
+) -> TypedAggregate | None:
+    metric = c.obj.metric(cond.metric)
+    if metric is None:
+        c.fail(
+            f"{path}.metric",
+            "unknown_metric",
+            f"'{cond.metric[:80]}' is not a metric of {c.obj.name}",
+        )
+        return None
+    found = c.relation(metric.relation, f"{path}.metric")
+    value = c.compare(cond.operator, cond.value, path, events=False)
+    if found is None or value is _INVALID:
+        return None
+    relation, target = found
+    field = target.field(metric.field) if metric.field else None
+    return TypedAggregate(
+        relation,
+        target,
+        metric.aggregate,
+        field,
+        c.fixed(target, metric.filters, f"{path}.metric"),
+        c.effective(target, window, own, path),
+        cond.operator,
+        value,
+        path,
+    )
+
+
+def _event(
+    c: _Checker, cond: EventCondition, path: str, window: Window | None, *, own: bool
+) -> TypedAggregate | None:
+    source = c.obj.event(cond.event)
+    if source is None:
+        c.fail(
+            f"{path}.event",
+            "unknown_event",
+            f"'{cond.event[:80]}' is not an event source of {c.obj.name}",
+        )
+        return None
+    found = c.relation(source.relation, f"{path}.event")
+    value = c.compare(cond.operator, cond.value, path, events=True)
+    if found is None or value is _INVALID:
+        return None
+    relation, target = found
+    fixed: list[PropertyCondition] = []
+    if source.kind_filter:
+        fixed.append(
+            PropertyCondition(field="kind", operator=Operator.EQUALS, value=source.kind_filter)
+        )
+    if cond.name is not None:
+        fixed.append(
+            PropertyCondition(field=source.name_field, operator=Operator.EQUALS, value=cond.name)
+        )
+    typed_fixed = tuple(t for f in fixed if (t := c.prop(target, f, f"{path}.name")))
+    filters = typed_fixed + c.filters(target, cond.filters, path)
+    return TypedAggregate(
+        relation,
+        target,
+        Aggregate.COUNT,
+        None,
+        filters,
+        c.effective(target, window, own, path),
+        cond.operator,
+        value,
+        path,
+    )
+
+
+def _relationship(
+    c: _Checker, cond: RelationshipCondition, path: str, window: Window | None, *, own: bool
+) -> TypedAggregate | None:
+    found = c.relation(cond.relation, f"{path}.relation")
+    value = c.compare(cond.operator, cond.value, path, events=True)
+    if found is None or value is _INVALID:
+        return None
+    relation, target = found
+    return TypedAggregate(
+        relation,
+        target,
+        Aggregate.COUNT,
+        None,
+        c.filters(target, cond.filters, path),
+        c.effective(target, window, own, path),
+        cond.operator,
+        value,
+        path,
+    )
+
+
+# The conditions that count related rows, each checked by its function (a dispatch on the
+# condition's type): a new kind of condition is a function and a line here.
+_AGGREGATES: dict[type, Callable[..., TypedAggregate | None]] = {
+    MetricCondition: _metric,
+    EventCondition: _event,
+    RelationshipCondition: _relationship,
+}
 
 
 def check(

@@ -57,3 +57,17 @@ def test_only_the_clock_module_reads_the_wall_clock():
     ]
     assert len(_python_files()) > 100  # the trees were found
     assert found == [], "ask the injected Clock (contracts.clock) instead"
+
+
+LONGEST_CLASS = 210  # "about 200 lines": past it a class holds more than one job
+
+
+def test_no_class_grows_past_about_two_hundred_lines():
+    long = [
+        f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({size} lines)"
+        for path in _python_files()
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ClassDef)
+        and (size := (node.end_lineno or node.lineno) - node.lineno + 1) > LONGEST_CLASS
+    ]
+    assert long == [], "split it along its seams"

@@ -203,43 +203,6 @@ class SlowWarehouse:
         self._client = httpx.AsyncClient(base_url=self.upstream, timeout=120.0, transport=transport)
         self._running: set[asyncio.Task[None]] = set()
 
-    # --- control -----------------------------------------------------------------------------
-
-    async def set_faults(self, request: Request) -> Response:
-        self.faults = Faults.model_validate(await request.json())
-        return JSONResponse(self.faults.model_dump())
-
-    async def set_segment(self, request: Request) -> Response:
-        rule = Rule.model_validate(await request.json())
-        self.faults.segments[request.path_params["segment"]] = rule
-        return JSONResponse(rule.model_dump())
-
-    async def reset(self, _: Request) -> Response:
-        self.faults = self.initial.model_copy(deep=True)
-        self.jobs.clear()
-        return Response(status_code=204)
-
-    async def list_jobs(self, _: Request) -> Response:
-        now = time.monotonic()
-        return JSONResponse(
-            [
-                {
-                    "job_id": j.job_id,
-                    "segment": j.segment,
-                    "outcome": j.rule.outcome,
-                    "started_at": j.started_wall.isoformat(),
-                    "ended_at": e.isoformat()
-                    if (e := j.ended_wall()) and j.finished(now)
-                    else None,
-                    "canceled": j.canceled_at is not None,
-                    "priority": j.priority,
-                    "waited_s": j.waited_s,
-                    "ran_s": j.ran_s,
-                }
-                for j in self.jobs.values()
-            ]
-        )
-
     # --- the BigQuery API --------------------------------------------------------------------
 
     async def insert(self, request: Request) -> Response:
@@ -432,6 +395,49 @@ class SlowWarehouse:
         )
 
 
+class Controls:
+    """The `/_faults` routes: what tests and operators set (faults per segment, a reset)
+    and read (the jobs seen, with their priority and how long they waited and ran)."""
+
+    def __init__(self, warehouse: SlowWarehouse) -> None:
+        self.warehouse = warehouse
+
+    async def set_faults(self, request: Request) -> Response:
+        self.warehouse.faults = Faults.model_validate(await request.json())
+        return JSONResponse(self.warehouse.faults.model_dump())
+
+    async def set_segment(self, request: Request) -> Response:
+        rule = Rule.model_validate(await request.json())
+        self.warehouse.faults.segments[request.path_params["segment"]] = rule
+        return JSONResponse(rule.model_dump())
+
+    async def reset(self, _: Request) -> Response:
+        self.warehouse.faults = self.warehouse.initial.model_copy(deep=True)
+        self.warehouse.jobs.clear()
+        return Response(status_code=204)
+
+    async def list_jobs(self, _: Request) -> Response:
+        now = time.monotonic()
+        return JSONResponse(
+            [
+                {
+                    "job_id": j.job_id,
+                    "segment": j.segment,
+                    "outcome": j.rule.outcome,
+                    "started_at": j.started_wall.isoformat(),
+                    "ended_at": e.isoformat()
+                    if (e := j.ended_wall()) and j.finished(now)
+                    else None,
+                    "canceled": j.canceled_at is not None,
+                    "priority": j.priority,
+                    "waited_s": j.waited_s,
+                    "ran_s": j.ran_s,
+                }
+                for j in self.warehouse.jobs.values()
+            ]
+        )
+
+
 def _forward_headers(request: Request) -> dict[str, str]:
     return {k: v for k, v in request.headers.items() if k.lower() not in _HOP_HEADERS}
 
@@ -480,13 +486,14 @@ def create_app(
     default_bytes: int | None = None,
 ) -> Starlette:
     warehouse = SlowWarehouse(upstream, transport, default_bytes)
+    controls = Controls(warehouse)
     base = "/bigquery/v2/projects/{project}"
     app = Starlette(
         routes=[
-            Route("/_faults", warehouse.set_faults, methods=["PUT"]),
-            Route("/_faults", warehouse.reset, methods=["DELETE"]),
-            Route("/_faults/segments/{segment}", warehouse.set_segment, methods=["PUT"]),
-            Route("/_faults/jobs", warehouse.list_jobs, methods=["GET"]),
+            Route("/_faults", controls.set_faults, methods=["PUT"]),
+            Route("/_faults", controls.reset, methods=["DELETE"]),
+            Route("/_faults/segments/{segment}", controls.set_segment, methods=["PUT"]),
+            Route("/_faults/jobs", controls.list_jobs, methods=["GET"]),
             Route(f"{base}/jobs", warehouse.insert, methods=["POST"]),
             Route(f"{base}/jobs/{{job}}", warehouse.get_job, methods=["GET"]),
             Route(f"{base}/jobs/{{job}}/cancel", warehouse.cancel, methods=["POST"]),

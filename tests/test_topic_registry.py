@@ -62,7 +62,11 @@ def test_each_topic_carries_a_fact_or_a_command_named_as_such(topic: str):
 
 def test_each_command_has_exactly_one_handler_among_the_services(subscriptions):
     commands = [t for t in TOPICS.values() if t.is_command]
-    assert {t.name for t in commands} == {"build.requested", "cascade.requested"}
+    assert {t.name for t in commands} == {
+        "build.requested",
+        "cascade.requested",
+        "job.cancel.requested",
+    }
     for topic in commands:
         handlers = sorted(s for s, topics in subscriptions.items() if topic.name in topics)
         assert handlers == list(topic.consumers), topic.name

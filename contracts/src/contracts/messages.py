@@ -4,7 +4,8 @@ Facts (`Event`) are named in the past tense and may have any number of consumers
 (`segment.changed`, `job.submitted`, `job.started`, `job.completed`, `build.changed`,
 `membership.changed`). Commands (`Command`) are named in the imperative and ask exactly
 one handler to act: `PlanBuilds` on `cascade.requested` to the scheduler (rebuild these
-segments, or start a refresh run) and `StartBuild` on `build.requested` to the compiler.
+segments, or start a refresh run), `StartBuild` on `build.requested` to the compiler and
+`CancelJob` on `job.cancel.requested` to the job monitor.
 """
 
 from __future__ import annotations
@@ -152,6 +153,24 @@ class StartBuild(Command):
 
     type: Literal["build.requested"] = "build.requested"
     data: StartBuildData
+
+
+class CancelJobData(_Data):
+    build_id: UUID = Field(description="The build the job serves (already canceled).")
+    segment_id: UUID = Field(description="Its segment.", examples=[_EXAMPLE_SEGMENT])
+    job_id: str = Field(description="BigQuery job id.", examples=["seg_6f1c2a5e_b0a1b2c3d4e5f"])
+    reason: str = Field(
+        description="Why the build owner canceled it.", examples=["segment deleted"]
+    )
+
+
+class CancelJob(Command):
+    """Cancel this build's job (one handler: the job monitor). The scheduler, which owns
+    builds, sends it when it cancels a build whose job may still run (its segment was
+    deleted); the job monitor stops the job in BigQuery and records it canceled."""
+
+    type: Literal["job.cancel.requested"] = "job.cancel.requested"
+    data: CancelJobData
 
 
 class JobSubmittedData(_Data):
@@ -375,6 +394,7 @@ class RecipientListCreated(Event):
 AnyMessage = (
     SegmentChanged
     | StartBuild
+    | CancelJob
     | JobSubmitted
     | JobStarted
     | JobCompleted

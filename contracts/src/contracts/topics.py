@@ -9,6 +9,7 @@ from contracts.envelope import Command
 from contracts.messages import (
     AnyMessage,
     BuildChanged,
+    CancelJob,
     JobCompleted,
     JobStarted,
     JobSubmitted,
@@ -30,6 +31,7 @@ MEMBERSHIP_CHANGED = "membership.changed"  # job monitor: who entered and left i
 # Commands (`Command`: exactly one handler; tests/test_topic_registry.py holds them to it):
 CASCADE_REQUESTED = "cascade.requested"  # PlanBuilds → scheduler: rebuild segments, or refresh
 BUILD_REQUESTED = "build.requested"  # StartBuild → compiler: compile and submit this build's job
+JOB_CANCEL_REQUESTED = "job.cancel.requested"  # CancelJob → job monitor: stop this job
 # Poison messages land here with the original topic, partition, offset and error in headers.
 DEAD_LETTER = "dead-letter"
 
@@ -68,6 +70,7 @@ TOPICS: dict[str, Topic] = {
             ("scheduler", "compiler", "notifier"),
         ),
         Topic(BUILD_REQUESTED, StartBuild, _segment_key, ("scheduler",), ("compiler",)),
+        Topic(JOB_CANCEL_REQUESTED, CancelJob, _segment_key, ("scheduler",), ("job-monitor",)),
         Topic(
             JOB_SUBMITTED, JobSubmitted, _segment_key, ("compiler",), ("job-monitor", "scheduler")
         ),

@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from build_records import record_build
-from contracts.messages import BuildMode, JobSubmitted, JobSubmittedData
+from contracts.messages import BuildMode, CancelJob, CancelJobData, JobSubmitted, JobSubmittedData
 from job_monitor.announcing import Announcer
 from job_monitor.membership import BuildChanges
 from job_monitor.ports import JobState, NotFoundError
@@ -208,19 +208,30 @@ async def test_a_transient_error_is_forgotten_once_a_check_succeeds(db, account,
     assert [d["status"] for t, d in await published(db) if t == "job.completed"] == ["done"]
 
 
-async def test_a_deleted_segments_job_is_canceled_and_its_table_dropped(
+async def test_a_cancel_command_stops_the_job_and_records_it_canceled_once(
     db, account, tracker, inspector
 ):
     segment = await add_segment(db, account)
     inspector.script["gone"] = [JobState("running")]
-    await tracker.on_job_submitted(submitted(account, segment, "gone"))
-    async with db.acquire() as conn:
-        await conn.execute("DELETE FROM segments WHERE id = $1", segment)
+    event = submitted(account, segment, "gone")
+    await tracker.on_job_submitted(event)
+    cancel = CancelJob.caused_by(
+        event,
+        "scheduler",
+        CancelJobData(
+            build_id=event.data.build_id,
+            segment_id=segment,
+            job_id="gone",
+            reason="segment deleted",
+        ),
+    )
+    await tracker.on_cancel_job(cancel)
+    await tracker.on_cancel_job(cancel)  # redelivered: the job has ended, nothing more
     await drive(tracker, db)
     assert inspector.canceled == ["gone"]
-    assert inspector.dropped == ["p.d.gone", "p.d.gone_log"]
+    assert inspector.dropped == []  # the segment's tables are the compiler's to drop
     ((_, data),) = await published(db)
-    assert (data["status"], data["error"]) == ("canceled", "the segment was deleted")
+    assert (data["status"], data["error"]) == ("canceled", "segment deleted")
 
 
 async def test_checks_long_poll_within_the_jobs_deadline(db, account, inspector):

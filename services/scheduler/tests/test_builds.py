@@ -539,6 +539,75 @@ async def test_a_command_lost_on_the_way_is_taken_from_the_outbox(world, reconci
     assert len(await world.builds()) == 1  # handled once
 
 
+async def submitted_job(world, name: str) -> UUID:
+    """The compiler's word that the segment's dispatched build has a job (`job-<name>`)."""
+    command = await world.command(name)
+    build_id = UUID(command["build_id"])
+    await world.owner.on_job_submitted(
+        JobSubmitted(
+            **world.envelope(),
+            data=JobSubmittedData(
+                build_id=build_id,
+                segment_id=world.ids[name],
+                job_id=f"job-{name}",
+                mode=BuildMode.BUILD,
+                rules_version=1,
+                table="p.d.t",
+            ),
+        )
+    )
+    return build_id
+
+
+async def removed(world, name: str, change: ChangeKind) -> None:
+    await world.owner.on_segment_changed(
+        SegmentChanged(
+            **world.envelope(),
+            data=SegmentChangedData(
+                segment_id=world.ids[name], change=change, rules_version=1, rules_changed=False
+            ),
+        )
+    )
+
+
+async def test_deleting_a_segment_tells_the_job_monitor_to_stop_its_job(world):
+    await world.segment("S")
+    await world.changed("S")
+    build_id = await submitted_job(world, "S")
+    async with world.pool.acquire() as conn:
+        await conn.execute("DELETE FROM segments WHERE id = $1", world.ids["S"])
+    await removed(world, "S", ChangeKind.DELETED)
+    (cancel,) = await world.outbox("job.cancel.requested")
+    assert (cancel["build_id"], cancel["job_id"], cancel["reason"]) == (
+        str(build_id),
+        "job-S",
+        "segment deleted",
+    )
+
+
+async def test_archiving_a_segment_cancels_its_build_but_lets_its_job_run(world):
+    await world.segment("S")
+    await world.changed("S")
+    await submitted_job(world, "S")
+    async with world.pool.acquire() as conn:
+        await conn.execute("UPDATE segments SET status = 'archived' WHERE id = $1", world.ids["S"])
+    await removed(world, "S", ChangeKind.ARCHIVED)
+    (build,) = await world.builds()
+    assert (build["state"], build["reason"]) == ("canceled", "segment archived")
+    assert await world.outbox("job.cancel.requested") == []  # what it commits is still its own
+
+
+async def test_a_deleted_segments_orphaned_build_stops_its_job_too(world, reconciler):
+    await world.segment("S")
+    await world.changed("S")
+    await submitted_job(world, "S")
+    async with world.pool.acquire() as conn:  # the delete's message was lost
+        await conn.execute("DELETE FROM segments WHERE id = $1", world.ids["S"])
+    assert (await reconciler.run_once())["orphans"] == 1
+    (cancel,) = await world.outbox("job.cancel.requested")
+    assert cancel["job_id"] == "job-S"
+
+
 async def test_a_build_of_a_segment_deleted_without_word_is_canceled(world, reconciler):
     await world.segment("S")
     await world.changed("S")

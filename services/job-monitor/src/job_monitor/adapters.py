@@ -75,11 +75,6 @@ class BigQueryInspector:
 
         await self._run(_cancel)
 
-    async def drop_table(self, table: str) -> None:
-        await self._run(
-            lambda: self._client.delete_table(table, not_found_ok=True, timeout=REQUEST_TIMEOUT_S)
-        )
-
     async def changes(
         self, log_table: str, build_id: UUID, build_time: datetime | None, *, ids: bool
     ) -> BuildChanges:

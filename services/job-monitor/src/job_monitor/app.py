@@ -6,7 +6,7 @@ from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
 
 from contracts.clock import SYSTEM_CLOCK, Clock
-from contracts.topics import JOB_SUBMITTED
+from contracts.topics import JOB_CANCEL_REQUESTED, JOB_SUBMITTED
 from job_monitor.adapters import BigQueryInspector
 from job_monitor.announcing import Announcer
 from job_monitor.ports import JobInspector
@@ -47,7 +47,10 @@ def bootstrap(
         )
         announcer = Announcer(parts.db, inspector, tracker.owed)
         return Wiring(
-            handlers={JOB_SUBMITTED: tracker.on_job_submitted},
+            handlers={
+                JOB_SUBMITTED: tracker.on_job_submitted,
+                JOB_CANCEL_REQUESTED: tracker.on_cancel_job,
+            },
             loops={"job-tracker": tracker.run, "membership-announcer": announcer.run},
         )
 

@@ -23,8 +23,6 @@ class JobInspector(Protocol):
 
     async def cancel(self, job_id: str) -> None: ...
 
-    async def drop_table(self, table: str) -> None: ...
-
     async def changes(
         self, log_table: str, build_id: UUID, build_time: datetime | None, *, ids: bool
     ) -> BuildChanges:

@@ -106,10 +106,12 @@ async def mark_started(conn: Connection, job_id: str) -> bool:
     )
 
 
-async def segment_exists(conn: Connection, segment_id: UUID) -> bool:
-    return bool(
-        await conn.fetchval("SELECT EXISTS (SELECT 1 FROM segments WHERE id = $1)", segment_id)
+async def running_job(conn: Connection, job_id: str) -> TrackedJob | None:
+    row = await conn.fetchrow(
+        f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = $1 AND status = 'running'",  # noqa: S608
+        job_id,
     )
+    return TrackedJob(**dict(row)) if row else None
 
 
 @dataclass(frozen=True)

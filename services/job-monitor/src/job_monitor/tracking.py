@@ -19,11 +19,11 @@ import structlog
 from contracts.clock import SYSTEM_CLOCK, Clock
 from contracts.envelope import Cause
 from contracts.messages import (
+    CancelJob,
     JobStarted,
     JobStartedData,
     JobSubmitted,
 )
-from contracts.warehouse import log_of
 from job_monitor import repository
 from job_monitor.endings import JobEnds
 from job_monitor.ports import JobInspector, JobState
@@ -163,21 +163,21 @@ class JobTracker:
         finally:
             self.wake.set()
 
-    async def _check(self, job: TrackedJob) -> None:
+    async def on_cancel_job(self, command: CancelJob) -> None:
+        """The build owner canceled the build (its segment was deleted): stop the job and
+        record it canceled. Both steps are idempotent, so a redelivery changes nothing; the
+        segment's tables are the compiler's to drop."""
+        d = command.data
         async with self._pool.acquire() as conn:
-            exists = await repository.segment_exists(conn, job.segment_id)
+            job = await repository.running_job(conn, d.job_id)
+        if job is None:
+            return  # ended already, or never heard of: nothing runs to stop
+        await self._inspector.cancel(job.id)
+        outcome = Outcome("canceled", self._clock.now(), None, None, None, d.reason)
+        await self._ends.finish(job, outcome, read_log=False)
+
+    async def _check(self, job: TrackedJob) -> None:
         now = self._clock.now()
-        if not exists:
-            # Deleted while building: stop the job and drop whatever it wrote.
-            await self._inspector.cancel(job.id)
-            await self._inspector.drop_table(job.target_table)
-            await self._inspector.drop_table(log_of(job.target_table))
-            await self._ends.finish(
-                job,
-                Outcome("canceled", now, None, None, None, "the segment was deleted"),
-                read_log=False,
-            )
-            return
         remaining = (job.deadline_at - now).total_seconds()
         # Until the job has been seen running, look without waiting, so that its start is
         # told (job.started) before a long-poll waits for its end.

@@ -119,7 +119,7 @@ class Reconciler:
 
     async def _cancel_orphans(self, orphans: list[tuple[Build, str]]) -> int:
         for build, reason in orphans:
-            await self._owner.settle(build, BuildState.CANCELED, reason)
+            await self._owner.cancel_orphan(build, reason)
         return len(orphans)
 
     async def _advance(self, accounts: list[UUID]) -> int:

@@ -41,7 +41,9 @@ _OUTCOME_STATES = {
 
 async def segment_changed(tx: Tx, d: SegmentChangedData) -> None:
     if d.change in (ChangeKind.ARCHIVED, ChangeKind.DELETED):
-        await cancel_segment(tx, d.segment_id, f"segment {d.change.value}")
+        await cancel_segment(
+            tx, d.segment_id, f"segment {d.change.value}", stop_jobs=d.change is ChangeKind.DELETED
+        )
         if d.change is ChangeKind.DELETED:
             await repository.forget_projection(tx.conn, d.segment_id)
     elif d.change in _CHANGE_CAUSES and d.rules_changed:

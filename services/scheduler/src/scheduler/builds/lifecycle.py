@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from contracts.messages import BuildCause, BuildMode, BuildState
+from contracts.messages import BuildCause, BuildMode, BuildState, CancelJob, CancelJobData
 from scheduler import graph, repository
 from scheduler.builds.announce import announce, progress
-from scheduler.builds.context import IN_FLIGHT, Tx
+from scheduler.builds.context import IN_FLIGHT, SOURCE, Tx
 from scheduler.repository import Build
+from segment_runtime.outbox import enqueue
 
 
 async def request(
@@ -53,11 +54,29 @@ async def request(
     return build
 
 
-async def cancel_segment(tx: Tx, segment_id: UUID, reason: str) -> None:
-    # Deleting also cancels the job: the job monitor stops following a job whose
-    # segment is gone, cancels it in BigQuery and drops what it wrote.
+async def cancel_segment(tx: Tx, segment_id: UUID, reason: str, *, stop_jobs: bool) -> None:
+    """Cancel the segment's open builds; with `stop_jobs` (it was deleted) their jobs too."""
     for build in await repository.open_builds_of(tx.conn, segment_id):
-        await move(tx, build.id, BuildState.CANCELED, IN_FLIGHT, reason=reason)
+        await cancel(tx, build, reason, stop_job=stop_jobs)
+
+
+async def cancel(tx: Tx, build: Build, reason: str, *, stop_job: bool) -> None:
+    """Cancel the build. With `stop_job`, its job (if one was submitted) is stopped too:
+    the owner decides, the job monitor carries it out (CancelJob). An archived segment's
+    job runs on: what it commits is still its own, and a later build starts from it."""
+    moved = await move(tx, build.id, BuildState.CANCELED, IN_FLIGHT, reason=reason)
+    if moved is None or not stop_job or build.job_id is None:
+        return
+    await enqueue(
+        tx.conn,
+        CancelJob.caused_by(
+            tx.cause,
+            SOURCE,
+            CancelJobData(
+                build_id=build.id, segment_id=build.segment_id, job_id=build.job_id, reason=reason
+            ),
+        ),
+    )
 
 
 async def move(

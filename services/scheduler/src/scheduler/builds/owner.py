@@ -117,6 +117,11 @@ class BuildOwner:
             lambda tx: redrives.settle(tx, build, state, reason, **fields),
         )
 
+    async def cancel_orphan(self, build: Build, reason: str) -> None:
+        await self._locked(
+            build.account_id, uuid4(), lambda tx: redrives.cancel_orphan(tx, build, reason)
+        )
+
     async def recover_change(self, segment: SegmentInfo) -> None:
         await self._locked(
             segment.account_id, uuid4(), lambda tx: redrives.recover_change(tx, segment)

@@ -9,7 +9,7 @@ from uuid import UUID
 from contracts.messages import BuildCause, BuildMode, BuildState
 from scheduler import repository
 from scheduler.builds.context import IN_FLIGHT, Tx
-from scheduler.builds.lifecycle import move, request
+from scheduler.builds.lifecycle import cancel, move, request
 from scheduler.builds.planning import dispatch
 from scheduler.repository import Build, SegmentInfo
 
@@ -40,6 +40,12 @@ async def settle(
     """End a build the job monitor's facts never reached (applied from its jobs table),
     or one the reconciler gives up on, or one of a segment deleted without word."""
     await move(tx, build.id, state, IN_FLIGHT, reason=reason, **fields)
+
+
+async def cancel_orphan(tx: Tx, build: Build, reason: str) -> None:
+    """A build of a segment archived or deleted without word (its change message was
+    lost): canceled, and a deleted segment's job stopped."""
+    await cancel(tx, build, reason, stop_job=reason == "segment deleted")
 
 
 async def recover_change(tx: Tx, segment: SegmentInfo) -> None:

@@ -4,6 +4,7 @@ source trees, so a change that breaks one fails here with the file and line."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,3 +72,85 @@ def test_no_class_grows_past_about_two_hundred_lines():
         and (size := (node.end_lineno or node.lineno) - node.lineno + 1) > LONGEST_CLASS
     ]
     assert long == [], "split it along its seams"
+
+
+# --- the bus is the only road --------------------------------------------------------------
+
+# Each table's one owner: its only writer, and the only service that reads it.
+OWNED = {
+    "segment-api": {
+        "accounts",
+        "segments",
+        "segment_embeddings",
+        "custom_fields",
+        "segment_reports",
+        "recipient_lists",
+        "segment_view",
+    },
+    "scheduler": {"builds", "segment_build_state", "refresh_runs", "build_history"},
+    "compiler": {"build_requests"},
+    "job-monitor": {"jobs"},
+    "notifier": set(),
+}
+# The read-only views an owner publishes for the others (migration 0009 documents them).
+PUBLISHED = {
+    "segment_definitions": "segment-api",
+    "segment_dependencies": "segment-api",
+    "account_settings": "segment-api",
+    "account_fields": "segment-api",
+    "build_log": "scheduler",
+    "refresh_run_log": "scheduler",
+    "segment_build_status": "scheduler",
+    "job_outcomes": "job-monitor",
+}
+# Delivery: each service's own messages out (outbox) and in (processed_messages).
+DELIVERY = {"outbox", "processed_messages"}
+SOURCES_OF = {
+    "segment-api": ROOT / "services" / "segment-api" / "src",
+    "compiler": ROOT / "services" / "compiler" / "src" / "compiler" / "service",
+    "job-monitor": ROOT / "services" / "job-monitor" / "src",
+    "scheduler": ROOT / "services" / "scheduler" / "src",
+    "notifier": ROOT / "services" / "notifier" / "src",
+    "runtime": ROOT / "runtime" / "src",  # shared plumbing: delivery and published views
+}
+MIGRATIONS = ROOT / "deploy" / "migrations" / "versions"
+_SQL = re.compile(r"\b(FROM|JOIN|INSERT INTO|UPDATE|DELETE FROM|TRUNCATE)\s+([a-z_][a-z0-9_]*)\b")
+
+
+def relations() -> set[str]:
+    """Every table and view the migrations create."""
+    text = "\n".join(p.read_text() for p in MIGRATIONS.glob("*.py"))
+    return set(re.findall(r"CREATE (?:TABLE|VIEW|OR REPLACE VIEW) ([a-z_]+)", text))
+
+
+def sql_uses(root: Path) -> list[tuple[str, str, str]]:
+    """(file, verb, relation) for every relation the SQL under `root` names."""
+    known = relations()
+    return [
+        (str(path.relative_to(ROOT)), verb, name)
+        for path in sorted(root.rglob("*.py"))
+        for verb, name in _SQL.findall(path.read_text())
+        if name in known
+    ]
+
+
+def test_every_table_and_view_has_one_owner():
+    owned = set().union(*OWNED.values())
+    assert relations() == owned | set(PUBLISHED) | DELIVERY
+    assert not owned & set(PUBLISHED)
+    documented = (MIGRATIONS / "0009_published_views.py").read_text().split('"""')[1]
+    assert [v for v in PUBLISHED if f"`{v}`" not in documented] == []
+
+
+def test_each_service_reads_only_its_own_tables_and_the_views_others_publish():
+    trespass = []
+    for service, root in SOURCES_OF.items():
+        own = OWNED.get(service, set()) | DELIVERY
+        for path, verb, name in sql_uses(root):
+            reading = verb in ("FROM", "JOIN")
+            if name in own or (reading and PUBLISHED.get(name) not in (None, service)):
+                continue
+            trespass.append(f"{service}: {verb} {name} ({path})")
+    assert trespass == []
+    # the check sees what it checks: every service's SQL was found
+    assert {s for s, root in SOURCES_OF.items() if sql_uses(root)} == set(SOURCES_OF) - {"notifier"}

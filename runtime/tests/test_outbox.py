@@ -181,3 +181,27 @@ async def test_a_failed_drain_is_tried_again_soon_not_at_the_next_poll(db):
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_after_a_broker_restart_a_service_sends_its_recent_messages_again(db):
+    """What the broker lost is sent again by its sender (consumers take it once, by id):
+    only the sender's own messages, only recent ones, in their order."""
+    mine = [message(1), message(2)]
+    theirs = SegmentChanged.model_validate({**message(3).model_dump(), "source": "other"})
+    old = message(4)
+    async with db.acquire() as conn, conn.transaction():
+        await enqueue(conn, old)
+        for m in [*mine, theirs]:
+            await enqueue(conn, m)
+    relay = OutboxRelay(db, Recorder(), service="test")
+    assert await relay.drain_once() == 4
+    async with db.acquire() as conn:  # published long before the restart
+        await conn.execute(
+            "UPDATE outbox SET published_at = now() - interval '1 hour' WHERE id = $1", old.id
+        )
+    assert await relay.resend_recent(window_s=600) == 2
+    again = Recorder()
+    assert await OutboxRelay(db, again, service="test").drain_once() == 2
+    assert [SegmentChanged.model_validate(v).id for _, v, _, _ in again.sent] == [
+        m.id for m in mine
+    ]

@@ -11,7 +11,7 @@ from segment_runtime.db import Connection
 
 async def account_catalog(conn: Connection, account_id: UUID) -> Catalog:
     rows = await conn.fetch(
-        "SELECT object_type, name, field_type, label, options FROM custom_fields"
+        "SELECT object_type, name, field_type, label, options FROM account_fields"
         " WHERE account_id = $1 ORDER BY object_type, name",
         account_id,
     )

@@ -49,6 +49,7 @@ async def open_resources(
     await ensure_topics(bootstrap)
     pool = await create_pool(database_url, name=name) if database_url else None
     resources = Resources(pool)
+    lost = asyncio.Event()  # the broker came back without what it held
     if pool is not None:
 
         async def publish(topic: str, value: bytes, key: bytes, headers: dict[str, str]) -> None:
@@ -61,16 +62,31 @@ async def open_resources(
 
         outbox = OutboxRelay(pool, publish, service=name)
         resources.spawn("outbox-relay", outbox.run)
+
+        async def resend_after_restarts() -> None:
+            while True:
+                await lost.wait()
+                lost.clear()
+                await outbox.resend_recent()
+
+        resources.spawn("outbox-resend", resend_after_restarts)
         resources.spawn("prune", lambda: every(PRUNE_EVERY_S, lambda: prune_delivered(pool, name)))
     resources.spawn(
         "topic-watch",
-        lambda: watch_topics(bootstrap, on_recreated=resources.broker_restarted.set),
+        lambda: watch_topics(bootstrap, on_recreated=lambda: _told(resources, lost)),
     )
     resources.spawn("consumer-watch", lambda: watch_consumers(broker))
     return resources
 
 
 PRUNE_EVERY_S = 600.0
+
+
+def _told(resources: Resources, lost: asyncio.Event) -> None:
+    """The broker lost what it held: the service may re-drive its work, and its relay
+    sends again what it published lately."""
+    resources.broker_restarted.set()
+    lost.set()
 
 
 def serve_http(app: Any, host: str, port: int, *, workers: int = 1) -> None:

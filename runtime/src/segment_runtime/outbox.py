@@ -28,6 +28,9 @@ from segment_runtime.metrics import OUTBOX_AGE, OUTBOX_BACKLOG
 log = structlog.get_logger(__name__)
 
 NOTIFY_CHANNEL = "outbox"
+# How far back a service re-sends what it published when the broker comes back empty:
+# longer than any consumer lags behind its topic.
+RESEND_WINDOW_S = 600.0
 Publish = Callable[[str, bytes, bytes, dict[str, str]], Awaitable[Any]]
 
 
@@ -129,6 +132,23 @@ class OutboxRelay:
         assert row is not None
         OUTBOX_BACKLOG.labels(self._service).set(row["n"])
         OUTBOX_AGE.labels(self._service).set(float(row["age"] or 0))
+
+    async def resend_recent(self, window_s: float = RESEND_WINDOW_S) -> int:
+        """The broker came back empty: what this service published in the last
+        `window_s` may never have been read. It goes again, in its order; consumers take
+        each message once (by id), so a second copy changes nothing. A service re-sends
+        only its own messages (their `source`), so no one has to read another's outbox."""
+        async with self._pool.acquire() as conn:
+            again = await conn.fetchval(
+                "WITH again AS (UPDATE outbox SET published_at = NULL"
+                " WHERE published_at > now() - make_interval(secs => $1::float8)"
+                " AND payload->>'source' = $2 RETURNING 1) SELECT count(*) FROM again",
+                window_s,
+                self._service,
+            )
+        self._wake.set()
+        log.warning("outbox_resent_after_broker_restart", service=self._service, messages=again)
+        return int(again)
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()

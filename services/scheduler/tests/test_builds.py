@@ -521,24 +521,6 @@ async def test_a_change_whose_message_was_lost_is_built(world, reconciler):
     assert (await reconciler.run_once())["recovered"] == 0  # taken up now
 
 
-async def test_a_command_lost_on_the_way_is_taken_from_the_outbox(world, reconciler):
-    from segment_runtime.outbox import enqueue
-
-    await world.segment("S")
-    command = PlanBuilds(
-        **world.envelope(),
-        data=RebuildSegmentsData(segment_ids=[world.ids["S"]]),
-    )
-    async with world.pool.acquire() as conn:  # the gateway wrote it; the broker then lost it
-        await enqueue(conn, command)
-    done = await reconciler.run_once()
-    assert done["commands"] == 1
-    (build,) = await world.builds()
-    assert build["cause"] == "rebuild"
-    await reconciler.run_once()
-    assert len(await world.builds()) == 1  # handled once
-
-
 async def submitted_job(world, name: str) -> UUID:
     """The compiler's word that the segment's dispatched build has a job (`job-<name>`)."""
     command = await world.command(name)

@@ -15,7 +15,7 @@ from uuid import UUID
 
 import structlog
 
-from contracts.messages import BuildState, PlanBuilds
+from contracts.messages import BuildState
 from scheduler import repository
 from scheduler.builds import BuildOwner
 from scheduler.repository import Build
@@ -49,7 +49,8 @@ class Reconciler:
     async def after_broker_restart(self, resources_event: asyncio.Event, settle_s: float) -> None:
         """Each time the broker comes back empty, re-drive what was in flight on it at once
         (after `settle_s` for consumers to rejoin) rather than after the usual deadlines:
-        an unanswered command, a job whose end was not heard, a change nothing took up."""
+        a build the compiler never answered, a job whose end was not heard, a change
+        nothing took up. (A command the gateway sent is sent again by its own relay.)"""
         while True:
             await resources_event.wait()
             resources_event.clear()
@@ -69,10 +70,8 @@ class Reconciler:
             silent = await repository.silent_jobs(conn, d.silent_s, d.dispatch_s)
             overdue = await repository.overdue_running(conn, d.job_s)
             lost_changes = await repository.unbuilt_changes(conn, d.change_s)
-            lost_commands = await repository.unanswered_commands(conn, d.change_s)
             orphans = await repository.orphaned_builds(conn)
         done = {
-            "commands": await self._take_commands(lost_commands),
             "orphans": await self._cancel_orphans(orphans),
             "advanced": await self._advance(queued_accounts),
             "redispatched": 0,
@@ -111,11 +110,6 @@ class Reconciler:
             duration_ms=job.duration_ms,
         )
         return "settled"
-
-    async def _take_commands(self, payloads: list[dict[str, object]]) -> int:
-        for payload in payloads:
-            await self._owner.on_plan_builds(PlanBuilds.model_validate(payload))
-        return len(payloads)
 
     async def _cancel_orphans(self, orphans: list[tuple[Build, str]]) -> int:
         for build, reason in orphans:

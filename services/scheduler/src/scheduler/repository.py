@@ -87,14 +87,14 @@ async def lock_account(conn: Connection, account_id: UUID) -> None:
 
 async def accounts(conn: Connection) -> list[AccountSchedule]:
     rows = await conn.fetch(
-        "SELECT id, time_zone, refresh_cron, created_at FROM accounts ORDER BY id"
+        "SELECT id, time_zone, refresh_cron, created_at FROM account_settings ORDER BY id"
     )
     return [AccountSchedule(**dict(r)) for r in rows]
 
 
 async def segment(conn: Connection, segment_id: UUID) -> SegmentInfo | None:
     row = await conn.fetchrow(
-        "SELECT id, account_id, name, status, rules_version FROM segments WHERE id = $1",
+        "SELECT id, account_id, name, status, rules_version FROM segment_definitions WHERE id = $1",
         segment_id,
     )
     return SegmentInfo(**dict(row)) if row else None
@@ -102,7 +102,7 @@ async def segment(conn: Connection, segment_id: UUID) -> SegmentInfo | None:
 
 async def active_segments(conn: Connection, account_id: UUID) -> list[UUID]:
     rows = await conn.fetch(
-        "SELECT id FROM segments WHERE account_id = $1 AND status = 'active'"
+        "SELECT id FROM segment_definitions WHERE account_id = $1 AND status = 'active'"
         " ORDER BY created_at, id",
         account_id,
     )
@@ -110,14 +110,16 @@ async def active_segments(conn: Connection, account_id: UUID) -> list[UUID]:
 
 
 async def names(conn: Connection, account_id: UUID) -> dict[UUID, str]:
-    rows = await conn.fetch("SELECT id, name FROM segments WHERE account_id = $1", account_id)
+    rows = await conn.fetch(
+        "SELECT id, name FROM segment_definitions WHERE account_id = $1", account_id
+    )
     return {r["id"]: r["name"] for r in rows}
 
 
 async def embeds(conn: Connection, account_id: UUID) -> dict[UUID, frozenset[UUID]]:
     rows = await conn.fetch(
-        "SELECT e.parent_id, array_agg(e.child_id) AS children FROM segment_embeddings e"
-        " JOIN segments p ON p.id = e.parent_id"
+        "SELECT e.parent_id, array_agg(e.child_id) AS children FROM segment_dependencies e"
+        " JOIN segment_definitions p ON p.id = e.parent_id"
         " WHERE p.account_id = $1 AND p.status = 'active' GROUP BY e.parent_id",
         account_id,
     )
@@ -128,7 +130,8 @@ async def graph_version(conn: Connection, account_id: UUID) -> tuple[int, dateti
     """Changes whenever the account's embedding graph may have (a segment created, edited,
     archived or deleted): the cache key for the graph."""
     row = await conn.fetchrow(
-        "SELECT count(*) AS n, max(updated_at) AS latest FROM segments WHERE account_id = $1",
+        "SELECT count(*) AS n, max(updated_at) AS latest FROM segment_definitions"
+        " WHERE account_id = $1",
         account_id,
     )
     assert row is not None
@@ -315,7 +318,8 @@ async def last_committed_size(conn: Connection, segment_id: UUID, before: UUID) 
 
 async def anomaly_thresholds(conn: Connection, account_id: UUID) -> Thresholds:
     row = await conn.fetchrow(
-        "SELECT anomaly_change_pct, anomaly_min_changed FROM accounts WHERE id = $1", account_id
+        "SELECT anomaly_change_pct, anomaly_min_changed FROM account_settings WHERE id = $1",
+        account_id,
     )
     if row is None:
         return Thresholds()
@@ -346,7 +350,7 @@ class Projection:
 async def projection(conn: Connection, segment_id: UUID) -> Projection:
     row = await conn.fetchrow(
         "SELECT p.build_id, b.requested_at, s.created_by FROM (SELECT $1::uuid AS id) k"
-        " LEFT JOIN segments s ON s.id = k.id"
+        " LEFT JOIN segment_definitions s ON s.id = k.id"
         " LEFT JOIN segment_build_state p ON p.segment_id = k.id"
         " LEFT JOIN builds b ON b.id = p.build_id",
         segment_id,
@@ -413,14 +417,16 @@ async def last_bytes_billed(conn: Connection, segment_ids: list[UUID]) -> dict[U
 
 async def cost_threshold(conn: Connection, account_id: UUID) -> int:
     value = await conn.fetchval(
-        "SELECT cost_threshold_bytes FROM accounts WHERE id = $1", account_id
+        "SELECT cost_threshold_bytes FROM account_settings WHERE id = $1", account_id
     )
     return int(value) if value is not None else 10_000_000_000
 
 
 async def refresh_priority(conn: Connection, account_id: UUID) -> JobPriority:
     """The account's choice for its refresh runs' jobs (INTERACTIVE unless it chose BATCH)."""
-    value = await conn.fetchval("SELECT refresh_priority FROM accounts WHERE id = $1", account_id)
+    value = await conn.fetchval(
+        "SELECT refresh_priority FROM account_settings WHERE id = $1", account_id
+    )
     return JobPriority(value) if value is not None else JobPriority.INTERACTIVE
 
 
@@ -517,7 +523,7 @@ async def unanswered_dispatches(
     follows for the build, if any (then only the facts were lost, not the work)."""
     rows = await conn.fetch(
         f"SELECT {_B_COLUMNS}, {_JOB_COLUMNS} FROM builds b"  # noqa: S608 - constant columns
-        " LEFT JOIN jobs j ON j.build_id = b.id"
+        " LEFT JOIN job_outcomes j ON j.build_id = b.id"
         " WHERE b.state = 'requested'"
         " AND b.dispatched_at < clock_timestamp() - make_interval(secs => $1::float8)"
         " ORDER BY b.dispatched_at LIMIT 500",
@@ -536,7 +542,7 @@ async def silent_jobs(
     its attempts while a restarted compiler was still joining its consumer group."""
     rows = await conn.fetch(
         f"SELECT {_B_COLUMNS}, {_JOB_COLUMNS} FROM builds b"  # noqa: S608 - constant columns
-        " LEFT JOIN jobs j ON j.id = b.job_id"
+        " LEFT JOIN job_outcomes j ON j.id = b.job_id"
         " WHERE b.state IN ('submitted', 'running')"
         " AND b.updated_at < clock_timestamp() - make_interval(secs => $1::float8)"
         " AND (j.status <> 'running' OR (j.id IS NULL AND (b.dispatched_at IS NULL"
@@ -562,7 +568,7 @@ async def unbuilt_changes(conn: Connection, older_than_s: float) -> list[Segment
     """Active segments whose current rules no build has taken up: their change message
     was lost (a broker restart loses what it held)."""
     rows = await conn.fetch(
-        "SELECT s.id, s.account_id, s.name, s.status, s.rules_version FROM segments s"
+        "SELECT s.id, s.account_id, s.name, s.status, s.rules_version FROM segment_definitions s"
         " LEFT JOIN segment_build_state p ON p.segment_id = s.id"
         " WHERE s.status = 'active'"
         " AND s.updated_at < clock_timestamp() - make_interval(secs => $1::float8)"
@@ -575,27 +581,11 @@ async def unbuilt_changes(conn: Connection, older_than_s: float) -> list[Segment
     return [SegmentInfo(**dict(r)) for r in rows]
 
 
-async def unanswered_commands(conn: Connection, older_than_s: float) -> list[dict[str, Any]]:
-    """cascade.requested commands published a while ago that the scheduler never handled
-    (lost in a broker restart). The scheduler is their only handler, so it may take them
-    from the outbox itself."""
-    rows = await conn.fetch(
-        "SELECT o.payload FROM outbox o WHERE o.topic = 'cascade.requested'"
-        " AND o.created_at < clock_timestamp() - make_interval(secs => $1::float8)"
-        " AND o.created_at > clock_timestamp() - interval '1 day'"
-        " AND NOT EXISTS (SELECT 1 FROM processed_messages p"
-        "   WHERE p.consumer = 'scheduler' AND p.message_id = o.id)"
-        " ORDER BY o.seq LIMIT 100",
-        older_than_s,
-    )
-    return [dict(r["payload"]) for r in rows]
-
-
 async def orphaned_builds(conn: Connection) -> list[tuple[Build, str]]:
     """Open builds of segments deleted or archived (their change message was lost)."""
     rows = await conn.fetch(
         f"SELECT {_B_COLUMNS}, coalesce(s.status, 'deleted') AS segment_status"  # noqa: S608
-        " FROM builds b LEFT JOIN segments s ON s.id = b.segment_id"
+        " FROM builds b LEFT JOIN segment_definitions s ON s.id = b.segment_id"
         " WHERE b.state IN ('requested', 'submitted', 'running')"
         " AND (s.id IS NULL OR s.status <> 'active') LIMIT 500"
     )

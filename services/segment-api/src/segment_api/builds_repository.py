@@ -15,7 +15,7 @@ async def builds_of(
         "SELECT id, state, cause, mode, run_id, origin_segment_id, rules_version, reason, job_id,"
         " requested_at, submitted_at, started_at, finished_at, duration_ms, member_count,"
         " entered, exited, bytes_billed, build_time, anomaly, waiting"
-        " FROM builds WHERE segment_id = $1 AND account_id = $2"
+        " FROM build_log WHERE segment_id = $1 AND account_id = $2"
         " ORDER BY requested_at DESC LIMIT $3",
         segment_id,
         account_id,
@@ -28,8 +28,8 @@ async def run(conn: Connection, account_id: UUID, run_id: UUID) -> dict[str, Any
     row = await conn.fetchrow(
         "SELECT r.id, r.trigger, r.state, r.scheduled_for, r.started_at, r.finished_at,"
         " coalesce((SELECT jsonb_object_agg(state, n) FROM (SELECT state, count(*) AS n"
-        "   FROM builds WHERE run_id = r.id GROUP BY state) c), '{}'::jsonb) AS counts"
-        " FROM refresh_runs r WHERE r.id = $1 AND r.account_id = $2",
+        "   FROM build_log WHERE run_id = r.id GROUP BY state) c), '{}'::jsonb) AS counts"
+        " FROM refresh_run_log r WHERE r.id = $1 AND r.account_id = $2",
         run_id,
         account_id,
     )
@@ -45,7 +45,7 @@ async def build_of(
 ) -> dict[str, Any] | None:
     """One build of the segment: its state, the time it stamped and the size it left."""
     row = await conn.fetchrow(
-        "SELECT id, state, build_time, member_count FROM builds"
+        "SELECT id, state, build_time, member_count FROM build_log"
         " WHERE id = $1 AND segment_id = $2 AND account_id = $3",
         build_id,
         segment_id,

@@ -269,7 +269,7 @@ async def build_history(
     conn: Connection, segment_id: UUID, since: datetime
 ) -> list[dict[str, Any]]:
     rows = await conn.fetch(
-        "SELECT id, finished_at, member_count, entered, exited, anomaly FROM builds"
+        "SELECT id, finished_at, member_count, entered, exited, anomaly FROM build_log"
         " WHERE segment_id = $1 AND state = 'done' AND finished_at >= $2 ORDER BY finished_at",
         segment_id,
         since,

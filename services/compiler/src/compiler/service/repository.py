@@ -1,5 +1,7 @@
-"""All SQL the compiler service runs against Postgres (it reads; it writes only its
-queue of build commands and its outbox)."""
+"""All SQL the compiler service runs against Postgres. It writes only its queue of build
+commands (and its outbox); what it reads of other services is their published views:
+the gateway's `segment_definitions` and `account_settings`, the scheduler's
+`segment_build_status`."""
 
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ async def load_segment(conn: Connection, segment_id: UUID) -> SegmentRecord | No
     row = await conn.fetchrow(
         "SELECT s.id, s.account_id, s.object_type, s.rules, s.rules_version, s.status,"
         " b.built_at IS NOT NULL AS built, a.time_zone"
-        " FROM segments s JOIN accounts a ON a.id = s.account_id"
-        " LEFT JOIN segment_build_state b ON b.segment_id = s.id WHERE s.id = $1",
+        " FROM segment_definitions s JOIN account_settings a ON a.id = s.account_id"
+        " LEFT JOIN segment_build_status b ON b.segment_id = s.id WHERE s.id = $1",
         segment_id,
     )
     if row is None:

@@ -41,6 +41,7 @@ from segment_api.routes import (
 from segment_api.segment_reads import SegmentReads
 from segment_api.segments import SegmentService
 from segment_api.settings import Settings
+from segment_api.warehouse_reads import WarehouseReads
 from segment_runtime.auth import TokenVerifier
 from segment_runtime.bigquery import make_client
 from segment_runtime.bootstrap import Parts, Service, Wiring
@@ -67,14 +68,13 @@ def wire(
     )
     app.state.segments = SegmentService(pool, warehouse, cache, clock)
     app.state.segment_reads = SegmentReads(pool, warehouse, cache, clock)
-    app.state.insights = Insights(
-        pool, warehouse, cache, budget_s=settings.preview_budget_s, clock=clock
-    )
+    reads = WarehouseReads(pool, warehouse, budget_s=settings.preview_budget_s, clock=clock)
+    app.state.insights = Insights(pool, reads, cache)
     app.state.palette = Palette(pool, warehouse, cache, budget_s=settings.preview_budget_s)
     app.state.reports = Reports(pool, warehouse)
     app.state.builds = BuildHistory(pool)
-    app.state.changes = MembershipChanges(pool, app.state.insights)
-    app.state.recipients = Recipients(pool, app.state.insights)
+    app.state.changes = MembershipChanges(pool, reads)
+    app.state.recipients = Recipients(pool, reads)
     app.state.accounts = Accounts(pool)
     app.state.pool = pool
 

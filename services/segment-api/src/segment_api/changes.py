@@ -16,10 +16,10 @@ from fastapi.encoders import jsonable_encoder
 from contracts.catalog import base_catalog
 from contracts.warehouse import membership_log_table
 from segment_api import builds_repository, member_queries
-from segment_api.insights import Insights
 from segment_api.problems import FieldError, ProblemError
 from segment_api.rows import SegmentRow
 from segment_api.schemas import ChangesPage, ChangesQuery, MemberChange, MembersPage, MembersQuery
+from segment_api.warehouse_reads import WarehouseReads
 from segment_runtime.auth import Access, Principal
 from segment_runtime.db import Pool
 
@@ -62,9 +62,9 @@ def _unknown_build(build_id: UUID) -> ProblemError:
 
 
 class MembershipChanges:
-    def __init__(self, pool: Pool, insights: Insights) -> None:
+    def __init__(self, pool: Pool, reads: WarehouseReads) -> None:
         self._pool = pool
-        self._insights = insights
+        self._reads = reads
 
     async def _build(self, principal: Principal, segment: SegmentRow, build_id: UUID) -> Any:
         async with self._pool.acquire() as conn:
@@ -91,7 +91,7 @@ class MembershipChanges:
         owned = principal.customer_scope is Access.OWNED and obj.owner_field is not None
         statement = member_queries.changes_page(
             obj,
-            self._insights.target(principal.account_id),
+            self._reads.target(principal.account_id),
             membership_log_table(segment.id),
             change=query.change,
             by_build=build_id is not None,
@@ -111,7 +111,7 @@ class MembershipChanges:
             values[member_queries.UNTIL_PARAM] = until
         if after is not None:
             values[member_queries.AFTER_AT_PARAM], values[member_queries.AFTER_ID_PARAM] = after
-        rows = await self._insights.run(statement, None, **values)
+        rows = await self._reads.run(statement, None, **values)
         more = len(rows) > limit
         items = [MemberChange.model_validate(jsonable_encoder(r)) for r in rows[:limit]]
         last = rows[limit - 1] if more else None
@@ -141,7 +141,7 @@ class MembershipChanges:
         owned = scope is Access.OWNED and obj.owner_field is not None
         statement = member_queries.member_page_as_of(
             obj,
-            self._insights.target(principal.account_id),
+            self._reads.target(principal.account_id),
             membership_log_table(segment.id),
             owned=owned,
         )
@@ -152,13 +152,13 @@ class MembershipChanges:
         }
         if owned:
             values[member_queries.VIEWER_PARAM] = principal.user_id
-        rows = await self._insights.run(statement, None, **values)
+        rows = await self._reads.run(statement, None, **values)
         total = int(build["member_count"] or 0)  # the build recorded the size it left
         if owned:
-            (counted,) = await self._insights.run(
+            (counted,) = await self._reads.run(
                 member_queries.member_count_as_of(
                     obj,
-                    self._insights.target(principal.account_id),
+                    self._reads.target(principal.account_id),
                     membership_log_table(segment.id),
                 ),
                 None,

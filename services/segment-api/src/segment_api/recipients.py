@@ -20,7 +20,6 @@ from contracts.messages import RecipientListCreated, RecipientListCreatedData
 from contracts.warehouse import segment_table
 from segment_api import member_queries, policy
 from segment_api import recipients_repository as repo
-from segment_api.insights import Insights, reachability
 from segment_api.policy import require_scope
 from segment_api.problems import FieldError, ProblemError, not_found
 from segment_api.rows import SegmentRow
@@ -30,6 +29,7 @@ from segment_api.schemas import (
     RecipientPage,
     RecipientsRequest,
 )
+from segment_api.warehouse_reads import WarehouseReads, reachability
 from segment_runtime import correlation
 from segment_runtime.auth import Principal, Scope
 from segment_runtime.db import Pool
@@ -53,14 +53,14 @@ def _refused(code: str, message: str, path: str = "channel") -> ProblemError:
 
 
 class Recipients:
-    def __init__(self, pool: Pool, insights: Insights) -> None:
+    def __init__(self, pool: Pool, reads: WarehouseReads) -> None:
         self._pool = pool
-        self._insights = insights
+        self._reads = reads
 
     async def audience(self, principal: Principal, row: SegmentRow) -> ReachabilityOut:
         """The reach the detail page shows, per channel: the recipient lists' predicate."""
         obj = base_catalog().objects[row.object_type]
-        reach = await self._insights.reach(principal, row)
+        reach = await self._reads.reach(principal, row)
         shown = reachability(obj, reach)
         return ReachabilityOut(
             **shown.model_dump(), segment_id=row.id, total_matched=int(reach["members"])
@@ -79,13 +79,13 @@ class Recipients:
             raise _refused(
                 "segment_not_built", "the segment has no built members yet", "segment_id"
             )
-        target = self._insights.target(principal.account_id)
+        target = self._reads.target(principal.account_id)
         list_id = uuid4()
         table = target.name(list_table(list_id))
         query = member_queries.recipients(obj, target, segment_table(segment_id), channel)
-        warehouse = self._insights.warehouse
-        await warehouse.write_table(query.sql, query.params, table, timeout_s=self._insights.budget)
-        (counted,) = await self._insights.run(member_queries.row_count(target, list_table(list_id)))
+        warehouse = self._reads.warehouse
+        await warehouse.write_table(query.sql, query.params, table, timeout_s=self._reads.budget)
+        (counted,) = await self._reads.run(member_queries.row_count(target, list_table(list_id)))
         size = int(counted["n"])
         if size == 0:
             await warehouse.drop_table(table)
@@ -138,8 +138,8 @@ class Recipients:
         self, principal: Principal, list_id: UUID, page: int, per_page: int
     ) -> RecipientPage:
         saved = await self._list(principal, list_id)
-        target = self._insights.target(principal.account_id)
-        rows = await self._insights.run(
+        target = self._reads.target(principal.account_id)
+        rows = await self._reads.run(
             member_queries.recipient_page(target, list_table(list_id)),
             page_limit=per_page,
             page_offset=(page - 1) * per_page,

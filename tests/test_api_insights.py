@@ -19,9 +19,9 @@ from contracts.rules import RuleSet
 from contracts.warehouse import dataset_id, segment_table
 from devstack import seeding
 from reference import Evaluator
-from segment_api.adapters import BigQueryWarehouse
-from segment_api.app import create_app, wire
+from segment_api.http.app import create_app, wire
 from segment_api.settings import Settings
+from segment_api.shared.warehouse import BigQueryWarehouse
 from segment_runtime.auth import issue_token
 
 SECRET = "insights-test-secret-long-enough-for-hs256"

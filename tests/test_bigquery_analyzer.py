@@ -32,7 +32,7 @@ from contracts.warehouse import LOG_SUFFIX, segment_table
 from devstack import demo_data, seeding
 from job_monitor.counts import changed_ids_sql, counts_sql
 from rule_strategies import RuleSpace
-from segment_api import member_queries
+from segment_api.shared import member_queries
 
 PROJECT, DATASET = "proj", "acct_0123456789abcdef0123456789abcdef"
 TARGET = Target(PROJECT, DATASET)

@@ -21,7 +21,7 @@ from contracts.warehouse import LOG_SUFFIX, MEMBER_ID_COLUMN, dataset_id, segmen
 from devstack import seeding
 from reference import Evaluator
 from rule_strategies import RuleSpace
-from segment_api import member_queries
+from segment_api.shared import member_queries
 from segment_runtime.bigquery import to_query_parameters
 
 BUILD_DATE = date(2026, 6, 30)

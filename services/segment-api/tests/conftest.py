@@ -9,9 +9,9 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from segment_api.app import create_app, wire
-from segment_api.ports import DryRunResult, QueryTimeoutError
+from segment_api.http.app import create_app, wire
 from segment_api.settings import Settings
+from segment_api.shared.ports import DryRunResult, QueryTimeoutError
 from segment_runtime.auth import ALL_ACCESS, Access, Scope, issue_token
 
 JWT_SECRET = "api-test-secret-long-enough-for-hs256"

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from segment_api.app import create_app, wire
+from segment_api.http.app import create_app, wire
 from segment_api.settings import Settings
 
 PAGE = "http://127.0.0.1:5173"

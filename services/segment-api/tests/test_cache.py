@@ -9,10 +9,10 @@ from redis.asyncio import Redis
 
 from build_records import record_build
 from contracts.cache import cache_generation_key
-from segment_api.app import create_app
-from segment_api.cache import Cache
-from segment_api.segment_reads import SegmentReads
-from segment_api.segments import SegmentService
+from segment_api.http.app import create_app
+from segment_api.segments.reads import SegmentReads
+from segment_api.segments.use_cases import SegmentService
+from segment_api.shared.cache import Cache
 
 RULES = {
     "object": "customer",

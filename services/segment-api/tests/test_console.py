@@ -11,7 +11,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from segment_api.app import create_app, wire
+from segment_api.http.app import create_app, wire
 from segment_api.settings import Settings
 from segment_runtime.auth import Access, Scope
 

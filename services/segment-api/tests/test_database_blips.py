@@ -7,7 +7,7 @@ import asyncpg
 import httpx
 from fastapi import FastAPI
 
-from segment_api import database_blips, problems
+from segment_api.http import database_blips, problems
 
 
 def app_with(failures: int) -> tuple[FastAPI, list[str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 from contracts.rules import RuleSet
-from segment_api.embedding import Known, check, reaches, segment_conditions
+from segment_api.segments.embedding import Known, check, reaches, segment_conditions
 
 A, B, C, D = (uuid4() for _ in range(4))
 

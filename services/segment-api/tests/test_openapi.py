@@ -67,7 +67,7 @@ def test_the_committed_openapi_document_is_current():
     against it); this checks it against the routes."""
     from pathlib import Path
 
-    from segment_api.openapi import OPENAPI_PATH, openapi_json
+    from segment_api.http.openapi import OPENAPI_PATH, openapi_json
 
     committed = Path(__file__).resolve().parents[3] / OPENAPI_PATH
     assert committed.read_text() == openapi_json(), "stale: run `uv run segctl docs`"

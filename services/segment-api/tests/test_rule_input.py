@@ -218,7 +218,7 @@ async def test_a_preview_past_its_budget_is_a_504_with_a_clear_code(client, toke
 async def test_expensive_routes_are_rate_limited_per_account(client, token, redis_prefix):
     from redis.asyncio import Redis
 
-    from segment_api.ratelimit import RateLimiter
+    from segment_api.http.ratelimit import RateLimiter
 
     redis = Redis.from_url("redis://127.0.0.1:6379/0")
     client._transport.app.state.limiter = RateLimiter(redis, redis_prefix + uuid4().hex[:6], 2)
@@ -238,7 +238,7 @@ async def test_expensive_routes_are_rate_limited_per_account(client, token, redi
 
 
 async def test_warehouse_refusals_are_clear_problems(client, token, warehouse):
-    from segment_api.ports import WarehouseError
+    from segment_api.shared.ports import WarehouseError
 
     warehouse.error = WarehouseError("Not found: Dataset acct_x", missing=True)
     missing = await client.post("/v1/segments/preview", json={"rules": FULL}, headers=token())

@@ -224,7 +224,7 @@ def docs() -> None:
     """Regenerate the API's OpenAPI document, the rule language's JSON Schema, the message
     schemas and the reference page."""
     from contracts import asyncapi, reference  # noqa: PLC0415
-    from segment_api import openapi  # noqa: PLC0415
+    from segment_api.http import openapi  # noqa: PLC0415
 
     for path, text in (
         (openapi.OPENAPI_PATH, openapi.openapi_json()),

@@ -1,0 +1,1 @@
+"""The account: its settings and plan."""

@@ -1,0 +1,1 @@
+"""Build history, refresh runs and membership changes: their routes, use cases and SQL."""

@@ -1,0 +1,3 @@
+"""The field palette: which objects, fields, events and operators a rule may use (and the
+CRM RFC's /customers/fields).
+"""

@@ -1,0 +1,1 @@
+"""Recipient lists (Send Campaign): their routes, use cases and SQL."""

@@ -1,0 +1,1 @@
+"""Segments on reports: their routes, use cases and SQL."""

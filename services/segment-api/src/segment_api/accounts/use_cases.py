@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from contracts.limits import DEFAULT_PLAN, PLANS, PlanLimits
+from segment_api.accounts import repository as accounts_repository
 from segment_api.http.problems import FieldError, ProblemError, forbidden
 from segment_api.segments import repository
 from segment_api.shared.policy import require_scope
@@ -39,7 +40,7 @@ class Accounts:
     async def show(self, principal: Principal, account_id: UUID | None = None) -> AccountOut:
         account = account_id or principal.account_id
         async with self._pool.acquire() as conn:
-            plan = await repository.account_plan(conn, account)
+            plan = await accounts_repository.account_plan(conn, account)
             active = await repository.count_active_custom(conn, account)
         return AccountOut(
             id=account,
@@ -68,5 +69,5 @@ class Accounts:
                 ],
             )
         async with self._pool.acquire() as conn, conn.transaction():
-            await repository.set_plan(conn, account_id, body.plan)
+            await accounts_repository.set_plan(conn, account_id, body.plan)
         return await self.show(principal, account_id)

@@ -16,16 +16,11 @@ from fastapi.encoders import jsonable_encoder
 from contracts.catalog import base_catalog
 from contracts.warehouse import membership_log_table
 from segment_api.builds import repository as builds_repository
+from segment_api.builds.schemas import ChangesPage, ChangesQuery, MemberChange
 from segment_api.http.problems import FieldError, ProblemError
+from segment_api.insights.schemas import MembersPage, MembersQuery
 from segment_api.shared import member_queries
 from segment_api.shared.rows import SegmentRow
-from segment_api.shared.schemas import (
-    ChangesPage,
-    ChangesQuery,
-    MemberChange,
-    MembersPage,
-    MembersQuery,
-)
 from segment_api.shared.warehouse_reads import WarehouseReads
 from segment_runtime.auth import Access, Principal
 from segment_runtime.db import Pool

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from segment_api.builds.schemas import ChangesPage, ChangesQuery
 from segment_api.http.deps import ChangesDep, CurrentPrincipal
 from segment_api.http.problems import problem_responses
-from segment_api.shared.schemas import ChangesPage, ChangesQuery
 from segment_api.shared.visibility import VisibleSegment
 
 router = APIRouter(

@@ -9,9 +9,9 @@ from __future__ import annotations
 from uuid import UUID
 
 from segment_api.builds import repository
+from segment_api.builds.schemas import BuildRecordOut, RefreshRunOut
 from segment_api.http.problems import not_found
 from segment_api.shared.rows import SegmentRow
-from segment_api.shared.schemas import BuildRecordOut, RefreshRunOut
 from segment_runtime.auth import Access, Principal, Scope
 from segment_runtime.db import Pool
 

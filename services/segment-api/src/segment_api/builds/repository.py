@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -52,3 +53,15 @@ async def build_of(
         account_id,
     )
     return dict(row) if row else None
+
+
+async def build_history(
+    conn: Connection, segment_id: UUID, since: datetime
+) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT id, finished_at, member_count, entered, exited, anomaly FROM build_log"
+        " WHERE segment_id = $1 AND state = 'done' AND finished_at >= $2 ORDER BY finished_at",
+        segment_id,
+        since,
+    )
+    return [dict(r) for r in rows]

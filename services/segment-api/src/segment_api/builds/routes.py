@@ -7,9 +7,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
+from segment_api.builds.schemas import BuildRecordOut, RefreshRunOut
 from segment_api.http.deps import BuildsDep, CurrentPrincipal
 from segment_api.http.problems import problem_responses
-from segment_api.shared.schemas import BuildRecordOut, RefreshRunOut
 from segment_api.shared.visibility import VisibleSegment
 
 router = APIRouter(prefix="/v1", tags=["builds"], responses=problem_responses(401, 403, 404))

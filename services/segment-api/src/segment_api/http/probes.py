@@ -7,8 +7,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 
+from segment_api.http.schemas import HealthOut, ReadyOut
 from segment_api.shared.cache import Cache
-from segment_api.shared.schemas import HealthOut, ReadyOut
 from segment_runtime import probes as readiness
 from segment_runtime.metrics import exposition
 

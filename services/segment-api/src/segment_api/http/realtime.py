@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request
 from contracts.push import CHANGE_EVENT, STATUS_EVENT, account_channel, owner_channel
 from segment_api.http.deps import CurrentPrincipal
 from segment_api.http.problems import forbidden, problem_responses
-from segment_api.shared.schemas import PusherAuth, PusherClient, RealtimeChannel
+from segment_api.http.schemas import PusherAuth, PusherClient, RealtimeChannel
 from segment_runtime.auth import Access, Principal, Scope
 
 router = APIRouter(prefix="/v1/realtime", tags=["realtime"], responses=problem_responses(422))

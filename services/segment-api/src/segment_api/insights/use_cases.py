@@ -11,12 +11,8 @@ from compiler import statements
 from compiler.statements import SAMPLE_LIMIT_PARAM
 from contracts.catalog import base_catalog
 from contracts.warehouse import segment_table
-from segment_api.segments import repository, rule_input
-from segment_api.shared import member_queries, policy
-from segment_api.shared.cache import Cache
-from segment_api.shared.policy import require_scope
-from segment_api.shared.rows import SegmentRow
-from segment_api.shared.schemas import (
+from segment_api.builds import repository as builds_repository
+from segment_api.insights.schemas import (
     Bucket,
     DetailOut,
     EditDiff,
@@ -27,6 +23,11 @@ from segment_api.shared.schemas import (
     PreviewOut,
     PreviewRequest,
 )
+from segment_api.segments import rule_input
+from segment_api.shared import member_queries, policy
+from segment_api.shared.cache import Cache
+from segment_api.shared.policy import require_scope
+from segment_api.shared.rows import SegmentRow
 from segment_api.shared.warehouse_reads import WarehouseReads, percentage, reachability
 from segment_runtime.auth import Access, Principal, Scope
 from segment_runtime.db import Pool
@@ -155,7 +156,7 @@ class Insights:
         """Size over time from the build history, and how the members distribute."""
         segment_id = row.id
         async with self._pool.acquire() as conn:
-            history = await repository.build_history(
+            history = await builds_repository.build_history(
                 conn, segment_id, self._reads.clock.now() - timedelta(days=days)
             )
         growth = [

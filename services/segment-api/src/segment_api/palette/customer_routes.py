@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from segment_api.http.deps import CurrentPrincipal, PaletteDep
 from segment_api.http.problems import problem_responses
-from segment_api.shared.schemas import CustomerFieldsOut
+from segment_api.palette.schemas import CustomerFieldsOut
 
 router = APIRouter(prefix="/v1/customers", tags=["palette"], responses=problem_responses(401, 403))
 

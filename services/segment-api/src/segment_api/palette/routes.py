@@ -8,8 +8,8 @@ from pydantic import BaseModel
 from contracts.catalog import OBJECT_TYPES
 from segment_api.http.deps import CurrentPrincipal, PaletteDep, rate_limited
 from segment_api.http.problems import problem_responses
+from segment_api.palette.schemas import FieldValuesOut, PaletteOut
 from segment_api.shared.policy import require_scope
-from segment_api.shared.schemas import FieldValuesOut, PaletteOut
 from segment_runtime.auth import Scope
 
 router = APIRouter(

@@ -17,11 +17,7 @@ from contracts.catalog import (
 from contracts.language import METRIC_OPERATORS
 from contracts.warehouse import dataset_id
 from segment_api.http.problems import ProblemError, not_found, warehouse_problem
-from segment_api.shared import member_queries
-from segment_api.shared.cache import Cache
-from segment_api.shared.policy import require_scope
-from segment_api.shared.ports import QueryTimeoutError, Warehouse, WarehouseError
-from segment_api.shared.schemas import (
+from segment_api.palette.schemas import (
     AssociationGroupOut,
     AssociationItemOut,
     CriteriaFieldOut,
@@ -34,6 +30,10 @@ from segment_api.shared.schemas import (
     RelationOut,
     ValueCount,
 )
+from segment_api.shared import member_queries
+from segment_api.shared.cache import Cache
+from segment_api.shared.policy import require_scope
+from segment_api.shared.ports import QueryTimeoutError, Warehouse, WarehouseError
 from segment_runtime.auth import Principal, Scope
 from segment_runtime.catalogs import account_catalog
 from segment_runtime.db import Pool

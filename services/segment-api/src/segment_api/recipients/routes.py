@@ -9,13 +9,13 @@ from fastapi import APIRouter, Query, status
 
 from segment_api.http.deps import CurrentPrincipal, RecipientsDep
 from segment_api.http.problems import problem_responses
-from segment_api.shared.schemas import (
-    MAX_PAGE,
+from segment_api.recipients.schemas import (
     ReachabilityOut,
     RecipientListOut,
     RecipientPage,
     RecipientsRequest,
 )
+from segment_api.shared.schemas import MAX_PAGE
 from segment_api.shared.visibility import VisibleSegment
 
 router = APIRouter(tags=["send campaign"], responses=problem_responses(401, 403, 404, 422))

@@ -20,15 +20,15 @@ from contracts.messages import RecipientListCreated, RecipientListCreatedData
 from contracts.warehouse import segment_table
 from segment_api.http.problems import FieldError, ProblemError, not_found
 from segment_api.recipients import repository as repo
-from segment_api.shared import member_queries, policy
-from segment_api.shared.policy import require_scope
-from segment_api.shared.rows import SegmentRow
-from segment_api.shared.schemas import (
+from segment_api.recipients.schemas import (
     ReachabilityOut,
     RecipientListOut,
     RecipientPage,
     RecipientsRequest,
 )
+from segment_api.shared import member_queries, policy
+from segment_api.shared.policy import require_scope
+from segment_api.shared.rows import SegmentRow
 from segment_api.shared.warehouse_reads import WarehouseReads, reachability
 from segment_runtime import correlation
 from segment_runtime.auth import Principal, Scope

@@ -11,16 +11,11 @@ from compiler import statements
 from compiler.sql import Target
 from contracts.clock import SYSTEM_CLOCK, Clock
 from contracts.warehouse import dataset_id
+from segment_api.accounts import repository as accounts_repository
 from segment_api.http.problems import ProblemError
 from segment_api.segments import embedding, repository, rule_input
 from segment_api.segments.provisioning import provision
-from segment_api.segments.use_cases import present, present_rows
-from segment_api.shared import policy
-from segment_api.shared.cache import Cache
-from segment_api.shared.policy import require_scope
-from segment_api.shared.ports import Warehouse
-from segment_api.shared.rows import SegmentRow
-from segment_api.shared.schemas import (
+from segment_api.segments.schemas import (
     DryRunOut,
     EmbeddableOut,
     ListQuery,
@@ -29,6 +24,12 @@ from segment_api.shared.schemas import (
     ValidateRequest,
     ValidationOut,
 )
+from segment_api.segments.use_cases import present, present_rows
+from segment_api.shared import policy
+from segment_api.shared.cache import Cache
+from segment_api.shared.policy import require_scope
+from segment_api.shared.ports import Warehouse
+from segment_api.shared.rows import SegmentRow
 from segment_runtime.auth import Principal, Scope
 from segment_runtime.catalogs import account_catalog
 from segment_runtime.db import Pool
@@ -152,7 +153,7 @@ class SegmentReads:
             except ProblemError as exc:
                 return ValidationOut(valid=False, errors=exc.problem.errors)
             # Relative windows count back from today in the account's zone, as in a build.
-            zone = await repository.account_time_zone(conn, principal.account_id)
+            zone = await accounts_repository.account_time_zone(conn, principal.account_id)
         target = Target(self._warehouse.project(), dataset_id(principal.account_id))
         # What a build reads and writes into the log: its dry run says the bytes a build
         # scans (the MERGE itself needs the segment's log, which a new segment has not).

@@ -29,15 +29,6 @@ async def _read(conn: Connection, segment_id: UUID | None) -> SegmentRow:
     return SegmentRow.model_validate(dict(row))
 
 
-async def ensure_account(conn: Connection, account_id: UUID) -> None:
-    """Accounts come from the identity provider; the first write provisions the row."""
-    await conn.execute(
-        "INSERT INTO accounts (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
-        account_id,
-        f"account {account_id.hex[:8]}",
-    )
-
-
 async def insert_segment(
     conn: Connection,
     *,
@@ -139,16 +130,6 @@ async def active_segments(conn: Connection, account_id: UUID) -> list[SegmentRow
         account_id,
     )
     return [SegmentRow.model_validate(dict(r)) for r in rows]
-
-
-async def set_plan(conn: Connection, account_id: UUID, plan: str) -> None:
-    await ensure_account(conn, account_id)
-    await conn.execute("UPDATE accounts SET plan = $2 WHERE id = $1", account_id, plan)
-
-
-async def account_plan(conn: Connection, account_id: UUID) -> str:
-    plan = await conn.fetchval("SELECT plan FROM accounts WHERE id = $1", account_id)
-    return str(plan) if plan else "standard"
 
 
 async def lock_embeddings(conn: Connection, account_id: UUID) -> None:
@@ -258,23 +239,6 @@ async def free_copy_name(conn: Connection, account_id: UUID, name: str, limit: i
         if not taken:
             return candidate
     raise RuntimeError("no free copy name")
-
-
-async def account_time_zone(conn: Connection, account_id: UUID) -> str:
-    zone = await conn.fetchval("SELECT time_zone FROM accounts WHERE id = $1", account_id)
-    return str(zone) if zone else "UTC"
-
-
-async def build_history(
-    conn: Connection, segment_id: UUID, since: datetime
-) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
-        "SELECT id, finished_at, member_count, entered, exited, anomaly FROM build_log"
-        " WHERE segment_id = $1 AND state = 'done' AND finished_at >= $2 ORDER BY finished_at",
-        segment_id,
-        since,
-    )
-    return [dict(r) for r in rows]
 
 
 async def count_active_custom(conn: Connection, account_id: UUID) -> int:

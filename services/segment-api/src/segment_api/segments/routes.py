@@ -16,15 +16,17 @@ from segment_api.http.deps import (
     rate_limited,
 )
 from segment_api.http.problems import problem_responses
-from segment_api.shared.schemas import (
+from segment_api.insights.schemas import (
     DetailOut,
-    EmbeddableOut,
-    ListQuery,
     MembersPage,
     MembersQuery,
     PerformanceOut,
     PreviewOut,
     PreviewRequest,
+)
+from segment_api.segments.schemas import (
+    EmbeddableOut,
+    ListQuery,
     RefreshRun,
     SegmentCreate,
     SegmentOut,

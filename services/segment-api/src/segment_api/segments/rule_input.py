@@ -22,9 +22,10 @@ from contracts.criteria import (
 from contracts.legacy import LegacyConversionError, from_legacy
 from contracts.limits import DEFAULT_PLAN, PLANS, UNLIMITED, PlanLimits
 from contracts.rules import RuleSet
+from segment_api.accounts import repository as accounts_repository
 from segment_api.http.problems import FieldError, ProblemError, invalid_rules
 from segment_api.segments import embedding, repository
-from segment_api.shared.schemas import RulesInput
+from segment_api.segments.schemas import RulesInput
 from segment_runtime.auth import Principal
 from segment_runtime.catalogs import account_catalog
 from segment_runtime.db import Connection
@@ -163,7 +164,7 @@ async def checked(
     segments the caller may see (as `segment_id`, when it is an existing segment's);
     errors name the rows the caller sent."""
     catalog = await account_catalog(conn, principal.account_id)
-    plan = await repository.account_plan(conn, principal.account_id)
+    plan = await accounts_repository.account_plan(conn, principal.account_id)
     limits = PLANS.get(plan, PLANS[DEFAULT_PLAN])
     rules, converted = canonical(body, catalog, limits)
     errors: list[RuleError | FieldError] = []

@@ -15,13 +15,7 @@ from contracts.messages import ChangeKind
 from segment_api.http.problems import FieldError, ProblemError, forbidden, invalid_rules
 from segment_api.segments import announcements, limits, repository, rule_input
 from segment_api.segments.provisioning import provision
-from segment_api.shared import policy
-from segment_api.shared.cache import Cache
-from segment_api.shared.policy import require_scope
-from segment_api.shared.ports import Warehouse
-from segment_api.shared.rows import SegmentRow
-from segment_api.shared.schemas import (
-    NAME_MAX,
+from segment_api.segments.schemas import (
     BuildOut,
     RefreshRun,
     RulesInput,
@@ -29,6 +23,12 @@ from segment_api.shared.schemas import (
     SegmentOut,
     SegmentPatch,
 )
+from segment_api.shared import policy
+from segment_api.shared.cache import Cache
+from segment_api.shared.policy import require_scope
+from segment_api.shared.ports import Warehouse
+from segment_api.shared.rows import SegmentRow
+from segment_api.shared.schemas import NAME_MAX
 from segment_api.shared.unit_of_work import changing
 from segment_runtime.auth import Access, Principal, Scope
 from segment_runtime.catalogs import account_catalog

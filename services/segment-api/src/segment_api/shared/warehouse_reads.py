@@ -13,8 +13,8 @@ from compiler.sql import CompiledQuery, Target
 from contracts.catalog import ObjectType, base_catalog
 from contracts.clock import SYSTEM_CLOCK, Clock
 from contracts.warehouse import dataset_id, segment_table
+from segment_api.accounts import repository as accounts_repository
 from segment_api.http.problems import ProblemError, warehouse_problem
-from segment_api.segments import repository
 from segment_api.shared import member_queries
 from segment_api.shared.ports import QueryTimeoutError, Warehouse, WarehouseError
 from segment_api.shared.rows import SegmentRow
@@ -57,7 +57,7 @@ class WarehouseReads:
         """Relative windows count from today in the account's zone, as builds do, so a
         preview never disagrees with the table built the same day."""
         async with self._pool.acquire() as conn:
-            zone = await repository.account_time_zone(conn, account_id)
+            zone = await accounts_repository.account_time_zone(conn, account_id)
         return self.clock.today(zone)
 
     async def run(

@@ -25,7 +25,7 @@ from contracts.clock import SYSTEM_CLOCK, Clock
 from contracts.topics import TOPICS
 from segment_runtime import probes
 from segment_runtime.db import Pool
-from segment_runtime.kafka import subscribe
+from segment_runtime.kafka import make_broker, subscribe
 from segment_runtime.lifecycle import Resources, open_resources
 
 Handler = Callable[[Any], Awaitable[None]]
@@ -67,16 +67,17 @@ class Service:
     def __init__(
         self,
         name: str,
-        broker: KafkaBroker,
         wire: Callable[[Parts], Wiring],
         *,
         group: str,
         bootstrap_servers: str,
         database_url: str | None,
+        broker: KafkaBroker | None = None,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.name = name
-        self.broker = broker
+        # Its own broker unless given one (a test's, to drive through TestKafkaBroker).
+        self.broker = broker or make_broker(bootstrap_servers, name)
         self.topics = consumed_by(name)
         self.clock = clock
         self._wire = wire
@@ -85,7 +86,7 @@ class Service:
         self._wiring: Wiring | None = None
         self.resources: Resources | None = None
         for topic in self.topics:
-            subscribe(broker, topic, group)(self._consumer(topic))
+            subscribe(self.broker, topic, group)(self._consumer(topic))
 
     def _consumer(self, topic: str) -> Handler:
         async def consume(event: Any) -> None:

@@ -14,7 +14,6 @@ from job_monitor.settings import Settings
 from job_monitor.tracking import JobTracker
 from segment_runtime.bigquery import make_client
 from segment_runtime.bootstrap import Parts, Service, Wiring
-from segment_runtime.kafka import make_broker
 from segment_runtime.logs import configure_logging
 
 NAME = "job-monitor"
@@ -56,11 +55,11 @@ def bootstrap(
 
     return Service(
         NAME,
-        broker or make_broker(settings.kafka_bootstrap, NAME),
         wire,
         group=settings.consumer_group,
         bootstrap_servers=settings.kafka_bootstrap,
         database_url=settings.database_url,
+        broker=broker,
         clock=clock,
     )
 

@@ -21,7 +21,6 @@ from notifier.websockets import Hub
 from segment_runtime import probes
 from segment_runtime.auth import Access, InvalidTokenError, Scope, TokenVerifier
 from segment_runtime.bootstrap import Parts, Service, Wiring
-from segment_runtime.kafka import make_broker
 from segment_runtime.logs import configure_logging
 from segment_runtime.metrics import exposition
 
@@ -117,11 +116,11 @@ def bootstrap(
 
     return Service(
         NAME,
-        broker or make_broker(settings.kafka_bootstrap, NAME),
         wire,
         group=settings.consumer_group,
         bootstrap_servers=settings.kafka_bootstrap,
         database_url=None,
+        broker=broker,
         clock=clock,
     )
 

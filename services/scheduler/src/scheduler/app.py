@@ -21,7 +21,6 @@ from scheduler.schedule import RefreshSchedule
 from scheduler.settings import Settings
 from scheduler.waiting import Patience, WaitWatch
 from segment_runtime.bootstrap import Parts, Service, Wiring
-from segment_runtime.kafka import make_broker
 from segment_runtime.logs import configure_logging
 from segment_runtime.supervision import every
 
@@ -78,11 +77,11 @@ def bootstrap(
 
     return Service(
         NAME,
-        broker or make_broker(settings.kafka_bootstrap, NAME),
         wire,
         group=settings.consumer_group,
         bootstrap_servers=settings.kafka_bootstrap,
         database_url=settings.database_url,
+        broker=broker,
         clock=clock,
     )
 

@@ -13,7 +13,6 @@ from contracts.clock import SYSTEM_CLOCK, Clock
 from contracts.topics import BUILD_REQUESTED, SEGMENT_CHANGED
 from segment_runtime.bigquery import make_client
 from segment_runtime.bootstrap import Parts, Service, Wiring
-from segment_runtime.kafka import make_broker
 from segment_runtime.logs import configure_logging
 
 NAME = "compiler"
@@ -42,11 +41,11 @@ def bootstrap(
 
     return Service(
         NAME,
-        broker or make_broker(settings.kafka_bootstrap, NAME),
         wire,
         group=settings.consumer_group,
         bootstrap_servers=settings.kafka_bootstrap,
         database_url=settings.database_url,
+        broker=broker,
         clock=clock,
     )
 

@@ -91,11 +91,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The same start-up as every service: topics, pool, outbox relay, watches.
     service = Service(
         "segment-api",
-        broker,
         wire_parts,
         group="segment-api",
         bootstrap_servers=settings.kafka_bootstrap,
         database_url=settings.database_url,
+        broker=broker,
     )
 
     @asynccontextmanager

@@ -112,8 +112,8 @@ class Reconciler:
         return "settled"
 
     async def _cancel_orphans(self, orphans: list[tuple[Build, str]]) -> int:
-        for build, reason in orphans:
-            await self._owner.cancel_orphan(build, reason)
+        for build, status in orphans:
+            await self._owner.cancel_orphan(build, status)
         return len(orphans)
 
     async def _advance(self, accounts: list[UUID]) -> int:

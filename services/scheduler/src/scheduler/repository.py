@@ -582,7 +582,8 @@ async def unbuilt_changes(conn: Connection, older_than_s: float) -> list[Segment
 
 
 async def orphaned_builds(conn: Connection) -> list[tuple[Build, str]]:
-    """Open builds of segments deleted or archived (their change message was lost)."""
+    """Open builds of segments deleted or archived (their change message was lost), each
+    with its segment's status (`deleted` when the segment is gone)."""
     rows = await conn.fetch(
         f"SELECT {_B_COLUMNS}, coalesce(s.status, 'deleted') AS segment_status"  # noqa: S608
         " FROM builds b LEFT JOIN segment_definitions s ON s.id = b.segment_id"
@@ -593,7 +594,7 @@ async def orphaned_builds(conn: Connection) -> list[tuple[Build, str]]:
     for r in rows:
         values = dict(r)
         status = values.pop("segment_status")
-        out.append((_build(values), f"segment {status}"))
+        out.append((_build(values), status))
     return out
 
 

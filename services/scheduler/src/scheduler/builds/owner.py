@@ -117,9 +117,9 @@ class BuildOwner:
             lambda tx: redrives.settle(tx, build, state, reason, **fields),
         )
 
-    async def cancel_orphan(self, build: Build, reason: str) -> None:
+    async def cancel_orphan(self, build: Build, status: str) -> None:
         await self._locked(
-            build.account_id, uuid4(), lambda tx: redrives.cancel_orphan(tx, build, reason)
+            build.account_id, uuid4(), lambda tx: redrives.cancel_orphan(tx, build, status)
         )
 
     async def recover_change(self, segment: SegmentInfo) -> None:

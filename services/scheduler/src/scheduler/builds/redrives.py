@@ -37,15 +37,15 @@ async def adopt_job(tx: Tx, build: Build, job_id: str) -> None:
 async def settle(
     tx: Tx, build: Build, state: BuildState, reason: str | None, **fields: str | int | None
 ) -> None:
-    """End a build the job monitor's facts never reached (applied from its jobs table),
-    or one the reconciler gives up on, or one of a segment deleted without word."""
+    """End a build the job monitor's facts never reached (applied from its published
+    `job_outcomes`), or one the reconciler gives up on."""
     await move(tx, build.id, state, IN_FLIGHT, reason=reason, **fields)
 
 
-async def cancel_orphan(tx: Tx, build: Build, reason: str) -> None:
+async def cancel_orphan(tx: Tx, build: Build, status: str) -> None:
     """A build of a segment archived or deleted without word (its change message was
-    lost): canceled, and a deleted segment's job stopped."""
-    await cancel(tx, build, reason, stop_job=reason == "segment deleted")
+    lost): canceled as the lost message would have, a deleted segment's job stopped."""
+    await cancel(tx, build, f"segment {status}", stop_job=status == "deleted")
 
 
 async def recover_change(tx: Tx, segment: SegmentInfo) -> None:

@@ -5,7 +5,6 @@ FastStream's TestKafkaBroker is kept in its queue, a submit worker sends the job
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID, uuid4
 
 from service_harness import Harness, eventually
@@ -14,8 +13,9 @@ from compiler.service.app import bootstrap
 from compiler.service.builds import job_id_for
 from compiler.service.settings import Settings
 from contracts.clock import FixedClock
-from contracts.messages import BuildCause, BuildMode, JobPriority, StartBuild, StartBuildData
+from contracts.messages import BuildCause, BuildMode, StartBuild, StartBuildData
 from segment_runtime.kafka import make_broker
+from services.compiler.tests.test_builds import FakeSubmitter
 
 RULES = {
     "object": "customer",
@@ -24,32 +24,6 @@ RULES = {
         "rules": [{"type": "property", "field": "age", "operator": "gt", "value": 30}],
     },
 }
-
-
-class Warehouse:
-    """Takes jobs and remembers them."""
-
-    def __init__(self) -> None:
-        self.jobs: dict[str, tuple[str, dict[str, Any]]] = {}
-
-    def project(self) -> str:
-        return "proj"
-
-    async def submit(
-        self,
-        job_id: str,
-        sql: str,
-        params: dict[str, Any],
-        labels: dict[str, str],
-        priority: JobPriority,
-    ) -> None:
-        self.jobs[job_id] = (sql, params)
-
-    async def prepare_membership(self, log_table: str, member_table: str, view_sql: str) -> None:
-        return None
-
-    async def drop_table(self, table: str) -> None:
-        return None
 
 
 async def add_segment(db, account: UUID) -> UUID:
@@ -67,7 +41,7 @@ async def add_segment(db, account: UUID) -> UUID:
 
 async def test_a_start_build_is_queued_submitted_by_a_worker_and_told(db, account):
     clock = FixedClock(datetime(2030, 3, 1, 8, 0, tzinfo=UTC))
-    warehouse = Warehouse()
+    warehouse = FakeSubmitter()
     settings = Settings(
         KAFKA_BOOTSTRAP="127.0.0.1:1", DATABASE_URL="postgresql://unused", BIGQUERY_PROJECT="proj"
     )
@@ -95,7 +69,7 @@ async def test_a_start_build_is_queued_submitted_by_a_worker_and_told(db, accoun
         h.run_loop("submit-0")
         await eventually(lambda: warehouse.jobs)
         job_id = job_id_for(segment, start.data.build_id)
-        ((submitted_id, (sql, params)),) = warehouse.jobs.items()
+        ((submitted_id, (sql, params, _)),) = warehouse.jobs.items()
         assert submitted_id == job_id and "MERGE" in sql
         assert params["build_time"] == clock.now()  # the injected clock stamps the build
 

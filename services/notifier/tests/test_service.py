@@ -5,7 +5,7 @@ a finished build moves the account's cache generation in Redis."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 from redis.asyncio import Redis
 from service_harness import Harness
@@ -20,29 +20,11 @@ from contracts.messages import (
     SegmentChanged,
     SegmentChangedData,
 )
-from contracts.push import AnyPush, SegmentChangePush, SegmentStatusPush
+from contracts.push import SegmentChangePush, SegmentStatusPush
 from notifier.app import bootstrap, push_side
 from notifier.settings import Settings
 from segment_runtime.kafka import make_broker
-
-
-class Pusher:
-    def __init__(self) -> None:
-        self.sent: list[tuple[UUID, AnyPush]] = []
-
-    async def send(self, account_id: UUID, push: AnyPush, owner: str | None) -> None:
-        self.sent.append((account_id, push))
-
-
-class Seen:
-    def __init__(self) -> None:
-        self.ids: set[UUID] = set()
-
-    async def seen(self, message_id: UUID) -> bool:
-        return message_id in self.ids
-
-    async def remember(self, message_id: UUID) -> None:
-        self.ids.add(message_id)
+from services.notifier.tests.test_notifications import FakeChannel, MemorySeen
 
 
 async def test_facts_become_pushes_once_and_a_finished_build_moves_the_cache():
@@ -58,13 +40,13 @@ async def test_facts_become_pushes_once_and_a_finished_build_moves_the_cache():
         PUSHER_PORT=1,
     )
     redis = Redis.from_url(settings.redis_url)
-    pusher = Pusher()
+    pusher = FakeChannel()
     service = bootstrap(
         settings,
         push_side(settings, redis),
         broker=make_broker("127.0.0.1:1", "notifier"),
         channel=pusher,
-        seen=Seen(),
+        seen=MemorySeen(),
     )
     account, segment = uuid4(), uuid4()
     done = BuildChanged(

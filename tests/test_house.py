@@ -87,7 +87,7 @@ OWNED = {
         "recipient_lists",
         "segment_view",
     },
-    "scheduler": {"builds", "segment_build_state", "refresh_runs", "build_history"},
+    "scheduler": {"builds", "segment_build_state", "refresh_runs"},
     "compiler": {"build_requests"},
     "job-monitor": {"jobs"},
     "notifier": set(),
@@ -101,7 +101,6 @@ PUBLISHED = {
     "build_log": "scheduler",
     "refresh_run_log": "scheduler",
     "segment_build_status": "scheduler",
-    "job_outcomes": "job-monitor",
 }
 # Delivery: each service's own messages out (outbox) and in (processed_messages).
 DELIVERY = {"outbox", "processed_messages"}
@@ -117,10 +116,21 @@ MIGRATIONS = ROOT / "deploy" / "migrations" / "versions"
 _SQL = re.compile(r"\b(FROM|JOIN|INSERT INTO|UPDATE|DELETE FROM|TRUNCATE)\s+([a-z_][a-z0-9_]*)\b")
 
 
+_DDL = re.compile(r"\b(CREATE (?:TABLE|VIEW|OR REPLACE VIEW)|DROP (?:TABLE|VIEW)) ([a-z_, \n]+)")
+
+
 def relations() -> set[str]:
-    """Every table and view the migrations create."""
-    text = "\n".join(p.read_text() for p in MIGRATIONS.glob("*.py"))
-    return set(re.findall(r"CREATE (?:TABLE|VIEW|OR REPLACE VIEW) ([a-z_]+)", text))
+    """Every table and view there is after the migrations' upgrades, in order."""
+    there: set[str] = set()
+    for path in sorted(MIGRATIONS.glob("*.py")):
+        upgrade = re.search(r'^UPGRADE = f?"""(.*?)"""', path.read_text(), re.S | re.M)
+        assert upgrade, f"{path.name} has no UPGRADE script"
+        for verb, names in _DDL.findall(upgrade.group(1)):
+            if verb.startswith("CREATE"):
+                there.add(names.split()[0].rstrip(","))
+            else:
+                there -= {n.strip() for n in names.split(",")}
+    return there
 
 
 def sql_uses(root: Path) -> list[tuple[str, str, str]]:

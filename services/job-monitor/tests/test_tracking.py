@@ -150,6 +150,35 @@ async def test_a_job_followed_to_its_end_is_told_started_once_then_completed(
         assert await conn.fetchval("SELECT member_count FROM segment_build_state") == 5
 
 
+async def test_a_job_heard_of_again_has_its_facts_restated(db, account, tracker, inspector):
+    """The scheduler re-sent the build because its facts stopped coming; the compiler said
+    job.submitted again (a new message, same job): what the monitor knows is said again."""
+    segment = await add_segment(db, account)
+    inspector.script["j9"] = [JobState("pending")]
+    first = submitted(account, segment, "j9")
+
+    def again() -> JobSubmitted:
+        return first.model_copy(update={"id": uuid4()})
+
+    await tracker.on_job_submitted(first)
+    await tracker.on_job_submitted(again())  # pending: nothing to say yet
+    assert await published(db) == []
+    inspector.script["j9"] = [JobState("running", started=T0)]
+    await drive(tracker, db, rounds=1)
+    await tracker.on_job_submitted(again())
+    assert [t for t, _ in await published(db)] == ["job.started", "job.started"]
+    inspector.script["j9"] = [DONE]
+    inspector.rows["p.d.j9"] = 7
+    await drive(tracker, db)
+    await tracker.on_job_submitted(again())
+    told = await published(db)
+    assert [t for t, _ in told] == ["job.started"] * 2 + ["job.completed"] * 2
+    assert told[-1][1] == told[-2][1]  # the same end, word for word
+    assert told[-1][1]["member_count"] == 7
+    async with db.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM jobs") == 1
+
+
 async def test_a_failed_job_says_why(db, account, tracker, inspector):
     segment = await add_segment(db, account)
     inspector.script["j2"] = [JobState("failed", error="Binder Error: no column x")]

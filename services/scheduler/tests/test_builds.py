@@ -114,12 +114,13 @@ class World:
         ]
 
     async def command(self, name: str) -> dict[str, Any]:
-        (command,) = [
+        commands = [
             d
             for d in await self.outbox("build.requested")
             if d["segment_id"] == str(self.ids[name]) and UUID(d["build_id"]) not in self.answered
         ]
-        return command
+        assert len({d["build_id"] for d in commands}) == 1  # re-sends are of the same build
+        return commands[-1]
 
     async def run_job(
         self,
@@ -477,38 +478,68 @@ async def test_a_build_the_compiler_never_answered_is_resent_then_failed(world, 
     )
 
 
-async def test_an_outcome_whose_fact_was_lost_is_taken_from_the_jobs_table(world, reconciler):
+async def test_a_job_with_no_news_is_asked_about_through_the_bus_not_the_job_monitors_tables(
+    world, reconciler
+):
+    """Its build is sent again (the compiler and job monitor then re-state what they know):
+    not a new attempt, and not news, so the overdue deadline still counts from the last."""
     await world.segment("S")
     await world.changed("S")
-    command = await world.command("S")
-    build_id = UUID(command["build_id"])
-    await world.owner.on_job_submitted(
-        JobSubmitted(
+    build_id = await submitted_job(world, "S")
+    (before,) = await world.builds()
+    done = await reconciler.run_once()
+    assert (done["asked"], done["redispatched"]) == (1, 0)
+    commands = await world.outbox("build.requested")
+    assert [(c["build_id"], c["attempt"]) for c in commands] == [(str(build_id), 1)] * 2
+    (after,) = await world.builds()
+    assert (after["state"], after["attempts"], after["restates"]) == ("submitted", 1, 1)
+    assert after["updated_at"] == before["updated_at"]
+    # The job monitor's re-stated end settles it as the lost one would have.
+    await world.owner.on_job_completed(
+        JobCompleted(
             **world.envelope(),
-            data=JobSubmittedData(
+            data=JobCompletedData(
                 build_id=build_id,
                 segment_id=world.ids["S"],
-                job_id="lost",
-                mode=BuildMode.BUILD,
+                job_id="job-S",
+                status=JobOutcome.DONE,
                 rules_version=1,
-                table="p.d.t",
+                member_count=12,
             ),
         )
     )
-    async with world.pool.acquire() as conn:  # the job monitor recorded it; its message was lost
-        await conn.execute(
-            "INSERT INTO jobs (id, build_id, account_id, segment_id, mode, rules_version,"
-            " target_table, correlation_id, deadline_at, status, member_count)"
-            " VALUES ('lost', $1, $2, $3, 'build', 1, 'p.d.t', $4, now(), 'done', 12)",
-            build_id,
-            world.account,
-            world.ids["S"],
-            uuid4(),
-        )
-    done = await reconciler.run_once()
-    assert done["settled"] == 1
     shown = await world.shown("S")
     assert (shown["build_status"], shown["member_count"]) == ("done", 12)
+    assert (await reconciler.run_once())["asked"] == 0
+
+
+async def test_a_long_job_is_asked_about_ever_more_rarely(world):
+    await world.segment("S")
+    await world.changed("S")
+    build_id = await submitted_job(world, "S")
+    patient = Reconciler(
+        world.pool,
+        world.owner,
+        Deadlines(dispatch_s=3600, silent_s=10, silent_cap_s=25, job_s=3600, change_s=3600),
+    )
+
+    async def asked_after(seconds: int) -> int:
+        async with world.pool.acquire() as conn:  # that long passes with no news
+            await conn.execute(
+                "UPDATE builds SET updated_at = clock_timestamp() - make_interval(secs => $2),"
+                " dispatched_at = clock_timestamp() - make_interval(secs => $2) WHERE id = $1",
+                build_id,
+                seconds,
+            )
+        return (await patient.run_once())["asked"]
+
+    assert await asked_after(5) == 0
+    assert await asked_after(11) == 1  # the first wait: 10 s
+    assert await asked_after(11) == 0  # then 20 s
+    assert await asked_after(21) == 1
+    assert await asked_after(24) == 0  # then 40 s, capped at 25 s
+    assert await asked_after(26) == 1
+    assert await asked_after(26) == 1  # and every 25 s from there
 
 
 async def test_a_change_whose_message_was_lost_is_built(world, reconciler):
@@ -601,64 +632,18 @@ async def test_a_build_of_a_segment_deleted_without_word_is_canceled(world, reco
     assert (build["state"], build["reason"]) == ("canceled", "segment deleted")
 
 
-async def test_a_build_whose_job_submitted_was_lost_adopts_the_job_instead_of_resending(
+async def test_a_build_whose_job_submitted_was_lost_moves_on_when_the_compiler_restates_it(
     world, reconciler
 ):
+    """The reconciler re-sends the unanswered build; the compiler finds the job it made
+    and says job.submitted again, which moves the build on without another attempt."""
     await world.segment("S")
     await world.changed("S")
-    command = await world.command("S")
-    async with world.pool.acquire() as conn:  # the job monitor follows the job
-        await conn.execute(
-            "INSERT INTO jobs (id, build_id, account_id, segment_id, mode, rules_version,"
-            " target_table, correlation_id, deadline_at)"
-            " VALUES ('running-job', $1, $2, $3, 'build', 1, 'p.d.t', $4, now() + interval '1 h')",
-            UUID(command["build_id"]),
-            world.account,
-            world.ids["S"],
-            uuid4(),
-        )
-    done = await reconciler.run_once()
-    assert (done["settled"], done["redispatched"]) == (1, 0)
+    assert (await reconciler.run_once())["redispatched"] == 1
+    build_id = await submitted_job(world, "S")
     (build,) = await world.builds()
-    assert (build["state"], build["job_id"], build["attempts"]) == ("submitted", "running-job", 1)
-
-
-async def test_a_submitted_build_with_no_job_waits_the_dispatch_deadline_before_resending(
-    world,
-):
-    """The compiler said it submitted, but the job monitor never heard of the job: the
-    build is sent again, and each re-send gets the dispatch deadline to be answered, not
-    the (shorter) silence deadline, so a restarting compiler does not use up attempts."""
-    await world.segment("S")
-    await world.changed("S")
-    command = await world.command("S")
-    await world.owner.on_job_submitted(
-        JobSubmitted(
-            **world.envelope(),
-            data=JobSubmittedData(
-                build_id=UUID(command["build_id"]),
-                segment_id=world.ids["S"],
-                job_id="never-followed",
-                mode=BuildMode.BUILD,
-                rules_version=1,
-                table="p.d.t",
-            ),
-        )
-    )
-    patient = Reconciler(
-        world.pool,
-        world.owner,
-        Deadlines(dispatch_s=3600, silent_s=0, job_s=3600, change_s=3600, max_attempts=3),
-    )
-    assert (await patient.run_once())["redispatched"] == 0  # sent moments ago
-    async with world.pool.acquire() as conn:  # an hour passes
-        await conn.execute(
-            "UPDATE builds SET dispatched_at = dispatched_at - interval '2 hours' WHERE id = $1",
-            UUID(command["build_id"]),
-        )
-    assert (await patient.run_once())["redispatched"] == 1
-    assert [c["attempt"] for c in await world.outbox("build.requested")] == [1, 2]
-    assert (await patient.run_once())["redispatched"] == 0  # the re-send waits in turn
+    assert (build["id"], build["state"], build["job_id"]) == (build_id, "submitted", "job-S")
+    assert (await reconciler.run_once())["redispatched"] == 0
 
 
 async def test_a_start_that_overtakes_its_submission_still_passes_through_submitted(world):

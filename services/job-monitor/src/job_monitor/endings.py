@@ -92,28 +92,7 @@ class JobEnds:
             if outcome.duration_ms is not None:
                 JOB_SECONDS.labels(outcome.status).observe(outcome.duration_ms / 1000)
             BYTES_BILLED.inc(outcome.bytes_billed or 0)
-            await enqueue(
-                conn,
-                JobCompleted.caused_by(
-                    Cause(job.account_id, job.correlation_id),
-                    SOURCE,
-                    data=JobCompletedData(
-                        build_id=job.build_id,
-                        segment_id=job.segment_id,
-                        job_id=job.id,
-                        status=JobOutcome(outcome.status),
-                        rules_version=job.rules_version,
-                        member_count=outcome.member_count,
-                        built_at=outcome.finished_at,
-                        duration_ms=outcome.duration_ms,
-                        bytes_billed=outcome.bytes_billed,
-                        error=outcome.error,
-                        run_id=job.run_id,
-                        entered=outcome.entered,
-                        exited=outcome.exited,
-                    ),
-                ),
-            )
+            await enqueue(conn, completed(job, outcome))
         if changes is not None:
             self.owed.set()
         log.info(
@@ -124,3 +103,26 @@ class JobEnds:
             members=outcome.member_count,
             error=outcome.error,
         )
+
+
+def completed(job: TrackedJob, outcome: Outcome) -> JobCompleted:
+    """The fact of the job's end (told once when recorded, re-stated when asked)."""
+    return JobCompleted.caused_by(
+        Cause(job.account_id, job.correlation_id),
+        SOURCE,
+        data=JobCompletedData(
+            build_id=job.build_id,
+            segment_id=job.segment_id,
+            job_id=job.id,
+            status=JobOutcome(outcome.status),
+            rules_version=job.rules_version,
+            member_count=outcome.member_count,
+            built_at=outcome.finished_at,
+            duration_ms=outcome.duration_ms,
+            bytes_billed=outcome.bytes_billed,
+            error=outcome.error,
+            run_id=job.run_id,
+            entered=outcome.entered,
+            exited=outcome.exited,
+        ),
+    )

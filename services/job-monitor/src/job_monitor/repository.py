@@ -35,26 +35,29 @@ _JOB_COLUMNS = (
 )
 
 
-async def track(conn: Connection, event: JobSubmitted, timeout_s: float) -> None:
+async def track(conn: Connection, event: JobSubmitted, timeout_s: float) -> bool:
+    """Follow the job; False if it was followed already (its build was sent again)."""
     d = event.data
-    await conn.execute(
-        "INSERT INTO jobs (id, build_id, account_id, segment_id, mode, rules_version, target_table,"
-        " correlation_id, run_id, submitted_at, deadline_at, build_time)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-        " $10::timestamptz + make_interval(secs => $11::float8), $12)"
-        " ON CONFLICT (id) DO NOTHING",
-        d.job_id,
-        d.build_id,
-        event.accountid,
-        d.segment_id,
-        d.mode.value,
-        d.rules_version,
-        d.table,
-        event.correlationid,
-        d.run_id,
-        event.time,
-        timeout_s,
-        d.build_time,
+    return bool(
+        await conn.fetchval(
+            "INSERT INTO jobs (id, build_id, account_id, segment_id, mode, rules_version,"
+            " target_table, correlation_id, run_id, submitted_at, deadline_at, build_time)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+            " $10::timestamptz + make_interval(secs => $11::float8), $12)"
+            " ON CONFLICT (id) DO NOTHING RETURNING true",
+            d.job_id,
+            d.build_id,
+            event.accountid,
+            d.segment_id,
+            d.mode.value,
+            d.rules_version,
+            d.table,
+            event.correlationid,
+            d.run_id,
+            event.time,
+            timeout_s,
+            d.build_time,
+        )
     )
 
 
@@ -112,6 +115,21 @@ async def running_job(conn: Connection, job_id: str) -> TrackedJob | None:
         job_id,
     )
     return TrackedJob(**dict(row)) if row else None
+
+
+async def known_job(conn: Connection, job_id: str) -> tuple[TrackedJob, Outcome | None] | None:
+    """A job followed or finished, with its recorded end (None while it runs)."""
+    row = await conn.fetchrow(
+        f"SELECT {_JOB_COLUMNS}, status, finished_at, member_count, duration_ms,"  # noqa: S608
+        " bytes_billed, error, entered, exited FROM jobs WHERE id = $1",
+        job_id,
+    )
+    if row is None:
+        return None
+    values = dict(row)
+    ended = {f: values.pop(f) for f in Outcome.__dataclass_fields__}
+    job = TrackedJob(**values)
+    return job, (Outcome(**ended) if ended["status"] != "running" else None)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from datetime import datetime
 
 import structlog
 
@@ -25,7 +26,7 @@ from contracts.messages import (
     JobSubmitted,
 )
 from job_monitor import repository
-from job_monitor.endings import JobEnds
+from job_monitor.endings import JobEnds, completed
 from job_monitor.ports import JobInspector, JobState
 from job_monitor.repository import Outcome, TrackedJob
 from segment_runtime.correlation import correlated
@@ -88,10 +89,24 @@ class JobTracker:
 
     async def on_job_submitted(self, event: JobSubmitted) -> None:
         async def effect(conn: Connection) -> None:
-            await repository.track(conn, event, self._timeout_s)
+            if not await repository.track(conn, event, self._timeout_s):
+                await self._restate(conn, event.data.job_id)
 
         if await handle_once(self._pool, CONSUMER, event.id, effect):
             self.wake.set()
+
+    async def _restate(self, conn: Connection, job_id: str) -> None:
+        """A job heard of again: the scheduler sent its build again because its facts
+        stopped coming (see the scheduler's reconciler), so what is known is said again."""
+        known = await repository.known_job(conn, job_id)
+        if known is None:
+            return
+        job, outcome = known
+        if outcome is not None:
+            await enqueue(conn, completed(job, outcome))
+        elif job.started_announced:
+            await enqueue(conn, started(job, None))
+        log.info("job_restated", job_id=job_id, ended=outcome is not None)
 
     async def run(self, idle_s: float = 0.5) -> None:
         """Follow jobs until cancelled. Jobs live in Postgres, so a restart resumes them."""
@@ -197,19 +212,7 @@ class JobTracker:
             return
         async with self._pool.acquire() as conn, conn.transaction():
             if state.state == "running" and await repository.mark_started(conn, job.id):
-                await enqueue(
-                    conn,
-                    JobStarted.caused_by(
-                        Cause(job.account_id, job.correlation_id),
-                        SOURCE,
-                        data=JobStartedData(
-                            build_id=job.build_id,
-                            segment_id=job.segment_id,
-                            job_id=job.id,
-                            started_at=state.started,
-                        ),
-                    ),
-                )
+                await enqueue(conn, started(job, state.started))
             # After a long-poll the next one can start at once; plain polls back off.
             delay = 0.0 if self._long_poll_s > 0 else poll_delay(job.polls, self._max_interval_s)
             await repository.reschedule(conn, job.id, delay)
@@ -228,3 +231,13 @@ class JobTracker:
             await self._ends.finish(
                 job, Outcome("failed", self._clock.now(), None, None, None, reason)
             )
+
+
+def started(job: TrackedJob, at: datetime | None) -> JobStarted:
+    return JobStarted.caused_by(
+        Cause(job.account_id, job.correlation_id),
+        SOURCE,
+        data=JobStartedData(
+            build_id=job.build_id, segment_id=job.segment_id, job_id=job.id, started_at=at
+        ),
+    )

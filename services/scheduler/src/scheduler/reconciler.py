@@ -2,9 +2,10 @@
 
 Delivery is at-least-once and the local broker forgets everything when it
 restarts, so a message can be lost between two services. Each pass looks for
-the traces of such a loss and either re-drives the work (idempotently: the job
-id derives from the build, so a re-sent build re-submits the same job) or ends
-the build with a reason. Nothing is left waiting without one.
+the traces of such a loss in the scheduler's own tables and either re-drives the
+work through the bus (idempotently: the job id derives from the build, so a
+re-sent build finds the same job, and whoever knows its fate re-states it) or
+ends the build with a reason. Nothing is left waiting without one.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from uuid import UUID
 
 import structlog
 
-from contracts.messages import BuildState
 from scheduler import repository
 from scheduler.builds import BuildOwner
 from scheduler.repository import Build
@@ -24,17 +24,12 @@ from segment_runtime.metrics import STUCK_BUILDS
 
 log = structlog.get_logger(__name__)
 
-_JOB_STATES = {
-    "done": BuildState.DONE,
-    "failed": BuildState.FAILED,
-    "canceled": BuildState.CANCELED,
-}
-
 
 @dataclass(frozen=True)
 class Deadlines:
     dispatch_s: float = 60.0  # sent to the compiler, no job.submitted since
-    silent_s: float = 30.0  # the job monitor recorded an end, and no job.completed came
+    silent_s: float = 30.0  # submitted or running with no news: asked about again
+    silent_cap_s: float = 600.0  # each ask waits twice the last, up to this
     job_s: float = 2100.0  # submitted or running with no outcome at all (monitor timeout + 5 min)
     change_s: float = 30.0  # a segment's new rules (or a command) that nothing took up
     max_attempts: int = 3
@@ -57,7 +52,13 @@ class Reconciler:
             await asyncio.sleep(settle_s)
             d = self.deadlines
             done = await self.run_once(
-                replace(d, dispatch_s=settle_s, silent_s=settle_s, change_s=settle_s)
+                replace(
+                    d,
+                    dispatch_s=settle_s,
+                    silent_s=settle_s,
+                    silent_cap_s=settle_s,
+                    change_s=settle_s,
+                )
             )
             log.warning("reconciled_after_broker_restart", **done)
 
@@ -67,49 +68,33 @@ class Reconciler:
         async with self._pool.acquire() as conn:
             queued_accounts = await repository.accounts_with_queued(conn)
             unanswered = await repository.unanswered_dispatches(conn, d.dispatch_s)
-            silent = await repository.silent_jobs(conn, d.silent_s, d.dispatch_s)
+            silent = await repository.silent_jobs(conn, d.silent_s, d.silent_cap_s)
             overdue = await repository.overdue_running(conn, d.job_s)
             lost_changes = await repository.unbuilt_changes(conn, d.change_s)
             orphans = await repository.orphaned_builds(conn)
         done = {
             "orphans": await self._cancel_orphans(orphans),
             "advanced": await self._advance(queued_accounts),
-            "redispatched": 0,
-            "settled": 0,
+            "redispatched": await self._redispatch(unanswered, d.dispatch_s),
+            "asked": await self._ask_again(silent),
             "overdue": await self._fail_overdue(overdue),
             "recovered": await self._recover_changes(lost_changes),
         }
-        for build, job in [*unanswered, *silent]:
-            kind = await self._follow_up(build, job)
-            done[kind] += 1
         for kind, count in done.items():
             STUCK_BUILDS.labels(kind).set(count)
         if any(done.values()):
             log.warning("reconciled", **done)
         return done
 
-    async def _follow_up(self, build: Build, job: repository.JobRecord | None) -> str:
-        """A build whose facts stopped coming: what the job monitor knows of its job decides."""
-        if job is None:  # no job for it: the command (or its job.submitted) was lost
-            await self._owner.redispatch(
-                build, self.deadlines.max_attempts, self.deadlines.dispatch_s
-            )
-            return "redispatched"
-        if job.status == "running":  # only job.submitted was lost
-            await self._owner.adopt_job(build, job.id)
-            return "settled"
-        await self._owner.settle(  # the job ended; job.completed was lost
-            build,
-            _JOB_STATES.get(job.status, BuildState.FAILED),
-            job.error,
-            job_id=job.id,
-            member_count=job.member_count,
-            bytes_billed=job.bytes_billed,
-            entered=job.entered,
-            exited=job.exited,
-            duration_ms=job.duration_ms,
-        )
-        return "settled"
+    async def _redispatch(self, builds: list[Build], waited_s: float) -> int:
+        for build in builds:
+            await self._owner.redispatch(build, self.deadlines.max_attempts, waited_s)
+        return len(builds)
+
+    async def _ask_again(self, builds: list[Build]) -> int:
+        for build in builds:
+            await self._owner.ask_again(build)
+        return len(builds)
 
     async def _cancel_orphans(self, orphans: list[tuple[Build, str]]) -> int:
         for build, status in orphans:
@@ -124,7 +109,7 @@ class Reconciler:
     async def _fail_overdue(self, builds: list[Build]) -> int:
         for build in builds:
             reason = f"no outcome from the job monitor within {self.deadlines.job_s:.0f} s"
-            await self._owner.settle(build, BuildState.FAILED, reason)
+            await self._owner.give_up(build, reason)
         return len(builds)
 
     async def _recover_changes(self, segments: list[repository.SegmentInfo]) -> int:

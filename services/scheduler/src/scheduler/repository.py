@@ -486,72 +486,47 @@ async def accounts_with_queued(conn: Connection) -> list[UUID]:
     return [r["account_id"] for r in rows]
 
 
-@dataclass(frozen=True)
-class JobRecord:
-    id: str
-    status: str
-    member_count: int | None
-    bytes_billed: int | None
-    error: str | None
-    entered: int | None
-    exited: int | None
-    duration_ms: int | None
-
-
-def _with_job(rows: list[Any]) -> list[tuple[Build, JobRecord | None]]:
-    out: list[tuple[Build, JobRecord | None]] = []
-    for r in rows:
-        values = dict(r)
-        job = {k[2:]: values.pop(k) for k in list(values) if k.startswith("j_")}
-        known = job.pop("known")
-        out.append((_build(values), JobRecord(**job) if known else None))
-    return out
-
-
-_JOB_COLUMNS = (
-    " j.id AS j_id, j.status AS j_status, j.member_count AS j_member_count,"
-    " j.bytes_billed AS j_bytes_billed, j.error AS j_error, j.entered AS j_entered,"
-    " j.exited AS j_exited, j.duration_ms AS j_duration_ms, j.id IS NOT NULL AS j_known"
-)
 _B_COLUMNS = ", ".join("b." + c.strip() for c in _BUILD_COLUMNS.split(","))
 
 
-async def unanswered_dispatches(
-    conn: Connection, older_than_s: float
-) -> list[tuple[Build, JobRecord | None]]:
-    """Sent to the compiler with no job.submitted since, with the job the job monitor
-    follows for the build, if any (then only the facts were lost, not the work)."""
+async def unanswered_dispatches(conn: Connection, older_than_s: float) -> list[Build]:
+    """Sent to the compiler with no job.submitted since: the command was lost, or its
+    answer was (the compiler re-states it for a job it already made)."""
     rows = await conn.fetch(
-        f"SELECT {_B_COLUMNS}, {_JOB_COLUMNS} FROM builds b"  # noqa: S608 - constant columns
-        " LEFT JOIN job_outcomes j ON j.build_id = b.id"
-        " WHERE b.state = 'requested'"
-        " AND b.dispatched_at < clock_timestamp() - make_interval(secs => $1::float8)"
-        " ORDER BY b.dispatched_at LIMIT 500",
+        f"SELECT {_BUILD_COLUMNS} FROM builds WHERE state = 'requested'"  # noqa: S608
+        " AND dispatched_at < clock_timestamp() - make_interval(secs => $1::float8)"
+        " ORDER BY dispatched_at LIMIT 500",
         older_than_s,
     )
-    return _with_job(rows)
+    return [_build(r) for r in rows]
 
 
-async def silent_jobs(
-    conn: Connection, older_than_s: float, resent_wait_s: float
-) -> list[tuple[Build, JobRecord | None]]:
-    """Builds submitted or running with no news for a while, with what the job monitor
-    recorded of their job (None: it never heard of the job). A build without a job is
-    sent to the compiler again, so it is given as long to answer as any dispatch
-    (`resent_wait_s` since it was last sent): re-sending it each `older_than_s` used up
-    its attempts while a restarted compiler was still joining its consumer group."""
+async def silent_jobs(conn: Connection, silent_s: float, cap_s: float) -> list[Build]:
+    """Builds submitted or running with no news since they last moved or were asked
+    about: `silent_s` at first, twice as long after each ask, at most `cap_s` (a long
+    job is asked about ever more rarely; a lost end is found within the first wait)."""
     rows = await conn.fetch(
-        f"SELECT {_B_COLUMNS}, {_JOB_COLUMNS} FROM builds b"  # noqa: S608 - constant columns
-        " LEFT JOIN job_outcomes j ON j.id = b.job_id"
-        " WHERE b.state IN ('submitted', 'running')"
-        " AND b.updated_at < clock_timestamp() - make_interval(secs => $1::float8)"
-        " AND (j.status <> 'running' OR (j.id IS NULL AND (b.dispatched_at IS NULL"
-        " OR b.dispatched_at < clock_timestamp() - make_interval(secs => $2::float8))))"
-        " ORDER BY b.updated_at LIMIT 500",
-        older_than_s,
-        resent_wait_s,
+        f"SELECT {_BUILD_COLUMNS} FROM builds"  # noqa: S608 - constant columns
+        " WHERE state IN ('submitted', 'running')"
+        " AND greatest(updated_at, coalesce(dispatched_at, updated_at))"
+        "   < clock_timestamp() - make_interval("
+        "     secs => least($2::float8, $1::float8 * 2 ^ least(restates, 30)))"
+        " ORDER BY updated_at LIMIT 500",
+        silent_s,
+        cap_s,
     )
-    return _with_job(rows)
+    return [_build(r) for r in rows]
+
+
+async def mark_asked(conn: Connection, build_id: UUID) -> Build:
+    """An in-flight build sent again to have its job's facts re-stated: not a new attempt,
+    and not news (`updated_at`, which the overdue deadline counts from, stays)."""
+    row = await conn.fetchrow(
+        "UPDATE builds SET dispatched_at = clock_timestamp(), restates = restates + 1"  # noqa: S608
+        f" WHERE id = $1 RETURNING {_BUILD_COLUMNS}",
+        build_id,
+    )
+    return _build(row)
 
 
 async def overdue_running(conn: Connection, older_than_s: float) -> list[Build]:

@@ -31,7 +31,8 @@ class Settings(PostgresSettings, KafkaSettings):
         30.0,
         gt=0,
         alias="RECONCILE_SILENT_S",
-        description="A job the monitor saw end, with no job.completed after this long, is settled.",
+        description="A submitted or running build with no news after this long is sent again, "
+        "so that the compiler and job monitor re-state its job (then twice as long each time).",
     )
     change_deadline_s: float = Field(
         30.0,

@@ -103,18 +103,12 @@ class BuildOwner:
             lambda tx: redrives.redispatch(tx, build.id, max_attempts, waited_s),
         )
 
-    async def adopt_job(self, build: Build, job_id: str) -> None:
-        await self._locked(
-            build.account_id, uuid4(), lambda tx: redrives.adopt_job(tx, build, job_id)
-        )
+    async def ask_again(self, build: Build) -> None:
+        await self._locked(build.account_id, uuid4(), lambda tx: redrives.ask_again(tx, build.id))
 
-    async def settle(
-        self, build: Build, state: BuildState, reason: str | None, **fields: str | int | None
-    ) -> None:
+    async def give_up(self, build: Build, reason: str) -> None:
         await self._locked(
-            build.account_id,
-            uuid4(),
-            lambda tx: redrives.settle(tx, build, state, reason, **fields),
+            build.account_id, uuid4(), lambda tx: redrives.give_up(tx, build, reason)
         )
 
     async def cancel_orphan(self, build: Build, status: str) -> None:

@@ -72,10 +72,17 @@ async def _over_cost(tx: Tx, builds: dict[UUID, Build]) -> dict[UUID, str]:
 async def dispatch(tx: Tx, build: Build, note: str | None) -> None:
     """Send the compiler the build (`build.requested`), noting why when it is a re-send."""
     sent = await repository.mark_dispatched(tx.conn, build.id, note)
+    await send(tx, sent)
+    if note:
+        await announce(tx, sent)
+
+
+async def send(tx: Tx, build: Build) -> None:
+    """The `build.requested` command for the build as it stands."""
     # A person waits on every build but a refresh run's: those take the account's choice.
     priority = (
         await repository.refresh_priority(tx.conn, tx.account_id)
-        if sent.run_id is not None
+        if build.run_id is not None
         else JobPriority.INTERACTIVE
     )
     await enqueue(
@@ -84,16 +91,14 @@ async def dispatch(tx: Tx, build: Build, note: str | None) -> None:
             tx.cause,
             SOURCE,
             data=StartBuildData(
-                build_id=sent.id,
-                segment_id=sent.segment_id,
-                mode=sent.mode,
-                cause=sent.cause,
-                rules_version=sent.rules_version,
-                run_id=sent.run_id,
-                attempt=sent.attempts,
+                build_id=build.id,
+                segment_id=build.segment_id,
+                mode=build.mode,
+                cause=build.cause,
+                rules_version=build.rules_version,
+                run_id=build.run_id,
+                attempt=build.attempts,
                 priority=priority,
             ),
         ),
     )
-    if note:
-        await announce(tx, sent)

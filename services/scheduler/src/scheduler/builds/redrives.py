@@ -1,6 +1,6 @@
 """What the reconciler and the wait watch re-drive, each inside the owner's transaction
-(see `owner`): a lost message's work, a job heard of only through the job monitor's
-records, or a note on why a build waits."""
+(see `owner`): a lost message's work, a job whose facts stopped coming, or a note on why
+a build waits. Recovery reads only the scheduler's own tables and asks through the bus."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from contracts.messages import BuildCause, BuildMode, BuildState
 from scheduler import repository
 from scheduler.builds.context import IN_FLIGHT, Tx
 from scheduler.builds.lifecycle import cancel, move, request
-from scheduler.builds.planning import dispatch
+from scheduler.builds.planning import dispatch, send
 from scheduler.repository import Build, SegmentInfo
 
 
 async def redispatch(tx: Tx, build_id: UUID, max_attempts: int, waited_s: float) -> None:
     current = await repository.get_build(tx.conn, build_id)
-    # Sent and unanswered, or submitted to a job the job monitor never heard of.
-    if current is None or current.state not in IN_FLIGHT or current.queued:
+    # Sent and unanswered: the command was lost, or the compiler's answer was.
+    if current is None or current.state is not BuildState.REQUESTED or current.queued:
         return
     if current.attempts >= max_attempts:
         reason = f"the compiler did not take the build in {current.attempts} attempts"
@@ -29,17 +29,21 @@ async def redispatch(tx: Tx, build_id: UUID, max_attempts: int, waited_s: float)
     await dispatch(tx, current, note)
 
 
-async def adopt_job(tx: Tx, build: Build, job_id: str) -> None:
-    """The job monitor follows a job for this build: only job.submitted was lost."""
-    await move(tx, build.id, BuildState.SUBMITTED, (BuildState.REQUESTED,), job_id=job_id)
+async def ask_again(tx: Tx, build_id: UUID) -> None:
+    """A job with no news: its build is sent again, and everyone re-states what they
+    know. The compiler finds the job it made (the job id derives from the build) and says
+    job.submitted again; the job monitor, hearing of a job it follows, says job.started
+    again, or job.completed for one that ended. A job it never heard of it now follows.
+    Not an attempt: the compiler did take the build; the overdue deadline bounds it."""
+    current = await repository.get_build(tx.conn, build_id)
+    if current is None or current.state not in (BuildState.SUBMITTED, BuildState.RUNNING):
+        return
+    await send(tx, await repository.mark_asked(tx.conn, build_id))
 
 
-async def settle(
-    tx: Tx, build: Build, state: BuildState, reason: str | None, **fields: str | int | None
-) -> None:
-    """End a build the job monitor's facts never reached (applied from its published
-    `job_outcomes`), or one the reconciler gives up on."""
-    await move(tx, build.id, state, IN_FLIGHT, reason=reason, **fields)
+async def give_up(tx: Tx, build: Build, reason: str) -> None:
+    """Fail a build no outcome came for within the overdue deadline."""
+    await move(tx, build.id, BuildState.FAILED, IN_FLIGHT, reason=reason)
 
 
 async def cancel_orphan(tx: Tx, build: Build, status: str) -> None:

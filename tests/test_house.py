@@ -164,3 +164,43 @@ def test_each_service_reads_only_its_own_tables_and_the_views_others_publish():
     assert trespass == []
     # the check sees what it checks: every service's SQL was found
     assert {s for s, root in SOURCES_OF.items() if sql_uses(root)} == set(SOURCES_OF) - {"notifier"}
+
+
+# A service's code, by the top-level module that holds it (the compiler library itself is
+# shared: the gateway previews with it; its `service` package is the compiler service).
+SERVICE_MODULES = {
+    "segment-api": "segment_api",
+    "compiler": "compiler.service",
+    "job-monitor": "job_monitor",
+    "scheduler": "scheduler",
+    "notifier": "notifier",
+}
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def test_no_service_imports_another():
+    crossings = []
+    for service, root in SOURCES_OF.items():
+        if service == "runtime":
+            continue
+        others = [m for s, m in SERVICE_MODULES.items() if s != service]
+        for path in sorted(root.rglob("*.py")):
+            crossings += [
+                f"{service} imports {name} ({path.relative_to(ROOT)})"
+                for name in _imports(path)
+                if any(name == m or name.startswith(m + ".") for m in others)
+            ]
+    assert crossings == []
+    # the check sees what it checks: the gateway does import the compiler library
+    assert "compiler" in {
+        n.split(".")[0] for p in SOURCES_OF["segment-api"].rglob("*.py") for n in _imports(p)
+    }

@@ -21,9 +21,12 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
+from reference_behaviour import Behaviours
+
 from contracts.catalog import Aggregate, Catalog, FieldDef, FieldType, ObjectType
 from contracts.catalog.model import PRESENCE_ONLY, TEXT_TYPES
 from contracts.rules import (
+    Behaviour,
     EventCondition,
     Group,
     LifetimeWindow,
@@ -141,6 +144,8 @@ def prop(fd: FieldDef, op: Operator, want: Any, row: Row, build_date: date) -> b
 
 
 def in_window(window: Any, v: Any, build_date: date) -> bool:
+    if window is None or isinstance(window, LifetimeWindow):
+        return True
     d = _date(v)
     if isinstance(window, PreviousDaysWindow):
         return d is not None and build_date - timedelta(
@@ -164,6 +169,7 @@ class Evaluator:
         self.build_date = build_date
         self.segments = segments or {}
         self._index: dict[tuple[str, str], dict[Any, list[Row]]] = {}
+        self.behaviours = Behaviours(self, prop, in_window)
 
     def members(self, rule_set: RuleSet) -> set[str]:
         obj = self.catalog.objects[rule_set.object]
@@ -252,6 +258,8 @@ class Evaluator:
                 c.value,
                 row,
             )
+        if isinstance(c, Behaviour):
+            return self.behaviours.holds(obj, c, row, window)
         if isinstance(c, RelationshipCondition):
             fixed = [(f.field, f.operator, f.value) for f in c.filters]
             return self.aggregate(

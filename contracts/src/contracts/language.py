@@ -40,3 +40,6 @@ COUNT_KIND_OPERATORS: tuple[Operator, ...] = (*COUNT_OPERATORS, Operator.DID_NOT
 MAX_LIST_VALUES = 1000
 MAX_TEXT_VALUE = 1000
 MIN_DAY_COUNT, MAX_DAY_COUNT = 1, 36500  # in_last_days and more_than_days_ago
+
+# `regularly`: how many whole periods back a condition may look.
+MAX_PERIODS = {"day": 366, "week": 104, "month": 60}

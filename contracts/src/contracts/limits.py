@@ -12,11 +12,18 @@ class PlanLimits(BaseModel):
     max_conditions_per_group: int = Field(description="Conditions directly inside one group.")
     max_depth: int = Field(description="Group nesting depth; the root is depth 1.")
     max_segments: int = Field(description="Active segments per account.")
+    max_sequence_steps: int = Field(5, description="Steps in one sequence condition.")
 
 
 PLANS: dict[str, PlanLimits] = {
     # The RFC's basic limits: two groups of three conditions.
-    "plus": PlanLimits(max_groups=2, max_conditions_per_group=3, max_depth=2, max_segments=50),
+    "plus": PlanLimits(
+        max_groups=2,
+        max_conditions_per_group=3,
+        max_depth=2,
+        max_segments=50,
+        max_sequence_steps=3,
+    ),
     "standard": PlanLimits(
         max_groups=10, max_conditions_per_group=10, max_depth=4, max_segments=200
     ),
@@ -26,5 +33,9 @@ PLANS: dict[str, PlanLimits] = {
 }
 DEFAULT_PLAN = "standard"
 UNLIMITED = PlanLimits(
-    max_groups=10**6, max_conditions_per_group=10**6, max_depth=10**6, max_segments=10**6
+    max_groups=10**6,
+    max_conditions_per_group=10**6,
+    max_depth=10**6,
+    max_segments=10**6,
+    max_sequence_steps=20,
 )

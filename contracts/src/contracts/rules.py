@@ -11,7 +11,17 @@ group) and may carry a window. Conditions are a tagged union on `type`:
   conversion, ecommerce, sales conversion, custom), optionally one event name,
   with property filters; `did_not_perform` is exactly "zero times";
 - `relationship`: how many related objects match filters;
-- `segment`: membership of another segment (embedding).
+- `segment`: membership of another segment (embedding);
+- `sequence`: events in order (two to five steps), with the days allowed between
+  steps and for the whole, and an optional "and then did not" step;
+- `occurrence`: the first (or last) event of a kind fell in a window, and had
+  properties;
+- `stopped`: did an event at least N times in a base period, and not since;
+- `restarted`: did an event again after a gap of at least G days;
+- `regularly`: did an event in at least K of the last N days, weeks or months.
+
+The last five read the object's dated event rows; same-day events are taken in the
+order of their event id (`docs/rule-language.md` states each exactly).
 
 Windows: `lifetime`, `previous_days` (the N whole days before the build date in
 the account's time zone) or a fixed `range` of dates. A condition's own window
@@ -171,8 +181,111 @@ class SegmentCondition(_Node):
     operator: Literal["in", "not_in"] = "in"
 
 
+class _Events(_Node):
+    """Which event rows count: a source of the object, one name or any, and filters."""
+
+    event: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Event source of the object.",
+        examples=["ecommerce"],
+    )
+    name: str | None = Field(
+        None, max_length=200, description="One event name, or any.", examples=["purchase"]
+    )
+    filters: list[PropertyCondition] = Field(
+        default_factory=list, max_length=20, description="Conditions on the events' fields."
+    )
+
+
+Days = Annotated[int, Field(ge=1, le=3650)]
+
+
+class SequenceStep(_Events):
+    """One step of a sequence: an event after the previous step's."""
+
+    within_days: Days | None = Field(
+        None, description="At most this many days after the previous step (not on the first)."
+    )
+
+
+class AbsentStep(_Events):
+    """The "and then did not" step: no such event after the last step, for a while."""
+
+    within_days: Days = Field(
+        description="Days after the last step's day in which the event must not happen; "
+        "the sequence counts once they have all passed.",
+        examples=[2],
+    )
+
+
+class SequenceCondition(_Node):
+    """Performed the steps in order (any occurrences that complete the order count)."""
+
+    type: Literal["sequence"] = "sequence"
+    steps: list[SequenceStep] = Field(
+        min_length=2, max_length=20, description="In order; the plan caps how many."
+    )
+    total_within_days: Days | None = Field(
+        None, description="The last step at most this many days after the first."
+    )
+    then_not: AbsentStep | None = Field(None, description="And then did not, within days.")
+    window: Window | None = Field(None, description="Where the first step must fall.")
+
+
+class OccurrenceCondition(_Events):
+    """The first (or last) such event fell in the window and matched `where`."""
+
+    type: Literal["occurrence"] = "occurrence"
+    which: Literal["first", "last"] = Field(examples=["first"])
+    window: Window | None = Field(None, description="Where that one event must fall.")
+    where: list[PropertyCondition] = Field(
+        default_factory=list, max_length=20, description="Conditions on that one event."
+    )
+
+
+class StoppedCondition(_Events):
+    """Did it at least `at_least` times in the base period, and not in the recent one."""
+
+    type: Literal["stopped"] = "stopped"
+    at_least: int = Field(1, ge=1, le=100000, description="Times in the base period.")
+    base_days: Days = Field(description="The days before the recent period.", examples=[90])
+    recent_days: Days = Field(
+        description="The last days (through the build date) without it.", examples=[60]
+    )
+
+
+class RestartedCondition(_Events):
+    """Did it again after a gap of at least `gap_days` (the return in the window)."""
+
+    type: Literal["restarted"] = "restarted"
+    gap_days: Days = Field(description="Days at least between two such events.", examples=[90])
+    window: Window | None = Field(None, description="Where the return must fall.")
+
+
+class RegularlyCondition(_Events):
+    """Did it in at least `at_least` of the last `of_last` whole periods."""
+
+    type: Literal["regularly"] = "regularly"
+    period: Literal["day", "week", "month"] = Field(examples=["week"])
+    at_least: int = Field(ge=1, le=3650, examples=[3])
+    of_last: int = Field(ge=1, le=3650, description="Whole periods before the current one.")
+
+
+Behaviour = (
+    SequenceCondition
+    | OccurrenceCondition
+    | StoppedCondition
+    | RestartedCondition
+    | RegularlyCondition
+)
 Condition = (
-    PropertyCondition | MetricCondition | EventCondition | RelationshipCondition | SegmentCondition
+    PropertyCondition
+    | MetricCondition
+    | EventCondition
+    | RelationshipCondition
+    | SegmentCondition
+    | Behaviour
 )
 
 
@@ -192,6 +305,11 @@ Rule = Annotated[
     | EventCondition
     | RelationshipCondition
     | SegmentCondition
+    | SequenceCondition
+    | OccurrenceCondition
+    | StoppedCondition
+    | RestartedCondition
+    | RegularlyCondition
     | Group,
     Field(discriminator="type"),
 ]

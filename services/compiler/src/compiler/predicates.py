@@ -1,6 +1,5 @@
-"""SQL pass: a typed rule tree becomes joins plus one boolean expression.
-
-A dispatch on node type. Property conditions are expressions over the object's
+"""SQL pass, the conditions over the object's row and its related rows (the dispatch on
+node type is `tree`). Property conditions are expressions over the object's
 row `t`. An aggregate (metric, event, relationship) becomes a CTE grouped by the
 relation key, LEFT JOINed to `t`, so an object without related rows is still
 there, with a count of 0: "did not perform" is exact. Membership of another
@@ -20,10 +19,11 @@ from typing import Any
 from sqlglot import exp
 
 from compiler.sql import BUILD_DATE_PARAM, ROW_ALIAS, column, param, table
-from compiler.typed import TypedAggregate, TypedGroup, TypedMembership, TypedNode, TypedProperty
+from compiler.typed import TypedAggregate, TypedMembership
+from compiler.typed_nodes import TypedProperty
 from contracts.catalog import Aggregate, FieldType
 from contracts.catalog.model import PRESENCE_ONLY, TEXT_TYPES
-from contracts.rules import Combinator, Operator, PreviousDaysWindow, RangeWindow
+from contracts.rules import Operator, PreviousDaysWindow, RangeWindow
 from contracts.warehouse import MEMBER_ID_COLUMN, segment_table
 
 # Relative windows count back from the build date, a run-time parameter (the date in
@@ -53,7 +53,7 @@ class Context:
         return param(BUILD_DATE_PARAM)
 
 
-def _false_if_null(e: exp.Expr) -> exp.Expr:
+def false_if_null(e: exp.Expr) -> exp.Expr:
     return exp.Coalesce(this=e, expressions=[exp.false()])
 
 
@@ -293,7 +293,7 @@ def _property_positive(
 
 
 def _two_valued(positive: exp.Expr, op: Operator) -> exp.Expr:
-    wrapped = _false_if_null(positive)
+    wrapped = false_if_null(positive)
     return exp.Not(this=wrapped) if op in _NEGATED else wrapped
 
 
@@ -413,31 +413,3 @@ class ObjectInfo:
     id_column: str
     time_column: str | None
     table: str
-
-
-def node(n: TypedNode, ctx: Context, obj: ObjectInfo) -> exp.Expr:
-    if isinstance(n, TypedGroup):
-        built = group(n, ctx, obj)
-    elif isinstance(n, TypedProperty):
-        built = property_condition(n, ctx, obj=obj)
-    elif isinstance(n, TypedAggregate):
-        built = aggregate_condition(n, ctx)
-    else:
-        built = membership_condition(n, ctx, obj.id_column)
-    ctx.nodes.append((n.path, built))
-    return built
-
-
-def group(g: TypedGroup, ctx: Context, obj: ObjectInfo) -> exp.Expr:
-    parts = [node(rule, ctx, obj) for rule in g.rules]
-    combine = exp.and_ if g.combinator is Combinator.AND else exp.or_
-    # Not copied: the parts stay shared with ctx.nodes, and preview copies those.
-    combined = combine(*parts, copy=False) if len(parts) > 1 else parts[0]
-    if g.window is not None and obj.time_column:
-        # A windowed group over a time-keyed object (sessions, events) looks at the
-        # object rows inside its window only.
-        bounded = window_filter(g.window, column(obj.time_column), ctx)
-        if bounded is not None:
-            combined = exp.and_(_false_if_null(bounded), combined, copy=False)
-    combined = exp.Paren(this=combined) if len(parts) > 1 or g.window is not None else combined
-    return exp.Not(this=combined) if g.negate else combined

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from compiler import predicates
+from compiler import tree
 from compiler.dialect import DIALECT
 from compiler.predicates import Context, ObjectInfo
 from compiler.sql import (
@@ -135,7 +135,7 @@ def membership(
     ctx = Context(target.project, target.dataset)
     obj = typed.object
     info = ObjectInfo(obj.id_column, obj.time_field, obj.table)
-    predicate = predicates.group(typed.root, ctx, info)
+    predicate = tree.group(typed.root, ctx, info)
     ctx.nodes.append((typed.root.path, predicate))
     return Membership(obj, ctx, predicate)
 

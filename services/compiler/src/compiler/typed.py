@@ -16,6 +16,8 @@ from typing import Any
 from uuid import UUID
 
 from compiler.errors import RuleError, RuleSetInvalidError
+from compiler.typed_events import BEHAVIOURS
+from compiler.typed_nodes import TypedBehaviour, TypedProperty, Window
 from contracts.catalog import (
     OPERATORS_BY_TYPE,
     Aggregate,
@@ -46,28 +48,17 @@ from contracts.rules import (
     LifetimeWindow,
     MetricCondition,
     Operator,
-    PreviousDaysWindow,
     PropertyCondition,
-    RangeWindow,
     RelationshipCondition,
     RuleSet,
     SegmentCondition,
 )
 
 TypedValue = Any
-Window = LifetimeWindow | PreviousDaysWindow | RangeWindow
 
 _NO_VALUE = NO_VALUE
 _LIST_OPS = LIST_OPERATORS
 _DAY_COUNT_OPS = DAY_COUNT_OPERATORS
-
-
-@dataclass(frozen=True)
-class TypedProperty:
-    field: FieldDef
-    operator: Operator
-    value: TypedValue
-    path: str
 
 
 @dataclass(frozen=True)
@@ -101,7 +92,7 @@ class TypedGroup:
     path: str
 
 
-TypedNode = TypedProperty | TypedAggregate | TypedMembership | TypedGroup
+TypedNode = TypedProperty | TypedAggregate | TypedMembership | TypedBehaviour | TypedGroup
 
 
 @dataclass(frozen=True)
@@ -224,6 +215,9 @@ class _Checker:
             return self.prop(self.obj, rule, path)
         if isinstance(rule, SegmentCondition):
             return TypedMembership(rule.segment_id, rule.operator == "in", path)
+        behaviour = BEHAVIOURS.get(type(rule))
+        if behaviour is not None:
+            return behaviour(self, rule, path, window)
         aggregate = _AGGREGATES.get(type(rule))
         if aggregate is None:
             raise AssertionError(rule)

@@ -25,7 +25,7 @@ from compiler.sql import (
     CompiledQuery,
     Target,
 )
-from compiler_golden import AGGREGATE_CASES, CASES
+from compiler_golden import AGGREGATE_CASES, BEHAVIOUR_CASES, CASES
 from contracts.catalog import OPERATORS_BY_TYPE, FieldType
 from contracts.rules import RuleSet
 from contracts.warehouse import LOG_SUFFIX, segment_table
@@ -217,7 +217,7 @@ def test_the_analyzer_refuses_what_bigquery_refuses(analyzer):
     analyzer.analyze(sql, {"p0": [1.0, 2.0]})
 
 
-GOLDEN = [tree for tree, *_ in CASES] + [tree for tree, _ in AGGREGATE_CASES]
+GOLDEN = [tree for tree, *_ in CASES] + [tree for tree, _ in AGGREGATE_CASES] + BEHAVIOUR_CASES
 
 
 @pytest.mark.parametrize("tree", GOLDEN)

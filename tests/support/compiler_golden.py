@@ -162,3 +162,56 @@ AGGREGATE_CASES: list[tuple[dict[str, Any], str]] = [
         "WHERE COALESCE(COALESCE(`m0`.`v`, 0) > 0, FALSE)",
     ),
 ]
+
+
+def _events(name: str | None = "purchase", **kw: Any) -> dict[str, Any]:
+    return {"event": "ecommerce", "name": name, **kw}
+
+
+_SHOE = [prop("product", "contains", "shoe")]
+_LAST_30 = {"kind": "previous_days", "days": 30}
+_Q1 = {"kind": "range", "start": "2026-01-01", "end": "2026-03-31"}
+# Every behaviour condition kind with each of its options: the analyzer checks each of
+# the statements made of it (build, preview, counts, diff, samples).
+BEHAVIOUR_CASES: list[dict[str, Any]] = [
+    rules(
+        {
+            "type": "sequence",
+            "steps": [_events("add_to_cart"), _events("checkout", within_days=2)],
+            "then_not": _events("purchase", within_days=2),
+            "window": _LAST_30,
+        }
+    ),
+    rules(
+        {
+            "type": "sequence",
+            "steps": [
+                _events("download", filters=_SHOE),
+                _events(None),
+                _events("checkout", within_days=3),
+                _events("purchase"),
+                _events("purchase", within_days=1),
+            ],
+            "total_within_days": 14,
+            "window": _Q1,
+        }
+    ),
+    rules({"type": "sequence", "steps": [_events(), _events()]}, combinator="or", negate=True),
+    rules({"type": "occurrence", "which": "first", **_events(), "window": _LAST_30}),
+    rules(
+        {
+            "type": "occurrence",
+            "which": "last",
+            **_events(None, filters=_SHOE),
+            "window": _Q1,
+            "where": [prop("product", "equals", "promo"), prop("value", "gt", 10)],
+        }
+    ),
+    rules({"type": "stopped", **_events(), "at_least": 2, "base_days": 90, "recent_days": 60}),
+    rules({"type": "restarted", **_events(), "gap_days": 90, "window": _LAST_30}),
+    rules({"type": "restarted", **_events(None, filters=_SHOE), "gap_days": 7}),
+    *(
+        rules({"type": "regularly", **_events(), "period": p, "at_least": 2, "of_last": 4})
+        for p in ("day", "week", "month")
+    ),
+]

@@ -188,12 +188,103 @@ class RuleSpace:
 
         return build()
 
+    def events(self, obj: ObjectType, relation: str | None = None) -> st.SearchStrategy[dict]:
+        """Which event rows: a source (of `relation`, if given), a name or any, filters."""
+        sources = [s for s in obj.events if relation in (None, s.relation)]
+
+        @st.composite
+        def build(draw: st.DrawFn) -> dict[str, Any]:
+            source = draw(st.sampled_from(sources))
+            target = self.catalog.objects[obj.relation(source.relation).target]
+            names = target.field(source.name_field).options
+            return {
+                "event": source.name,
+                # Any name most often: the demo rows are few per object.
+                "name": draw(st.one_of(st.none(), st.none(), st.sampled_from(names))),
+                "filters": draw(st.lists(self.prop(target), max_size=1)),
+            }
+
+        return build()
+
+    def behaviour(self, obj: ObjectType) -> st.SearchStrategy[dict[str, Any]]:
+        dated = [
+            s
+            for s in obj.events
+            if self.catalog.objects[obj.relation(s.relation).target].time_field
+        ]
+        small = st.one_of(st.none(), st.integers(1, 30), st.integers(1, 800))
+
+        @st.composite
+        def sequence(draw: st.DrawFn) -> dict[str, Any]:
+            relation = draw(st.sampled_from(dated)).relation
+            n = draw(st.integers(2, 3))
+            steps = [
+                {**draw(self.events(obj, relation)), "within_days": None if i == 0 else draw(small)}
+                for i in range(n)
+            ]
+            gaps = [s["within_days"] for s in steps if s["within_days"]]
+            total = draw(st.one_of(st.none(), st.integers(max(gaps, default=1), 900)))
+            then_not = draw(
+                st.one_of(
+                    st.none(),
+                    st.builds(
+                        lambda e, days: {**e, "within_days": days},
+                        self.events(obj, relation),
+                        st.integers(1, 60),
+                    ),
+                )
+            )
+            return {
+                "type": "sequence",
+                "steps": steps,
+                "total_within_days": total,
+                "then_not": then_not,
+                "window": draw(self.windows()),
+            }
+
+        def one(kind: str, **more: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
+            source = st.sampled_from(dated).flatmap(lambda s: self.events(obj, s.relation))
+            return st.builds(
+                lambda e, extra: {"type": kind, **e, **extra}, source, st.fixed_dictionaries(more)
+            )
+
+        return st.one_of(
+            sequence(),
+            one(
+                "occurrence",
+                which=st.sampled_from(["first", "last"]),
+                window=self.windows(),
+                where=st.just([]),
+            ),
+            one(
+                "stopped",
+                at_least=st.integers(1, 3),
+                base_days=st.integers(1, 900),
+                recent_days=st.integers(1, 400),
+            ),
+            one("restarted", gap_days=st.integers(1, 400), window=self.windows()),
+            st.sampled_from([("day", 366), ("week", 104), ("month", 60)]).flatmap(
+                lambda p: st.integers(1, p[1]).flatmap(
+                    lambda n: one(
+                        "regularly",
+                        period=st.just(p[0]),
+                        of_last=st.just(n),
+                        at_least=st.integers(1, min(n, 4)),
+                    )
+                )
+            ),
+        )
+
     def condition(self, obj: ObjectType) -> st.SearchStrategy[dict[str, Any]]:
         kinds = [self.prop(obj), self.prop(obj)]
         if obj.metrics:
             kinds.append(self.metric(obj))
         if obj.events:
             kinds.append(self.event(obj))
+        if any(
+            self.catalog.objects[obj.relation(s.relation).target].time_field for s in obj.events
+        ):
+            kinds.append(self.behaviour(obj))
         if obj.relations:
             kinds.append(self.relationship(obj))
         if self.segments.get(obj.name):

@@ -161,3 +161,68 @@ async def test_pusher_subscriptions_are_signed_for_the_own_account_only(client, 
         "/v1/realtime/pusher/auth", data={"socket_id": "123.456", "channel_name": own}
     )
     assert unsigned.status_code == 401
+
+
+def _one(condition: dict) -> dict:
+    return {"object": "customer", "root": {"type": "group", "rules": [condition]}}
+
+
+_CART = {"event": "ecommerce", "name": "add_to_cart"}
+
+
+@pytest.mark.parametrize(
+    ("condition", "path", "code"),
+    [
+        ({"type": "sequence", "steps": [_CART]}, "rules.root.rules[0].steps", None),
+        (
+            {
+                "type": "sequence",
+                "steps": [_CART, {**_CART, "within_days": 9}],
+                "total_within_days": 3,
+            },
+            "rules.root.rules[0].steps[1].within_days",
+            "gap_exceeds_window",
+        ),
+        (
+            {"type": "sequence", "steps": [_CART, {"event": "teleport"}]},
+            "rules.root.rules[0].steps[1].event",
+            "unknown_event",
+        ),
+        (
+            {"type": "sequence", "steps": [_CART] * 6},  # the standard plan allows 5
+            "rules.root.rules[0].steps",
+            "limit_exceeded",
+        ),
+        (
+            {"type": "regularly", **_CART, "period": "week", "at_least": 5, "of_last": 4},
+            "rules.root.rules[0].at_least",
+            "invalid_value",
+        ),
+    ],
+)
+async def test_a_bad_behaviour_condition_is_a_problem_naming_its_path(
+    client, token, db, condition, path, code
+):
+    response = await client.post("/v1/segments", json=body(rules=_one(condition)), headers=token())
+    assert response.status_code == 422, response.text
+    errors = response.json()["errors"]
+    assert path in [e["path"] for e in errors]
+    if code is not None:
+        assert [(e["path"], e["code"]) for e in errors] == [(path, code)]
+    async with db.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM segments") == 0
+
+
+async def test_a_sequence_is_saved_and_read_back_as_written(client, token):
+    rules = _one(
+        {
+            "type": "sequence",
+            "steps": [_CART, {"event": "ecommerce", "name": "checkout", "within_days": 2}],
+            "then_not": {"event": "ecommerce", "name": "purchase", "within_days": 2},
+            "window": {"kind": "previous_days", "days": 30},
+        }
+    )
+    created = await client.post("/v1/segments", json=body(rules=rules), headers=token())
+    assert created.status_code == 201, created.text
+    got = await client.get(f"/v1/segments/{created.json()['id']}", headers=token())
+    assert RuleSet.model_validate(got.json()["rules"]) == RuleSet.model_validate(rules)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,10 +13,12 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from compiler.errors import RuleError
+from contracts.rules import Rule
 
 PROBLEM_JSON = "application/problem+json"
-# Discriminator tags pydantic puts into error locations; a JSON path has no use for them.
-_UNION_TAGS = {"property", "group"}
+# Discriminator tags pydantic puts into error locations (every rule node's `type`); a
+# JSON path has no use for them.
+_UNION_TAGS = frozenset(kind.model_fields["type"].default for kind in get_args(get_args(Rule)[0]))
 
 
 class FieldError(BaseModel):

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from contracts import push
+from contracts import push, reference_behaviour
 from contracts.catalog import OBJECT_TYPES, OPERATORS_BY_TYPE, FieldType
 from contracts.catalog.model import MetricGroup
 from contracts.language import (
@@ -105,6 +105,7 @@ _CONDITION_EXAMPLES: list[tuple[str, str, dict[str, Any]]] = [
             "operator": "not_in",
         },
     ),
+    *reference_behaviour.EXAMPLES,
     (
         "group",
         "Children combined with `and`/`or`; `negate` excludes; an optional window.",
@@ -222,6 +223,7 @@ def reference_markdown() -> str:
         f"| `event`, `relationship` (a count, never empty) | {_ops(COUNT_KIND_OPERATORS)} |",
         "| `segment` | `in`, `not_in` |",
         "",
+        *reference_behaviour.behaviour_markdown(),
         "## Values and limits",
         "",
         f"- {_ops(NO_VALUE)} take no value.",
@@ -234,14 +236,15 @@ def reference_markdown() -> str:
         f"- An event or relationship condition has at most {_max_filters()} filters.",
         "- A window applies only to rows that have a date (the object types below that",
         '  say "dated by"); on any other it is refused with `window_not_applicable`.',
-        "- Groups, conditions per group and nesting depth are capped by the account's",
-        "  plan (`limit_exceeded`):",
+        "- Groups, conditions per group, nesting depth and the steps of a sequence are",
+        "  capped by the account's plan (`limit_exceeded`):",
         "",
-        "| plan | groups | conditions per group | depth | active segments |",
-        "|---|---|---|---|---|",
+        "| plan | groups | conditions per group | depth | active segments | sequence steps |",
+        "|---|---|---|---|---|---|",
         *(
             f"| `{name}`{' (default)' if name == DEFAULT_PLAN else ''} | {p.max_groups} |"
             f" {p.max_conditions_per_group} | {p.max_depth} | {p.max_segments} |"
+            f" {p.max_sequence_steps} |"
             for name, p in PLANS.items()
         ),
         "",

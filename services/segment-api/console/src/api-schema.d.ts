@@ -747,6 +747,35 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * AbsentStep
+         * @description The "and then did not" step: no such event after the last step, for a while.
+         */
+        AbsentStep: {
+            /**
+             * Event
+             * @description Event source of the object.
+             * @example ecommerce
+             */
+            event: string;
+            /**
+             * Name
+             * @description One event name, or any.
+             * @example purchase
+             */
+            name?: string | null;
+            /**
+             * Filters
+             * @description Conditions on the events' fields.
+             */
+            filters?: components["schemas"]["PropertyCondition"][];
+            /**
+             * Within Days
+             * @description Days after the last step's day in which the event must not happen; the sequence counts once they have all passed.
+             * @example 2
+             */
+            within_days: number;
+        };
+        /**
          * Access
          * @enum {string}
          */
@@ -1528,7 +1557,7 @@ export interface components {
              * Rules
              * @description Conditions and nested groups.
              */
-            rules: (components["schemas"]["PropertyCondition"] | components["schemas"]["MetricCondition"] | components["schemas"]["EventCondition"] | components["schemas"]["RelationshipCondition"] | components["schemas"]["SegmentCondition"] | components["schemas"]["Group-Input"])[];
+            rules: (components["schemas"]["PropertyCondition"] | components["schemas"]["MetricCondition"] | components["schemas"]["EventCondition"] | components["schemas"]["RelationshipCondition"] | components["schemas"]["SegmentCondition"] | components["schemas"]["SequenceCondition"] | components["schemas"]["OccurrenceCondition"] | components["schemas"]["StoppedCondition"] | components["schemas"]["RestartedCondition"] | components["schemas"]["RegularlyCondition"] | components["schemas"]["Group-Input"])[];
         };
         /**
          * Group
@@ -1557,7 +1586,7 @@ export interface components {
              * Rules
              * @description Conditions and nested groups.
              */
-            rules: (components["schemas"]["PropertyCondition"] | components["schemas"]["MetricCondition"] | components["schemas"]["EventCondition"] | components["schemas"]["RelationshipCondition"] | components["schemas"]["SegmentCondition"] | components["schemas"]["Group-Output"])[];
+            rules: (components["schemas"]["PropertyCondition"] | components["schemas"]["MetricCondition"] | components["schemas"]["EventCondition"] | components["schemas"]["RelationshipCondition"] | components["schemas"]["SegmentCondition"] | components["schemas"]["SequenceCondition"] | components["schemas"]["OccurrenceCondition"] | components["schemas"]["StoppedCondition"] | components["schemas"]["RestartedCondition"] | components["schemas"]["RegularlyCondition"] | components["schemas"]["Group-Output"])[];
         };
         /** GrowthPoint */
         GrowthPoint: {
@@ -1747,6 +1776,50 @@ export interface components {
             family: string;
         };
         /**
+         * OccurrenceCondition
+         * @description The first (or last) such event fell in the window and matched `where`.
+         */
+        OccurrenceCondition: {
+            /**
+             * Event
+             * @description Event source of the object.
+             * @example ecommerce
+             */
+            event: string;
+            /**
+             * Name
+             * @description One event name, or any.
+             * @example purchase
+             */
+            name?: string | null;
+            /**
+             * Filters
+             * @description Conditions on the events' fields.
+             */
+            filters?: components["schemas"]["PropertyCondition"][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "occurrence";
+            /**
+             * Which
+             * @example first
+             * @enum {string}
+             */
+            which: "first" | "last";
+            /**
+             * Window
+             * @description Where that one event must fall.
+             */
+            window?: (components["schemas"]["LifetimeWindow"] | components["schemas"]["PreviousDaysWindow"] | components["schemas"]["RangeWindow"]) | null;
+            /**
+             * Where
+             * @description Conditions on that one event.
+             */
+            where?: components["schemas"]["PropertyCondition"][];
+        };
+        /**
          * Operator
          * @enum {string}
          */
@@ -1894,6 +1967,12 @@ export interface components {
              * @description Active segments per account.
              */
             max_segments: number;
+            /**
+             * Max Sequence Steps
+             * @description Steps in one sequence condition.
+             * @default 5
+             */
+            max_sequence_steps: number;
         };
         /**
          * PreviewOut
@@ -2411,6 +2490,50 @@ export interface components {
                 [key: string]: number;
             };
         };
+        /**
+         * RegularlyCondition
+         * @description Did it in at least `at_least` of the last `of_last` whole periods.
+         */
+        RegularlyCondition: {
+            /**
+             * Event
+             * @description Event source of the object.
+             * @example ecommerce
+             */
+            event: string;
+            /**
+             * Name
+             * @description One event name, or any.
+             * @example purchase
+             */
+            name?: string | null;
+            /**
+             * Filters
+             * @description Conditions on the events' fields.
+             */
+            filters?: components["schemas"]["PropertyCondition"][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "regularly";
+            /**
+             * Period
+             * @example week
+             * @enum {string}
+             */
+            period: "day" | "week" | "month";
+            /**
+             * At Least
+             * @example 3
+             */
+            at_least: number;
+            /**
+             * Of Last
+             * @description Whole periods before the current one.
+             */
+            of_last: number;
+        };
         /** RelationOut */
         RelationOut: {
             /** Name */
@@ -2486,6 +2609,45 @@ export interface components {
              * @description AND it into the report's WHERE clause.
              */
             predicate_sql: string;
+        };
+        /**
+         * RestartedCondition
+         * @description Did it again after a gap of at least `gap_days` (the return in the window).
+         */
+        RestartedCondition: {
+            /**
+             * Event
+             * @description Event source of the object.
+             * @example ecommerce
+             */
+            event: string;
+            /**
+             * Name
+             * @description One event name, or any.
+             * @example purchase
+             */
+            name?: string | null;
+            /**
+             * Filters
+             * @description Conditions on the events' fields.
+             */
+            filters?: components["schemas"]["PropertyCondition"][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "restarted";
+            /**
+             * Gap Days
+             * @description Days at least between two such events.
+             * @example 90
+             */
+            gap_days: number;
+            /**
+             * Window
+             * @description Where the return must fall.
+             */
+            window?: (components["schemas"]["LifetimeWindow"] | components["schemas"]["PreviousDaysWindow"] | components["schemas"]["RangeWindow"]) | null;
         };
         /**
          * RuleSet
@@ -2887,6 +3049,62 @@ export interface components {
             conjunction: "and" | "or";
         };
         /**
+         * SequenceCondition
+         * @description Performed the steps in order (any occurrences that complete the order count).
+         */
+        SequenceCondition: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "sequence";
+            /**
+             * Steps
+             * @description In order; the plan caps how many.
+             */
+            steps: components["schemas"]["SequenceStep"][];
+            /**
+             * Total Within Days
+             * @description The last step at most this many days after the first.
+             */
+            total_within_days?: number | null;
+            /** @description And then did not, within days. */
+            then_not?: components["schemas"]["AbsentStep"] | null;
+            /**
+             * Window
+             * @description Where the first step must fall.
+             */
+            window?: (components["schemas"]["LifetimeWindow"] | components["schemas"]["PreviousDaysWindow"] | components["schemas"]["RangeWindow"]) | null;
+        };
+        /**
+         * SequenceStep
+         * @description One step of a sequence: an event after the previous step's.
+         */
+        SequenceStep: {
+            /**
+             * Event
+             * @description Event source of the object.
+             * @example ecommerce
+             */
+            event: string;
+            /**
+             * Name
+             * @description One event name, or any.
+             * @example purchase
+             */
+            name?: string | null;
+            /**
+             * Filters
+             * @description Conditions on the events' fields.
+             */
+            filters?: components["schemas"]["PropertyCondition"][];
+            /**
+             * Within Days
+             * @description At most this many days after the previous step (not on the first).
+             */
+            within_days?: number | null;
+        };
+        /**
          * SessionIn
          * @example {
          *       "token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…"
@@ -2926,6 +3144,52 @@ export interface components {
              * Format: date-time
              */
             expires_at: string;
+        };
+        /**
+         * StoppedCondition
+         * @description Did it at least `at_least` times in the base period, and not in the recent one.
+         */
+        StoppedCondition: {
+            /**
+             * Event
+             * @description Event source of the object.
+             * @example ecommerce
+             */
+            event: string;
+            /**
+             * Name
+             * @description One event name, or any.
+             * @example purchase
+             */
+            name?: string | null;
+            /**
+             * Filters
+             * @description Conditions on the events' fields.
+             */
+            filters?: components["schemas"]["PropertyCondition"][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "stopped";
+            /**
+             * At Least
+             * @description Times in the base period.
+             * @default 1
+             */
+            at_least: number;
+            /**
+             * Base Days
+             * @description The days before the recent period.
+             * @example 90
+             */
+            base_days: number;
+            /**
+             * Recent Days
+             * @description The last days (through the build date) without it.
+             * @example 60
+             */
+            recent_days: number;
         };
         /**
          * ValidateRequest

@@ -43,3 +43,6 @@ MIN_DAY_COUNT, MAX_DAY_COUNT = 1, 36500  # in_last_days and more_than_days_ago
 
 # `regularly`: how many whole periods back a condition may look.
 MAX_PERIODS = {"day": 366, "week": 104, "month": 60}
+# The conditions that read an event source's dated rows (sequence, first/last, lifecycle,
+# regular behaviour).
+BEHAVIOUR_KINDS = ("sequence", "occurrence", "stopped", "restarted", "regularly")

@@ -226,3 +226,25 @@ async def test_a_sequence_is_saved_and_read_back_as_written(client, token):
     assert created.status_code == 201, created.text
     got = await client.get(f"/v1/segments/{created.json()['id']}", headers=token())
     assert RuleSet.model_validate(got.json()["rules"]) == RuleSet.model_validate(rules)
+    # the RFC's criteria rows cannot say "in order": the note says why there are none
+    assert got.json()["rule_set"] is None
+    assert got.json()["rule_set_note"] == "sequence conditions have no criteria form"
+
+
+async def test_the_palette_says_which_events_take_behaviour_conditions(client, token):
+    answer = await client.get("/v1/objects/customer/fields", headers=token())
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    ecommerce = next(e for e in body["events"] if e["name"] == "ecommerce")
+    assert ecommerce["relation"] == "events"
+    assert ecommerce["behaviours"] == [
+        "sequence",
+        "occurrence",
+        "stopped",
+        "restarted",
+        "regularly",
+    ]
+    assert "add_to_cart" in ecommerce["names"]
+    product = next(f for f in ecommerce["fields"] if f["name"] == "product")
+    assert "contains" in product["operators"]
+    assert body["periods"] == {"day": 366, "week": 104, "month": 60}

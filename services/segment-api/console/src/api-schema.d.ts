@@ -1465,6 +1465,28 @@ export interface components {
              * @description Operators on the count of events.
              */
             operators?: string[];
+            /**
+             * Relation
+             * @description The rows it reads: a sequence's steps all read the same rows.
+             */
+            relation: string;
+            /**
+             * Fields
+             * @description The events' own fields, for filters and an occurrence's `where`.
+             */
+            fields?: components["schemas"]["FieldOut"][];
+            /**
+             * Behaviours
+             * @description Behaviour condition kinds it takes (its rows have a date).
+             * @example [
+             *       "sequence",
+             *       "occurrence",
+             *       "stopped",
+             *       "restarted",
+             *       "regularly"
+             *     ]
+             */
+            behaviours?: string[];
         };
         /** FieldError */
         FieldError: {
@@ -1891,6 +1913,18 @@ export interface components {
             relations: components["schemas"]["RelationOut"][];
             /** Channels */
             channels: string[];
+            /**
+             * Periods
+             * @description `regularly` periods and how many of each it may look back.
+             * @example {
+             *       "day": 366,
+             *       "month": 60,
+             *       "week": 104
+             *     }
+             */
+            periods?: {
+                [key: string]: number;
+            };
         };
         /**
          * PerformanceOut

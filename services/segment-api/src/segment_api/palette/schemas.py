@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.language import COUNT_KIND_OPERATORS, METRIC_OPERATORS
+from contracts.language import BEHAVIOUR_KINDS, COUNT_KIND_OPERATORS, METRIC_OPERATORS
 
 
 class FieldOut(BaseModel):
@@ -39,6 +39,18 @@ class EventOut(BaseModel):
         default_factory=lambda: [o.value for o in COUNT_KIND_OPERATORS],
         description="Operators on the count of events.",
     )
+    relation: str = Field(
+        description="The rows it reads: a sequence's steps all read the same rows."
+    )
+    fields: list[FieldOut] = Field(
+        default_factory=list,
+        description="The events' own fields, for filters and an occurrence's `where`.",
+    )
+    behaviours: list[str] = Field(
+        default_factory=list,
+        description="Behaviour condition kinds it takes (its rows have a date).",
+        examples=[list(BEHAVIOUR_KINDS)],
+    )
 
 
 class RelationOut(BaseModel):
@@ -59,6 +71,11 @@ class PaletteOut(BaseModel):
     events: list[EventOut]
     relations: list[RelationOut]
     channels: list[str]
+    periods: dict[str, int] = Field(
+        default_factory=dict,
+        description="`regularly` periods and how many of each it may look back.",
+        examples=[{"day": 366, "week": 104, "month": 60}],
+    )
 
 
 class ValueCount(BaseModel):

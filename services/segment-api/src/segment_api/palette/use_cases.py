@@ -14,7 +14,7 @@ from contracts.catalog import (
     MetricGroup,
     ObjectType,
 )
-from contracts.language import METRIC_OPERATORS
+from contracts.language import BEHAVIOUR_KINDS, MAX_PERIODS, METRIC_OPERATORS
 from contracts.warehouse import dataset_id
 from segment_api.http.problems import ProblemError, not_found, warehouse_problem
 from segment_api.palette.schemas import (
@@ -126,6 +126,7 @@ class Palette:
                 RelationOut(name=r.name, label=r.label, target=r.target) for r in obj.relations
             ],
             channels=[c.name for c in obj.channels],
+            periods=dict(MAX_PERIODS),
         )
 
     async def _event(self, account_id: UUID, obj: ObjectType, source: EventSource) -> EventOut:
@@ -133,11 +134,15 @@ class Palette:
         relation = obj.relation(source.relation)
         target = await self._object(account_id, relation.target) if relation else None
         name_field = target.field(source.name_field) if target else None
+        dated = target is not None and target.time_field is not None
         return EventOut(
             name=source.name,
             label=source.label,
             kind=source.kind.value,
             names=list(name_field.options) if name_field else [],
+            relation=source.relation,
+            fields=[_field(f) for f in target.fields if not f.references] if target else [],
+            behaviours=list(BEHAVIOUR_KINDS) if dated else [],
         )
 
     async def values(

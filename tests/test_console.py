@@ -535,3 +535,58 @@ async def test_the_detail_shows_who_entered_and_left_the_size_series_and_anomali
         await page.screenshot(path=artifact("console-size-series.png"), full_page=True)
         await page.click("[data-testid=tab-builds]")
         await expect(page.locator("[data-testid=build-anomaly]")).to_have_count(1)
+
+
+async def test_a_sequence_built_in_the_console_previews_as_the_api_does(stack):
+    async with open_console(stack, stack.token(user_id="console-user")) as page:
+        await page.click("[data-testid=create-segment]")
+        await page.fill("[data-testid=segment-name]", "Came back for more")
+        await page.click("[data-testid=next]")
+        sent: list[dict[str, Any]] = []
+        page.on(
+            "request",
+            lambda r: (
+                sent.append(r.post_data_json) if r.url.endswith("/v1/segments/preview") else None
+            ),
+        )
+        root = "rules.root"
+        await adder(page, root, "add-kind").select_option("sequence")
+        await adder(page, root, "add-condition").click()
+        await row(page, f"{root}.rules[0]").locator("[data-testid=remove-condition]").click()
+        seq = row(page, f"{root}.rules[0]")
+        assert await seq.get_attribute("data-type") == "sequence"
+        await seq.locator("[data-testid=step-1] [data-testid=step-within]").fill("30")
+        await seq.locator("[data-testid=add-step]").click()
+        await seq.locator("[data-testid=then-not]").check()
+        await seq.locator("[data-testid=then-not-days]").fill("3")
+
+        def finished(tree: dict[str, Any]) -> bool:
+            (only,) = tree["rules"]["root"]["rules"]
+            return (
+                only["type"] == "sequence"
+                and len(only["steps"]) == 3
+                and (only.get("then_not") or {}).get("within_days") == 3
+            )
+
+        for _ in range(200):
+            if sent and finished(sent[-1]):
+                break
+            await asyncio.sleep(0.1)
+        assert sent and finished(sent[-1]), sent[-1:]
+        (sequence,) = sent[-1]["rules"]["root"]["rules"]
+        assert sequence["steps"][1]["within_days"] == 30
+        assert len({s["event"] for s in sequence["steps"]}) == 1  # one source's rows
+        shown = page.locator(
+            '[data-testid=preview-panel][aria-busy="false"] [data-testid=preview-count]'
+        )
+        await shown.wait_for(timeout=30_000)
+        await asyncio.sleep(1)  # the last answer, not one for an earlier tree
+        count = int((await shown.inner_text()).replace(",", ""))
+        truth = (
+            await api(stack, "POST", "/v1/segments/preview", json={"rules": sent[-1]["rules"]})
+        ).json()
+        assert count == truth["total_matched"] > 0
+        nodes = {n["path"]: n["matched"] for n in truth["nodes"]}
+        beside = page.locator(f'[data-testid=node-count][data-path="{root}.rules[0]"]').first
+        assert int((await beside.inner_text()).replace(",", "")) == nodes[f"{root}.rules[0]"]
+        await page.screenshot(path=artifact("console-sequence.png"), full_page=True)

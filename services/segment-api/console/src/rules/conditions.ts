@@ -3,7 +3,7 @@
 
 import type { Palette } from "../types";
 import { inputFor, type FieldType } from "./dispatch";
-import type { Condition, PropertyRule, Rule } from "./tree";
+import type { Condition, EventsOf, PropertyRule, Rule } from "./tree";
 
 export type ConditionKind = Condition["type"];
 
@@ -13,7 +13,20 @@ export const KIND_LABEL: Record<ConditionKind, string> = {
   event: "Event",
   relationship: "Association",
   segment: "Segment",
+  sequence: "In order",
+  occurrence: "First / last",
+  stopped: "Stopped",
+  restarted: "Came back",
+  regularly: "Regularly",
 };
+
+export const BEHAVIOURS = new Set<ConditionKind>(["sequence", "occurrence", "stopped", "restarted", "regularly"]);
+
+/** The first event source whose rows have a date (the behaviour conditions need one). */
+function dated(palette: Palette): EventsOf {
+  const e = palette.events.find((x) => (x.behaviours ?? []).length > 0) ?? palette.events[0];
+  return { event: e?.name ?? "", name: null, filters: [] };
+}
 
 export function newProperty(palette: Palette): PropertyRule {
   const field = palette.fields[0];
@@ -38,6 +51,16 @@ export function newCondition(kind: ConditionKind, palette: Palette, segmentId = 
     }
     case "segment":
       return { type: "segment", segment_id: segmentId, operator: "in" };
+    case "sequence":
+      return { type: "sequence", steps: [dated(palette), { ...dated(palette), within_days: null }], window: null };
+    case "occurrence":
+      return { type: "occurrence", which: "first", ...dated(palette), window: null, where: [] };
+    case "stopped":
+      return { type: "stopped", ...dated(palette), at_least: 1, base_days: 90, recent_days: 30 };
+    case "restarted":
+      return { type: "restarted", ...dated(palette), gap_days: 90, window: null };
+    case "regularly":
+      return { type: "regularly", ...dated(palette), period: "week", at_least: 3, of_last: 4 };
   }
 }
 
@@ -80,5 +103,15 @@ export function complete(rule: Rule, types: FieldTypes, related: Record<string, 
       );
     case "metric":
       return rule.operator === "is_empty" || rule.operator === "is_not_empty" || !blank(rule.value);
+    case "sequence":
+      return rule.steps.length >= 2 && rule.steps.every((s) => s.event !== "") && (!rule.then_not || rule.then_not.within_days > 0);
+    case "occurrence":
+      return rule.event !== ""; // `where` rows are the server's to check
+    case "stopped":
+      return rule.event !== "" && rule.base_days > 0 && rule.recent_days > 0 && rule.at_least > 0;
+    case "restarted":
+      return rule.event !== "" && rule.gap_days > 0;
+    case "regularly":
+      return rule.event !== "" && rule.at_least > 0 && rule.of_last > 0;
   }
 }

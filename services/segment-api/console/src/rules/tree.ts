@@ -52,7 +52,47 @@ export interface GroupRule {
   window?: Window | null;
   rules: Rule[];
 }
-export type Condition = PropertyRule | MetricRule | EventRule | RelationshipRule | SegmentRule;
+// The behaviour conditions read one event source's rows: which (source, name, filters).
+export interface EventsOf {
+  event: string;
+  name?: string | null;
+  filters: PropertyRule[];
+}
+export interface SequenceStep extends EventsOf {
+  within_days?: number | null;
+}
+export interface SequenceRule {
+  type: "sequence";
+  steps: SequenceStep[];
+  total_within_days?: number | null;
+  then_not?: (EventsOf & { within_days: number }) | null;
+  window?: Window | null;
+}
+export interface OccurrenceRule extends EventsOf {
+  type: "occurrence";
+  which: "first" | "last";
+  window?: Window | null;
+  where: PropertyRule[];
+}
+export interface StoppedRule extends EventsOf {
+  type: "stopped";
+  at_least: number;
+  base_days: number;
+  recent_days: number;
+}
+export interface RestartedRule extends EventsOf {
+  type: "restarted";
+  gap_days: number;
+  window?: Window | null;
+}
+export interface RegularlyRule extends EventsOf {
+  type: "regularly";
+  period: "day" | "week" | "month";
+  at_least: number;
+  of_last: number;
+}
+export type BehaviourRule = SequenceRule | OccurrenceRule | StoppedRule | RestartedRule | RegularlyRule;
+export type Condition = PropertyRule | MetricRule | EventRule | RelationshipRule | SegmentRule | BehaviourRule;
 export type Rule = Condition | GroupRule;
 
 export interface RuleTree {

@@ -53,6 +53,31 @@ describe("a rule tree in words", () => {
       group([{ type: "relationship", relation: "deals", filters: [{ type: "property", field: "stage", operator: "equals", value: "won" }], operator: "gte", value: 2 }]),
       "has at least 2 deals where stage is won",
     ],
+    [
+      "a sequence with a gap and an absent step",
+      group([
+        {
+          type: "sequence",
+          steps: [
+            { event: "web", name: "add_to_cart", filters: [] },
+            { event: "web", name: "checkout", filters: [], within_days: 2 },
+          ],
+          then_not: { event: "web", name: "purchase", filters: [], within_days: 2 },
+          window: { kind: "previous_days", days: 30 },
+        },
+      ]),
+      'did Web event "add_to_cart", then Web event "checkout" within 2 days, then not Web event "purchase" within 2 days in the last 30 days',
+    ],
+    [
+      "a regular habit",
+      group([{ type: "regularly", event: "web", name: null, filters: [], period: "week", at_least: 3, of_last: 4 }]),
+      "did Web event in 3 of the last 4 weeks",
+    ],
+    [
+      "a first time",
+      group([{ type: "occurrence", which: "first", event: "web", name: "signup", filters: [], where: [], window: null }]),
+      'first Web event "signup" was at any time',
+    ],
   ])("%s", (_, root, expected) => {
     expect(inWords(root, { palette, segments: { s1: "VIPs" } })).toBe(expected);
   });

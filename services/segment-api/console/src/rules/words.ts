@@ -4,7 +4,7 @@
 
 import type { Palette } from "../types";
 import { operatorLabel } from "./dispatch";
-import type { GroupRule, PropertyRule, Rule, Window } from "./tree";
+import type { BehaviourRule, EventsOf, GroupRule, PropertyRule, Rule, Window } from "./tree";
 
 export interface Names {
   palette?: Palette | null;
@@ -78,6 +78,33 @@ function condition(rule: Rule, names: Names): string {
       const name = names.segments?.[rule.segment_id] ?? rule.segment_id;
       return `${rule.operator === "not_in" ? "is not in" : "is in"} segment ${name}`;
     }
+    default:
+      return behaviour(rule, names);
+  }
+}
+
+function events(e: EventsOf, names: Names): string {
+  const label = names.palette?.events.find((x) => x.name === e.event)?.label ?? e.event;
+  const filters = e.filters.length ? ` where ${e.filters.map((f) => property(f, names, [])).join(" and ")}` : "";
+  return `${e.name ? `${label} "${e.name}"` : label}${filters}`;
+}
+
+function behaviour(rule: BehaviourRule, names: Names): string {
+  switch (rule.type) {
+    case "sequence": {
+      const steps = rule.steps.map((s, i) => (i > 0 && s.within_days ? `${events(s, names)} within ${s.within_days} days` : events(s, names)));
+      const total = rule.total_within_days ? `, all within ${rule.total_within_days} days` : "";
+      const not = rule.then_not ? `, then not ${events(rule.then_not, names)} within ${rule.then_not.within_days} days` : "";
+      return `did ${steps.join(", then ")}${total}${not}${windowWords(rule.window)}`;
+    }
+    case "occurrence":
+      return `${rule.which === "first" ? "first" : "last"} ${events(rule, names)} was${windowWords(rule.window) || " at any time"}`;
+    case "stopped":
+      return `stopped ${events(rule, names)}: ${rule.at_least}+ times in the ${rule.base_days} days before the last ${rule.recent_days} days, none since`;
+    case "restarted":
+      return `came back to ${events(rule, names)} after ${rule.gap_days}+ days${windowWords(rule.window)}`;
+    case "regularly":
+      return `did ${events(rule, names)} in ${rule.at_least} of the last ${rule.of_last} ${rule.period}s`;
   }
 }
 

@@ -381,6 +381,9 @@ class RecipientListCreatedData(_Data):
     recipients: int = Field(ge=1, description="Rows in the list.")
     table: str = Field(description="The warehouse table holding it (project.dataset.table).")
     created_by: str = Field(description="Who asked for it.")
+    bucket: str | None = Field(
+        None, description="The bucket of the segment's split it holds, if one.", examples=["A"]
+    )
 
 
 class RecipientListCreated(Event):

@@ -179,6 +179,14 @@ class SegmentCondition(_Node):
     type: Literal["segment"] = "segment"
     segment_id: UUID
     operator: Literal["in", "not_in"] = "in"
+    bucket: str | None = Field(
+        None,
+        max_length=40,
+        description="One bucket of the segment's split (its holdout, say), or all members.",
+        examples=["holdout"],
+        # Left out when absent: rules stored before buckets read back unchanged.
+        exclude_if=lambda v: v is None,
+    )
 
 
 class _Events(_Node):

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from compiler.splits import in_bucket
 from compiler.sql import BUILD_DATE_PARAM, ROW_ALIAS, column, param, table
 from compiler.typed import TypedAggregate, TypedMembership
 from compiler.typed_nodes import TypedProperty
@@ -395,6 +396,13 @@ def membership_condition(node: TypedMembership, ctx: Context, id_column: str) ->
         .distinct(copy=False)
         .from_(table(ctx.project, ctx.dataset, segment_table(node.segment_id)), copy=False)
     )
+    if node.split is not None and node.bucket is not None:
+        bucket = node.split.bucket(node.bucket)
+        assert bucket is not None  # the type pass checked it
+        members = members.where(
+            in_bucket(exp.column(MEMBER_ID_COLUMN, quoted=True), node.split, bucket, ctx.add),
+            copy=False,
+        )
     ctx.joins.append(
         (
             exp.Subquery(this=members, alias=exp.TableAlias(this=exp.to_identifier(alias))),

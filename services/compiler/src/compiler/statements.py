@@ -5,7 +5,9 @@ gateway's; the job monitor counts a finished table itself."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from uuid import UUID
 
 from sqlglot import exp
 
@@ -29,6 +31,7 @@ from compiler.typed import TypedRuleSet, type_rule_set
 from contracts.catalog import Catalog, ObjectType, base_catalog
 from contracts.limits import UNLIMITED, PlanLimits
 from contracts.rules import RuleSet
+from contracts.splits import Split
 from contracts.warehouse import (
     ENTERED_AT_COLUMN,
     ENTERED_BUILD_COLUMN,
@@ -128,10 +131,16 @@ def membership(
     target: Target,
     catalog: Catalog | None = None,
     limits: PlanLimits = UNLIMITED,
+    splits: Mapping[UUID, Split] | None = None,
 ) -> Membership:
     """The membership query of a rule set, typed here, or of one already typed (the
-    gateway types a request's rules once, to check them, and compiles that tree)."""
-    typed = rules if isinstance(rules, TypedRuleSet) else type_rule_set(rules, catalog, limits)
+    gateway types a request's rules once, to check them, and compiles that tree).
+    `splits`: those of the segments it embeds by bucket."""
+    typed = (
+        rules
+        if isinstance(rules, TypedRuleSet)
+        else type_rule_set(rules, catalog, limits, splits=splits)
+    )
     ctx = Context(target.project, target.dataset)
     obj = typed.object
     info = ObjectInfo(obj.id_column, obj.time_field, obj.table)

@@ -9,7 +9,7 @@ Windows are resolved to the one that applies.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -53,6 +53,7 @@ from contracts.rules import (
     RuleSet,
     SegmentCondition,
 )
+from contracts.splits import Split
 
 TypedValue = Any
 
@@ -81,6 +82,8 @@ class TypedMembership:
     segment_id: UUID
     member: bool
     path: str
+    split: Split | None = None  # with `bucket`: members of that bucket only
+    bucket: str | None = None
 
 
 @dataclass(frozen=True)
@@ -176,10 +179,17 @@ def _count_value(op: Operator, raw: object) -> TypedValue:
 
 
 class _Checker:
-    def __init__(self, catalog: Catalog, obj: ObjectType, limits: PlanLimits) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        obj: ObjectType,
+        limits: PlanLimits,
+        splits: Mapping[UUID, Split] | None = None,
+    ) -> None:
         self.catalog = catalog
         self.obj = obj
         self.limits = limits
+        self.splits = splits or {}
         self.errors: list[RuleError] = []
         self.groups = 0
 
@@ -214,7 +224,7 @@ class _Checker:
         if isinstance(rule, PropertyCondition):
             return self.prop(self.obj, rule, path)
         if isinstance(rule, SegmentCondition):
-            return TypedMembership(rule.segment_id, rule.operator == "in", path)
+            return self.membership(rule, path)
         behaviour = BEHAVIOURS.get(type(rule))
         if behaviour is not None:
             return behaviour(self, rule, path, window)
@@ -227,6 +237,20 @@ class _Checker:
             self, rule, path, own or window, own=own is not None
         )
         return typed
+
+    def membership(self, rule: SegmentCondition, path: str) -> TypedMembership | None:
+        member = rule.operator == "in"
+        if rule.bucket is None:
+            return TypedMembership(rule.segment_id, member, path)
+        split = self.splits.get(rule.segment_id)
+        if split is None:
+            self.fail(f"{path}.bucket", "no_split", "the segment is not split into buckets")
+            return None
+        if split.bucket(rule.bucket) is None:
+            names = ", ".join(b.name for b in split.buckets)
+            self.fail(f"{path}.bucket", "unknown_bucket", f"the segment's buckets are {names}")
+            return None
+        return TypedMembership(rule.segment_id, member, path, split, rule.bucket)
 
     def prop(self, obj: ObjectType, cond: PropertyCondition, path: str) -> TypedProperty | None:
         field = obj.field(cond.field)
@@ -429,10 +453,11 @@ def check(
     limits: PlanLimits = UNLIMITED,
     *,
     base_path: str = "rules",
+    splits: Mapping[UUID, Split] | None = None,
 ) -> list[RuleError]:
     """Every error of the rule set at once; empty when it compiles."""
     try:
-        type_rule_set(rule_set, catalog, limits, base_path=base_path)
+        type_rule_set(rule_set, catalog, limits, base_path=base_path, splits=splits)
     except RuleSetInvalidError as exc:
         return exc.errors
     return []
@@ -444,7 +469,9 @@ def type_rule_set(
     limits: PlanLimits = UNLIMITED,
     *,
     base_path: str = "rules",
+    splits: Mapping[UUID, Split] | None = None,
 ) -> TypedRuleSet:
+    """`splits`: those of the segments the rules embed by bucket."""
     catalog = catalog or base_catalog()
     obj = catalog.get(rule_set.object)
     if obj is None:
@@ -457,7 +484,7 @@ def type_rule_set(
                 )
             ]
         )
-    checker = _Checker(catalog, obj, limits)
+    checker = _Checker(catalog, obj, limits, splits)
     root = checker.group(rule_set.root, f"{base_path}.root", 1, None)
     if checker.groups > limits.max_groups:
         checker.fail(f"{base_path}.root", "limit_exceeded", f"at most {limits.max_groups} groups")

@@ -273,6 +273,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/segments/{segment_id}/buckets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Segment Buckets
+         * @description A split segment's buckets with their members now (422 `no_split` if it has none).
+         *     Each is addressable like a segment: `members?bucket=`, `reachability?bucket=`, a
+         *     recipient list's `bucket`, and `{"type": "segment", "bucket": ...}` in rules.
+         */
+        get: operations["segment_buckets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/segments/{segment_id}/performance": {
         parameters: {
             query?: never;
@@ -566,7 +588,8 @@ export interface paths {
         /**
          * Segment Reachability
          * @description Audience size by channel for Send Campaign: members reachable on each channel (an
-         *     address and the channel's consent), counted as the recipient list would hold them.
+         *     address and the channel's consent), counted as the recipient list would hold them;
+         *     `bucket`: of that bucket of the segment's split only.
          */
         get: operations["segment_reachability"];
         put?: never;
@@ -922,6 +945,79 @@ export interface components {
             bucket: string;
             /** Members */
             members: number;
+        };
+        /** BucketCount */
+        BucketCount: {
+            /** Name */
+            name: string;
+            /**
+             * Percent
+             * @description Its share of the split.
+             */
+            percent: number;
+            /**
+             * Members
+             * @description Members in it, in the built table.
+             */
+            members: number;
+        };
+        /** BucketIn */
+        BucketIn: {
+            /**
+             * Name
+             * @description Letters, digits, spaces, _ and -.
+             * @example A
+             */
+            name: string;
+            /**
+             * Percent
+             * @description Share of the members.
+             * @example 45
+             */
+            percent: number | string;
+        };
+        /** BucketOut */
+        BucketOut: {
+            /** Name */
+            name: string;
+            /** Percent */
+            percent: number;
+        };
+        /**
+         * BucketsOut
+         * @description A split segment's buckets, each with its members now.
+         * @example {
+         *       "buckets": [
+         *         {
+         *           "members": 452,
+         *           "name": "A",
+         *           "percent": 45
+         *         },
+         *         {
+         *           "members": 447,
+         *           "name": "B",
+         *           "percent": 45
+         *         },
+         *         {
+         *           "members": 101,
+         *           "name": "holdout",
+         *           "percent": 10
+         *         }
+         *       ],
+         *       "segment_id": "6f1c2a5e-3b8d-4c1e-9a77-2f0b5e9d1c44",
+         *       "total": 1000
+         *     }
+         */
+        BucketsOut: {
+            /**
+             * Segment Id
+             * Format: uuid
+             */
+            segment_id: string;
+            /** Total */
+            total: number;
+            /** Buckets */
+            buckets: components["schemas"]["BucketCount"][];
         };
         /**
          * BuildCause
@@ -1882,6 +1978,14 @@ export interface components {
          *           "names": [
          *             "signup",
          *             "purchase"
+         *           ],
+         *           "relation": "events",
+         *           "behaviours": [
+         *             "sequence",
+         *             "occurrence",
+         *             "stopped",
+         *             "restarted",
+         *             "regularly"
          *           ]
          *         }
          *       ],
@@ -1895,7 +1999,12 @@ export interface components {
          *       "channels": [
          *         "whatsapp",
          *         "email"
-         *       ]
+         *       ],
+         *       "periods": {
+         *         "day": 366,
+         *         "week": 104,
+         *         "month": 60
+         *       }
          *     }
          */
         PaletteOut: {
@@ -2007,6 +2116,12 @@ export interface components {
              * @default 5
              */
             max_sequence_steps: number;
+            /**
+             * Max Split Buckets
+             * @description Buckets in one segment's split.
+             * @default 5
+             */
+            max_split_buckets: number;
         };
         /**
          * PreviewOut
@@ -2450,6 +2565,12 @@ export interface components {
              * @example whatsapp
              */
             channel: string;
+            /**
+             * Bucket
+             * @description Only this bucket of the segment's split.
+             * @example A
+             */
+            bucket?: string | null;
         };
         /**
          * RefreshRun
@@ -2793,6 +2914,12 @@ export interface components {
              * @enum {string}
              */
             operator: "in" | "not_in";
+            /**
+             * Bucket
+             * @description One bucket of the segment's split (its holdout, say), or all members.
+             * @example holdout
+             */
+            bucket?: string | null;
         };
         /**
          * SegmentCreate
@@ -2884,6 +3011,8 @@ export interface components {
             name: string;
             /** Description */
             description?: string | null;
+            /** @description Divide the members into buckets (variants and a holdout). */
+            split?: components["schemas"]["SplitIn"] | null;
         } & (unknown | unknown | unknown);
         /**
          * SegmentOut
@@ -2956,6 +3085,8 @@ export interface components {
             rule_set_note?: string | null;
             /** Rules Version */
             rules_version: number;
+            /** @description Its buckets, if it is split. */
+            split?: components["schemas"]["SplitOut"] | null;
             /** Is Custom */
             is_custom: boolean;
             /**
@@ -3081,6 +3212,8 @@ export interface components {
              * @enum {string}
              */
             conjunction: "and" | "or";
+            /** @description New buckets; null removes the split. */
+            split?: components["schemas"]["SplitIn"] | null;
         };
         /**
          * SequenceCondition
@@ -3178,6 +3311,39 @@ export interface components {
              * Format: date-time
              */
             expires_at: string;
+        };
+        /**
+         * SplitIn
+         * @description The buckets a segment's members are divided into; percentages sum to 100.
+         */
+        SplitIn: {
+            /**
+             * Buckets
+             * @description In order; the plan caps how many.
+             * @example [
+             *       {
+             *         "name": "A",
+             *         "percent": 45
+             *       },
+             *       {
+             *         "name": "B",
+             *         "percent": 45
+             *       },
+             *       {
+             *         "name": "holdout",
+             *         "percent": 10
+             *       }
+             *     ]
+             */
+            buckets: components["schemas"]["BucketIn"][];
+        };
+        /**
+         * SplitOut
+         * @description A segment's buckets and their shares (each a deterministic part of the members).
+         */
+        SplitOut: {
+            /** Buckets */
+            buckets: components["schemas"]["BucketOut"][];
         };
         /**
          * StoppedCondition
@@ -4369,6 +4535,8 @@ export interface operations {
                 per_page?: number;
                 /** @description The members this past (done) build left, rebuilt from the log. */
                 as_of_build?: string | null;
+                /** @description Only this bucket of the segment's split. */
+                bucket?: string | null;
             };
             header?: never;
             path: {
@@ -4385,6 +4553,98 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MembersPage"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    segment_buckets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                segment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BucketsOut"];
                 };
             };
             /** @description Unauthorized */
@@ -5433,7 +5693,9 @@ export interface operations {
     };
     segment_reachability: {
         parameters: {
-            query?: never;
+            query?: {
+                bucket?: string | null;
+            };
             header?: never;
             path: {
                 segment_id: string;

@@ -159,9 +159,11 @@ class BuildService:
         table = segment_table(segment.id)
         log_table = membership_log_table(segment.id)
         catalog = await account_catalog(conn, segment.account_id)
+        embedded = segment.rules.embedded_segment_ids() if segment.rules else []
+        splits = await repository.splits_of(conn, segment.account_id, embedded)
         try:
             membership = (
-                statements.membership(segment.rules, target, catalog)
+                statements.membership(segment.rules, target, catalog, splits=splits)
                 if segment.rules is not None
                 # The default "All Data" segment has no rules: every object is a member.
                 else statements.everyone(segment.object_type, target, catalog)

@@ -11,6 +11,7 @@ from uuid import UUID
 from compiler.service.ports import SegmentRecord
 from contracts.messages import StartBuild
 from contracts.rules import RuleSet
+from contracts.splits import Split
 from segment_runtime.db import Connection
 
 
@@ -34,6 +35,17 @@ async def load_segment(conn: Connection, segment_id: UUID) -> SegmentRecord | No
         time_zone=row["time_zone"],
         built=row["built"],
     )
+
+
+async def splits_of(conn: Connection, account_id: UUID, ids: list[UUID]) -> dict[UUID, Split]:
+    """The splits of the segments a rule set embeds (a bucket's members are theirs)."""
+    rows = await conn.fetch(
+        "SELECT id, split FROM segment_definitions WHERE account_id = $1"
+        " AND id = ANY($2::uuid[]) AND split IS NOT NULL",
+        account_id,
+        ids,
+    )
+    return {r["id"]: Split.model_validate(r["split"]) for r in rows}
 
 
 @dataclass(frozen=True)

@@ -249,10 +249,13 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                 "label": "Web conversion",
                 "kind": "web_conversion",
                 "names": ["signup", "purchase"],
+                "relation": "events",
+                "behaviours": ["sequence", "occurrence", "stopped", "restarted", "regularly"],
             }
         ],
         "relations": [{"name": "deals", "label": "Deal", "target": "deal"}],
         "channels": ["whatsapp", "email"],
+        "periods": {"day": 366, "week": 104, "month": 60},
     },
     "FieldValuesOut": {
         "field": "city",

@@ -21,6 +21,9 @@ class MembersQuery(BaseModel):
     as_of_build: UUID | None = Field(
         None, description="The members this past (done) build left, rebuilt from the log."
     )
+    bucket: str | None = Field(
+        None, max_length=40, description="Only this bucket of the segment's split."
+    )
 
 
 class PreviewRequest(RulesInput):
@@ -70,6 +73,36 @@ class DetailOut(BaseModel):
     reachability: Reachability | None = Field(
         None, description="Per channel (WhatsApp, email); none for archived segments."
     )
+
+
+class BucketCount(BaseModel):
+    name: str
+    percent: float = Field(description="Its share of the split.")
+    members: int = Field(description="Members in it, in the built table.")
+
+
+class BucketsOut(BaseModel):
+    """A split segment's buckets, each with its members now."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "segment_id": "6f1c2a5e-3b8d-4c1e-9a77-2f0b5e9d1c44",
+                    "total": 1000,
+                    "buckets": [
+                        {"name": "A", "percent": 45, "members": 452},
+                        {"name": "B", "percent": 45, "members": 447},
+                        {"name": "holdout", "percent": 10, "members": 101},
+                    ],
+                }
+            ]
+        }
+    )
+
+    segment_id: UUID
+    total: int
+    buckets: list[BucketCount]
 
 
 class MembersPage(BaseModel):

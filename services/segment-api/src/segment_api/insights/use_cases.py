@@ -14,6 +14,8 @@ from contracts.warehouse import segment_table
 from segment_api.builds import repository as builds_repository
 from segment_api.insights.schemas import (
     Bucket,
+    BucketCount,
+    BucketsOut,
     DetailOut,
     EditDiff,
     GrowthPoint,
@@ -24,7 +26,7 @@ from segment_api.insights.schemas import (
     PreviewRequest,
 )
 from segment_api.segments import rule_input
-from segment_api.shared import member_queries, policy
+from segment_api.shared import buckets, member_queries, policy
 from segment_api.shared.cache import Cache
 from segment_api.shared.policy import require_scope
 from segment_api.shared.rows import SegmentRow
@@ -127,11 +129,34 @@ class Insights:
             reachability=None if archived or not obj.channels else reachability(obj, reach),
         )
 
+    async def buckets(self, principal: Principal, row: SegmentRow) -> BucketsOut:
+        """Each bucket of the split with its members in the built table."""
+        split = buckets.split_of(row, "segment_id")
+        counted: dict[str, int] = {}
+        if row.built_at is not None:
+            target = self._reads.target(principal.account_id)
+            query = member_queries.bucket_counts(target, segment_table(row.id), split)
+            counted = {r["bucket"]: int(r["n"]) for r in await self._reads.run(query)}
+        return BucketsOut(
+            segment_id=row.id,
+            total=sum(counted.values()),
+            buckets=[
+                BucketCount(name=b.name, percent=float(b.percent), members=counted.get(b.name, 0))
+                for b in split.buckets
+            ],
+        )
+
     async def members(
-        self, principal: Principal, row: SegmentRow, page: int, per_page: int
+        self,
+        principal: Principal,
+        row: SegmentRow,
+        page: int,
+        per_page: int,
+        bucket: str | None = None,
     ) -> MembersPage:
         """The members, with the matched-table columns, within the viewer's customer scope
-        (`customers_view`: all, those they added, or none)."""
+        (`customers_view`: all, those they added, or none); of one bucket if named."""
+        only = buckets.bucket_of(row, bucket)
         scope = principal.customer_scope
         if row.built_at is None or scope is Access.DISABLED:
             return MembersPage(items=[], page=page, per_page=per_page, total=0)
@@ -140,11 +165,17 @@ class Insights:
         owned = scope is Access.OWNED and obj.owner_field is not None
         # Bound only when the query names it (an unused parameter is an error in BigQuery).
         viewer: dict[str, Any] = {member_queries.VIEWER_PARAM: principal.user_id} if owned else {}
-        page_query = member_queries.member_page(obj, target, table, owned=owned)
+        page_query = member_queries.member_page(obj, target, table, owned=owned, bucket=only)
         rows = await self._reads.run(
             page_query, None, page_limit=per_page, page_offset=(page - 1) * per_page, **viewer
         )
         total = int(row.member_count or 0)
+        if only is not None:
+            total = (
+                (await self.buckets(principal, row))
+                .buckets[only.split.buckets.index(only.bucket)]
+                .members
+            )
         if owned:
             (counted,) = await self._reads.run(
                 member_queries.owned_member_count(obj, target, table), None, **viewer

@@ -23,11 +23,15 @@ router = APIRouter(tags=["send campaign"], responses=problem_responses(401, 403,
 
 @router.get("/v1/segments/{segment_id}/reachability", responses=problem_responses(502, 503, 504))
 async def segment_reachability(
-    segment: VisibleSegment, principal: CurrentPrincipal, recipients: RecipientsDep
+    segment: VisibleSegment,
+    principal: CurrentPrincipal,
+    recipients: RecipientsDep,
+    bucket: Annotated[str | None, Query(max_length=40)] = None,
 ) -> ReachabilityOut:
     """Audience size by channel for Send Campaign: members reachable on each channel (an
-    address and the channel's consent), counted as the recipient list would hold them."""
-    return await recipients.audience(principal, segment)
+    address and the channel's consent), counted as the recipient list would hold them;
+    `bucket`: of that bucket of the segment's split only."""
+    return await recipients.audience(principal, segment, bucket)
 
 
 @router.post(

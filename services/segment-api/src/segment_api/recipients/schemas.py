@@ -22,6 +22,9 @@ class RecipientsRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     channel: Channel = Field(description="`whatsapp` or `email`.", examples=["whatsapp"])
+    bucket: str | None = Field(
+        None, max_length=40, description="Only this bucket of the segment's split.", examples=["A"]
+    )
 
 
 class RecipientListOut(BaseModel):

@@ -26,7 +26,7 @@ from segment_api.recipients.schemas import (
     RecipientPage,
     RecipientsRequest,
 )
-from segment_api.shared import member_queries, policy
+from segment_api.shared import buckets, member_queries, policy
 from segment_api.shared.policy import require_scope
 from segment_api.shared.rows import SegmentRow
 from segment_api.shared.warehouse_reads import WarehouseReads, reachability
@@ -57,10 +57,13 @@ class Recipients:
         self._pool = pool
         self._reads = reads
 
-    async def audience(self, principal: Principal, row: SegmentRow) -> ReachabilityOut:
-        """The reach the detail page shows, per channel: the recipient lists' predicate."""
+    async def audience(
+        self, principal: Principal, row: SegmentRow, bucket: str | None = None
+    ) -> ReachabilityOut:
+        """The reach the detail page shows, per channel: the recipient lists' predicate
+        (of one bucket of the split, if named)."""
         obj = base_catalog().objects[row.object_type]
-        reach = await self._reads.reach(principal, row)
+        reach = await self._reads.reach(principal, row, buckets.bucket_of(row, bucket))
         shown = reachability(obj, reach)
         return ReachabilityOut(
             **shown.model_dump(), segment_id=row.id, total_matched=int(reach["members"])
@@ -79,10 +82,11 @@ class Recipients:
             raise _refused(
                 "segment_not_built", "the segment has no built members yet", "segment_id"
             )
+        only = buckets.bucket_of(row, body.bucket)
         target = self._reads.target(principal.account_id)
         list_id = uuid4()
         table = target.name(list_table(list_id))
-        query = member_queries.recipients(obj, target, segment_table(segment_id), channel)
+        query = member_queries.recipients(obj, target, segment_table(segment_id), channel, only)
         warehouse = self._reads.warehouse
         await warehouse.write_table(query.sql, query.params, table, timeout_s=self._reads.budget)
         (counted,) = await self._reads.run(member_queries.row_count(target, list_table(list_id)))
@@ -115,6 +119,7 @@ class Recipients:
                         recipients=size,
                         table=table,
                         created_by=principal.user_id,
+                        bucket=body.bucket,
                     ),
                 ),
             )

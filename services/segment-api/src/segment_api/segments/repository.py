@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from contracts.splits import Split
 from segment_api.shared.rows import SegmentRow
 from segment_runtime.db import Connection
 
@@ -15,7 +16,7 @@ _COLUMNS = (
     "id, account_id, name, description, object_type, rules, rules_version, is_custom, status,"
     " build_status, built_at, member_count, last_error, created_by, created_at, updated_at,"
     " build_id, build_state, build_since, build_reason, build_cause, build_rules_version,"
-    " build_waiting"
+    " build_waiting, split"
 )
 
 
@@ -212,6 +213,25 @@ async def update_segment(
         1 if rules_changed else 0,
     )
     return await _read(conn, segment_id)
+
+
+async def set_split(conn: Connection, segment_id: UUID, split: dict[str, Any] | None) -> None:
+    await conn.execute("UPDATE segments SET split = $2 WHERE id = $1", segment_id, split)
+
+
+async def splits_of(
+    conn: Connection, account_id: UUID, ids: list[UUID], *, created_by: str | None
+) -> dict[UUID, Split]:
+    """The splits of those of `ids` that have one and the caller may see (as
+    `segment_kinds`): another user's buckets are never named to them."""
+    rows = await conn.fetch(
+        "SELECT id, split FROM segments WHERE account_id = $1 AND id = ANY($2::uuid[])"
+        " AND split IS NOT NULL AND ($3::text IS NULL OR created_by = $3)",
+        account_id,
+        ids,
+        created_by,
+    )
+    return {r["id"]: Split.model_validate(r["split"]) for r in rows}
 
 
 async def set_status(conn: Connection, segment_id: UUID, status: str) -> SegmentRow:

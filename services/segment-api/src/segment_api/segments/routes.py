@@ -17,6 +17,7 @@ from segment_api.http.deps import (
 )
 from segment_api.http.problems import problem_responses
 from segment_api.insights.schemas import (
+    BucketsOut,
     DetailOut,
     MembersPage,
     MembersQuery,
@@ -203,7 +204,17 @@ async def segment_members(
     `as_of_build`, those a past (done) build of it left."""
     if query.as_of_build is not None:
         return await changes.members_as_of(principal, segment, query)
-    return await insights.members(principal, segment, query.page, query.per_page)
+    return await insights.members(principal, segment, query.page, query.per_page, query.bucket)
+
+
+@router.get("/{segment_id}/buckets", responses=problem_responses(404, 502, 503, 504))
+async def segment_buckets(
+    segment: VisibleSegment, principal: CurrentPrincipal, insights: InsightsDep
+) -> BucketsOut:
+    """A split segment's buckets with their members now (422 `no_split` if it has none).
+    Each is addressable like a segment: `members?bucket=`, `reachability?bucket=`, a
+    recipient list's `bucket`, and `{"type": "segment", "bucket": ...}` in rules."""
+    return await insights.buckets(principal, segment)
 
 
 @router.get("/{segment_id}/performance", responses=problem_responses(404, 502, 503, 504))

@@ -171,7 +171,13 @@ async def checked(
     typed: TypedRuleSet | None = None
     try:
         # A rule_set was held to the plan row by row; its folds are not extra groups.
-        typed = type_rule_set(rules, catalog, UNLIMITED if converted else limits)
+        splits = await repository.splits_of(
+            conn,
+            principal.account_id,
+            embedding.embedded(rules),
+            created_by=principal.owner_filter,
+        )
+        typed = type_rule_set(rules, catalog, UNLIMITED if converted else limits, splits=splits)
     except RuleSetInvalidError as exc:
         errors += exc.errors
     errors += await embedding_errors(conn, principal, segment_id, rules)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.criteria import RULE_SET_EXAMPLE, CriteriaRuleSet
 from contracts.messages import BuildCause, BuildState, BuildStatus
 from contracts.rules import RULES_EXAMPLE, RuleSet
+from contracts.splits import SplitIn
 from segment_api.http.problems import FieldError
 from segment_api.shared.schemas import MAX_PAGE, ONE_SHAPE, Description, Name, SortKey, Text
 
@@ -54,6 +55,9 @@ class SegmentCreate(RulesInput):
 
     name: Name
     description: Description | None = None
+    split: SplitIn | None = Field(
+        None, description="Divide the members into buckets (variants and a holdout)."
+    )
 
 
 class BuildOut(BaseModel):
@@ -77,6 +81,17 @@ class BuildOut(BaseModel):
     )
 
 
+class BucketOut(BaseModel):
+    name: str
+    percent: float
+
+
+class SplitOut(BaseModel):
+    """A segment's buckets and their shares (each a deterministic part of the members)."""
+
+    buckets: list[BucketOut]
+
+
 class SegmentOut(BaseModel):
     id: UUID
     name: str
@@ -90,6 +105,7 @@ class SegmentOut(BaseModel):
         None, description="Why `rule_set` is empty: what the criteria rows cannot show."
     )
     rules_version: int
+    split: SplitOut | None = Field(None, description="Its buckets, if it is split.")
     is_custom: bool
     status: str = Field(description="active or archived")
     build_status: BuildStatus
@@ -122,6 +138,7 @@ class SegmentPatch(BaseModel):
     rule_set: CriteriaRuleSet | None = None
     rule_groups: list[dict[str, Any]] | None = Field(None, alias="ruleGroups")
     conjunction: Literal["and", "or"] = "and"
+    split: SplitIn | None = Field(None, description="New buckets; null removes the split.")
 
     def rules_given(self) -> bool:
         return any(x is not None for x in (self.rules, self.rule_set, self.rule_groups))

@@ -13,7 +13,7 @@ from contracts.catalog import Catalog
 from contracts.clock import SYSTEM_CLOCK, Clock
 from contracts.messages import ChangeKind
 from segment_api.http.problems import FieldError, ProblemError, forbidden, invalid_rules
-from segment_api.segments import announcements, limits, repository, rule_input
+from segment_api.segments import announcements, limits, repository, rule_input, splitting
 from segment_api.segments.provisioning import provision
 from segment_api.segments.schemas import (
     BuildOut,
@@ -60,6 +60,7 @@ def present(row: SegmentRow, catalog: Catalog) -> SegmentOut:
             "build": build,
             "rule_set": rule_set,
             "rule_set_note": note,
+            "split": splitting.shown(row.split),
         }
     )
 
@@ -115,6 +116,8 @@ class SegmentService:
             except asyncpg.UniqueViolationError as exc:
                 raise policy.name_taken(body.name) from exc
             await rule_input.record_embeddings(conn, segment_id, rules)
+            if await splitting.store(conn, principal.account_id, segment_id, body.split, None):
+                row = await repository.get_segment(conn, principal.account_id, segment_id) or row
             await announcements.segment_changed(conn, principal, row, ChangeKind.CREATED)
         return await self._one(principal, row)
 
@@ -151,6 +154,13 @@ class SegmentService:
                     )
                 await rule_input.record_embeddings(conn, segment_id, rules)
             changed = rules is not None and rules.model_dump(mode="json") != row.rules
+            if "split" in body.model_fields_set:
+                # A new layout moves members between buckets: segments that embed a
+                # bucket rebuild after this one, as after new rules.
+                split_changed = await splitting.store(
+                    conn, principal.account_id, segment_id, body.split, row.split
+                )
+                changed = changed or split_changed
             try:
                 row = await repository.update_segment(
                     conn,

@@ -5,13 +5,65 @@ read what a build wrote. Identifiers come from the catalog, values are parameter
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlglot import exp
 
+from compiler.splits import bucket_of, in_bucket
 from compiler.sql import DIALECT, ROW_ALIAS, CompiledQuery, Target, column, compiled, param
 from contracts.catalog import Band, Channel, Distribution, FieldDef, ObjectType
+from contracts.splits import Bucket, Split
 from contracts.warehouse import MEMBER_ID_COLUMN
+
+
+@dataclass(frozen=True)
+class InBucket:
+    """One bucket of a segment's split: a read of its members only."""
+
+    split: Split
+    bucket: Bucket
+
+
+@dataclass
+class _Values:
+    """The compile-time parameters a read names (a bucket's seed and slots)."""
+
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, value: Any) -> exp.Expr:
+        name = f"b{len(self.params)}"
+        self.params[name] = value
+        return param(name)
+
+
+def _only(select: exp.Select, bucket: InBucket | None, values: _Values) -> exp.Select:
+    if bucket is None:
+        return select
+    member = exp.column(MEMBER_ID_COLUMN, table="m", quoted=True)
+    return select.where(in_bucket(member, bucket.split, bucket.bucket, values.add), copy=False)
+
+
+def _compiled(select: exp.Expr, values: _Values, *runtime: str) -> CompiledQuery:
+    query = compiled(select, *runtime)
+    return CompiledQuery(query.sql, values.params, query.runtime_params)
+
+
+def bucket_counts(target: Target, table_name: str, split: Split) -> CompiledQuery:
+    """How many members each bucket of the split holds (`bucket`, `n`)."""
+    values = _Values()
+    member = exp.column(MEMBER_ID_COLUMN, quoted=True)
+    name = bucket_of(member, split, values.add)
+    select = (
+        exp.select(
+            exp.alias_(name, "bucket", quoted=True),
+            exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True),
+            copy=False,
+        )
+        .from_(target.table(table_name), copy=False)
+        .group_by(exp.column("bucket", quoted=True), copy=False)
+    )
+    return _compiled(select, values)
 
 
 @dataclass(frozen=True)
@@ -64,7 +116,12 @@ def _owned_by_viewer(obj: ObjectType) -> exp.Expr:
 
 
 def member_page(
-    obj: ObjectType, target: Target, table_name: str, *, owned: bool = False
+    obj: ObjectType,
+    target: Target,
+    table_name: str,
+    *,
+    owned: bool = False,
+    bucket: InBucket | None = None,
 ) -> CompiledQuery:
     """A page of a built segment's members with the object's display columns and the
     CRM frontend's matched-table columns; `owned` keeps those the viewer added."""
@@ -75,7 +132,10 @@ def member_page(
         for name, f in obj.matched_columns
         if (fd := obj.field(f)) and name not in obj.display_columns
     ]
-    select = _members_join(obj, target, table_name).select(*shown, copy=False)
+    values = _Values()
+    select = _only(
+        _members_join(obj, target, table_name).select(*shown, copy=False), bucket, values
+    )
     if owned:
         select = select.where(_owned_by_viewer(obj), copy=False)
     select = (
@@ -84,7 +144,7 @@ def member_page(
         .offset(param(PAGE_OFFSET_PARAM), copy=False)
     )
     runtime = {PAGE_LIMIT_PARAM, PAGE_OFFSET_PARAM} | ({VIEWER_PARAM} if owned else set())
-    return compiled(select, *runtime)
+    return _compiled(select, values, *runtime)
 
 
 def owned_member_count(obj: ObjectType, target: Target, table_name: str) -> CompiledQuery:
@@ -97,7 +157,9 @@ def owned_member_count(obj: ObjectType, target: Target, table_name: str) -> Comp
     return compiled(select, VIEWER_PARAM)
 
 
-def reach(obj: ObjectType, target: Target, table_name: str) -> CompiledQuery:
+def reach(
+    obj: ObjectType, target: Target, table_name: str, bucket: InBucket | None = None
+) -> CompiledQuery:
     """Members, the object base, and per channel the members one may contact there
     (an address present and the channel's consent given)."""
     base = exp.Subquery(this=exp.select(exp.Count(this=exp.Star())).from_(target.table(obj.table)))
@@ -109,8 +171,11 @@ def reach(obj: ObjectType, target: Target, table_name: str) -> CompiledQuery:
         columns.append(
             exp.alias_(exp.func("COUNTIF", reachable_on(obj, channel)), channel.name, quoted=True)
         )
-    select = _members_join(obj, target, table_name).select(*columns, copy=False)
-    return compiled(select)
+    values = _Values()
+    select = _only(
+        _members_join(obj, target, table_name).select(*columns, copy=False), bucket, values
+    )
+    return _compiled(select, values)
 
 
 def _address(obj: ObjectType, channel: Channel) -> exp.Expr:
@@ -132,8 +197,15 @@ def reachable_on(obj: ObjectType, channel: Channel) -> exp.Expr:
 RECIPIENT_ADDRESS = "address"
 
 
-def recipients(obj: ObjectType, target: Target, table_name: str, channel: Channel) -> CompiledQuery:
+def recipients(
+    obj: ObjectType,
+    target: Target,
+    table_name: str,
+    channel: Channel,
+    bucket: InBucket | None = None,
+) -> CompiledQuery:
     """The members reachable on the channel, with their address: a recipient list's rows."""
+    values = _Values()
     select = (
         _members_join(obj, target, table_name)
         .select(
@@ -143,7 +215,7 @@ def recipients(obj: ObjectType, target: Target, table_name: str, channel: Channe
         )
         .where(reachable_on(obj, channel), copy=False)
     )
-    return compiled(select)
+    return _compiled(_only(select, bucket, values), values)
 
 
 def recipient_page(target: Target, list_table: str) -> CompiledQuery:

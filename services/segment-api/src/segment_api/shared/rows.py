@@ -34,6 +34,7 @@ class SegmentRow(BaseModel):
     created_at: datetime
     updated_at: datetime
     build_id: UUID | None
+    split: dict[str, Any] | None = None
     build_state: str | None
     build_since: datetime | None
     build_reason: str | None

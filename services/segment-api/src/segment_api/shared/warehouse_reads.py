@@ -16,6 +16,7 @@ from contracts.warehouse import dataset_id, segment_table
 from segment_api.accounts import repository as accounts_repository
 from segment_api.http.problems import ProblemError, warehouse_problem
 from segment_api.shared import member_queries
+from segment_api.shared.member_queries import InBucket
 from segment_api.shared.ports import QueryTimeoutError, Warehouse, WarehouseError
 from segment_api.shared.rows import SegmentRow
 from segment_api.shared.schemas import ChannelReach, Reachability
@@ -76,11 +77,15 @@ class WarehouseReads:
                 f"no answer within {self.budget:.0f} s; narrow the rules or try again",
             ) from exc
 
-    async def reach(self, principal: Principal, row: SegmentRow) -> dict[str, Any]:
-        """Members, base and reachable members per channel (zeros before the first build)."""
+    async def reach(
+        self, principal: Principal, row: SegmentRow, bucket: InBucket | None = None
+    ) -> dict[str, Any]:
+        """Members, base and reachable members per channel (zeros before the first build),
+        of one bucket of the split if given."""
         if row.built_at is None:
-            return {"members": row.member_count or 0, "base": 0}
+            return {"members": 0 if bucket else row.member_count or 0, "base": 0}
         obj = base_catalog().objects[row.object_type]
         target = self.target(principal.account_id)
-        (reach,) = await self.run(member_queries.reach(obj, target, segment_table(row.id)))
+        query = member_queries.reach(obj, target, segment_table(row.id), bucket)
+        (reach,) = await self.run(query)
         return reach

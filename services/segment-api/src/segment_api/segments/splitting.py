@@ -1,0 +1,65 @@
+"""A segment's split: checked against the plan, laid out so that an edit moves only the
+members it must (`contracts.splits`), stored on the segment, and shown without its
+slots and seed."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from contracts.limits import DEFAULT_PLAN, PLANS
+from contracts.splits import Split, SplitIn, layout
+from segment_api.accounts import repository as accounts_repository
+from segment_api.http.problems import FieldError, ProblemError
+from segment_api.segments import repository
+from segment_api.segments.schemas import SplitOut
+from segment_runtime.db import Connection
+
+
+async def _within_plan(conn: Connection, account_id: UUID, wanted: SplitIn) -> None:
+    plan = PLANS.get(await accounts_repository.account_plan(conn, account_id), PLANS[DEFAULT_PLAN])
+    if len(wanted.buckets) > plan.max_split_buckets:
+        raise ProblemError(
+            422,
+            "invalid_split",
+            "Too many buckets",
+            errors=[
+                FieldError(
+                    path="split.buckets",
+                    code="limit_exceeded",
+                    message=f"this plan allows {plan.max_split_buckets} buckets",
+                )
+            ],
+        )
+
+
+async def store(
+    conn: Connection,
+    account_id: UUID,
+    segment_id: UUID,
+    wanted: SplitIn | None,
+    stored: dict[str, Any] | None,
+) -> bool:
+    """Lay out and store the wanted split (None removes it); True if it changed."""
+    previous = Split.model_validate(stored) if stored else None
+    if wanted is None:
+        if previous is None:
+            return False
+        await repository.set_split(conn, segment_id, None)
+        return True
+    await _within_plan(conn, account_id, wanted)
+    if previous is not None and [(b.name, b.percent) for b in previous.buckets] == [
+        (b.name, b.percent) for b in wanted.buckets
+    ]:
+        return False
+    await repository.set_split(conn, segment_id, layout(wanted, previous).model_dump(mode="json"))
+    return True
+
+
+def shown(stored: dict[str, Any] | None) -> SplitOut | None:
+    if stored is None:
+        return None
+    split = Split.model_validate(stored)
+    return SplitOut.model_validate(
+        {"buckets": [{"name": b.name, "percent": b.percent} for b in split.buckets]}
+    )

@@ -40,7 +40,7 @@ UPGRADE = f"""
 ALTER TABLE segments ADD COLUMN split jsonb;
 CREATE OR REPLACE VIEW segment_definitions AS{DEFINITIONS.format(extra=", split")};
 CREATE OR REPLACE VIEW segment_view AS{SEGMENT_VIEW.format(extra=", s.split")}
-"""  # noqa: S608 - constant view definitions
+"""
 
 DOWNGRADE = f"""
 DROP VIEW segment_view;
@@ -48,7 +48,7 @@ DROP VIEW segment_definitions;
 CREATE VIEW segment_definitions AS{DEFINITIONS.format(extra="")};
 CREATE VIEW segment_view AS{SEGMENT_VIEW.format(extra="")};
 ALTER TABLE segments DROP COLUMN split
-"""  # noqa: S608 - constant view definitions
+"""
 
 
 def upgrade() -> None:

@@ -411,3 +411,11 @@ def expected_members(stack: Stack) -> Callable[[Callable[[dict[str, Any]], bool]
         return {row[CUSTOMER.id_column] for row in stack.customers if predicate(row)}
 
     return select
+
+
+@pytest.fixture(scope="module")
+def warehouse(emulator: Emulator) -> Any:
+    """An account on the emulator seeded with demo rows (`agreement.Warehouse`)."""
+    from agreement import seeded
+
+    return seeded(emulator.client())

@@ -28,6 +28,7 @@ from compiler.sql import (
 from compiler_golden import AGGREGATE_CASES, BEHAVIOUR_CASES, CASES
 from contracts.catalog import OPERATORS_BY_TYPE, FieldType
 from contracts.rules import RuleSet
+from contracts.splits import SplitIn, layout
 from contracts.warehouse import LOG_SUFFIX, segment_table
 from devstack import demo_data, seeding
 from job_monitor.counts import changed_ids_sql, counts_sql
@@ -70,9 +71,35 @@ def analyzer() -> Iterator[Analyzer]:
         yield Analyzer(stub, features, CATALOG, PROJECT, DATASET)
 
 
+# A split with a bucket of two ranges (an edited layout): bucket reads and embeddings.
+SPLIT = layout(
+    SplitIn.model_validate(
+        {
+            "buckets": [
+                {"name": "A", "percent": 40},
+                {"name": "B", "percent": 45},
+                {"name": "holdout", "percent": 15},
+            ]
+        }
+    ),
+    layout(
+        SplitIn.model_validate(
+            {
+                "buckets": [
+                    {"name": "A", "percent": 45},
+                    {"name": "B", "percent": 45},
+                    {"name": "holdout", "percent": 10},
+                ]
+            }
+        )
+    ),
+)
+SPLITS = {EMBEDDED[0]: SPLIT}
+
+
 def statement_set(rules: RuleSet) -> Iterator[tuple[str, CompiledQuery]]:
     """What the platform sends for one rule set, named for the failure message."""
-    m = statements.membership(rules, TARGET, CATALOG)
+    m = statements.membership(rules, TARGET, CATALOG, splits=SPLITS)
     obj = CATALOG.objects[rules.object]
     table = segment_table(uuid4())
     yield "build (the log's MERGE)", statements.record(m, f"{table}{LOG_SUFFIX}")
@@ -114,6 +141,15 @@ def per_object(object_name: str, table: str) -> Iterator[tuple[str, CompiledQuer
     yield "reach", member_queries.reach(obj, TARGET, table)
     for channel in obj.channels:
         yield f"recipients {channel.name}", member_queries.recipients(obj, TARGET, table, channel)
+    holdout = member_queries.InBucket(SPLIT, SPLIT.buckets[2])
+    yield "bucket counts", member_queries.bucket_counts(TARGET, table, SPLIT)
+    yield "members of a bucket", member_queries.member_page(obj, TARGET, table, bucket=holdout)
+    yield "reach of a bucket", member_queries.reach(obj, TARGET, table, holdout)
+    for channel in obj.channels:
+        yield (
+            f"recipients {channel.name} of a bucket",
+            member_queries.recipients(obj, TARGET, table, channel, holdout),
+        )
     yield "recipient page", member_queries.recipient_page(TARGET, "recipients_" + "0" * 32)
     yield "row count", member_queries.row_count(TARGET, table)
     f = member_queries.report_filter(TARGET, table, "r", obj.id_column)
@@ -217,7 +253,18 @@ def test_the_analyzer_refuses_what_bigquery_refuses(analyzer):
     analyzer.analyze(sql, {"p0": [1.0, 2.0]})
 
 
-GOLDEN = [tree for tree, *_ in CASES] + [tree for tree, _ in AGGREGATE_CASES] + BEHAVIOUR_CASES
+GOLDEN = [
+    *(tree for tree, *_ in CASES),
+    *(tree for tree, _ in AGGREGATE_CASES),
+    *BEHAVIOUR_CASES,
+    {
+        "type": "group",
+        "rules": [
+            {"type": "segment", "segment_id": str(EMBEDDED[0]), "operator": op, "bucket": "holdout"}
+            for op in ("in", "not_in")
+        ],
+    },
+]
 
 
 @pytest.mark.parametrize("tree", GOLDEN)

@@ -53,15 +53,14 @@ def bucket_counts(target: Target, table_name: str, split: Split) -> CompiledQuer
     """How many members each bucket of the split holds (`bucket`, `n`)."""
     values = _Values()
     member = exp.column(MEMBER_ID_COLUMN, quoted=True)
-    name = bucket_of(member, split, values.add)
+    named = exp.select(
+        exp.alias_(bucket_of(member, split, values.add), "bucket", quoted=True), copy=False
+    ).from_(target.table(table_name), copy=False)
+    bucket = exp.column("bucket", table="m", quoted=True)
     select = (
-        exp.select(
-            exp.alias_(name, "bucket", quoted=True),
-            exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True),
-            copy=False,
-        )
-        .from_(target.table(table_name), copy=False)
-        .group_by(exp.column("bucket", quoted=True), copy=False)
+        exp.select(bucket, exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True), copy=False)
+        .from_(exp.Subquery(this=named, alias=exp.TableAlias(this=exp.to_identifier("m"))))
+        .group_by(bucket.copy(), copy=False)
     )
     return _compiled(select, values)
 

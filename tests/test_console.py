@@ -590,3 +590,55 @@ async def test_a_sequence_built_in_the_console_previews_as_the_api_does(stack):
         beside = page.locator(f'[data-testid=node-count][data-path="{root}.rules[0]"]').first
         assert int((await beside.inner_text()).replace(",", "")) == nodes[f"{root}.rules[0]"]
         await page.screenshot(path=artifact("console-sequence.png"), full_page=True)
+
+
+async def test_a_split_made_in_the_console_shows_the_apis_buckets(stack):
+    name = f"Split {stack.account_id.hex[:4]}-{asyncio.get_running_loop().time():.0f}"
+    async with open_console(stack, stack.token(user_id="console-user")) as page:
+        await page.click("[data-testid=create-segment]")
+        await page.fill("[data-testid=segment-name]", name)
+        await page.click("[data-testid=next]")
+        root = "rules.root"
+        await set_field(page, f"{root}.rules[0]", "age", "gt")
+        await type_value(page, f"{root}.rules[0]", "20")
+        await page.check("[data-testid=split-toggle]")
+        rows = page.locator("[data-testid=bucket-row]")
+        assert await rows.count() == 3
+        await rows.nth(0).locator("[data-testid=bucket-percent]").fill("50")
+        total = page.locator("[data-testid=split-total]")
+        assert "must be 100" in await total.inner_text()  # 50 + 45 + 10
+        await rows.nth(1).locator("[data-testid=bucket-percent]").fill("40")
+        assert await total.inner_text() == "sums to 100 %"
+        # the expected sizes follow the preview's count
+        shown = page.locator(
+            '[data-testid=preview-panel][aria-busy="false"] [data-testid=preview-count]'
+        )
+        await shown.wait_for(timeout=30_000)
+        await asyncio.sleep(1)
+        matched = int((await shown.inner_text()).replace(",", ""))
+        expected = await rows.nth(2).locator("[data-testid=bucket-expected]").inner_text()
+        assert expected == f"≈ {round(matched * 10 / 100):,}"
+
+        async with page.expect_response(
+            lambda r: r.url.endswith("/v1/segments") and r.request.method == "POST"
+        ) as created:
+            await page.click("[data-testid=save]")
+        segment = await (await created.value).json()
+        assert segment["split"]["buckets"][0] == {"name": "A", "percent": 50.0}
+
+        async def built() -> bool:
+            got = await api(stack, "GET", f"/v1/segments/{segment['id']}")
+            return bool(got.json()["build_status"] == "done")
+
+        await wait_for(built)
+        await page.goto(f"{stack.api}/console/segments/{segment['id']}")
+        bucket = page.locator("[data-testid=bucket]")
+        await bucket.first.wait_for(timeout=30_000)
+        truth = (await api(stack, "GET", f"/v1/segments/{segment['id']}/buckets")).json()
+        got = {
+            await b.get_attribute("data-bucket"): int(await b.get_attribute("data-members") or -1)
+            for b in await bucket.all()
+        }
+        assert got == {b["name"]: b["members"] for b in truth["buckets"]}
+        assert sum(got.values()) == truth["total"] == matched
+        await page.screenshot(path=artifact("console-split.png"), full_page=True)

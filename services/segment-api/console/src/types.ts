@@ -34,6 +34,8 @@ export type Reachability = Schemas["Reachability"];
 
 export type Detail = Schemas["DetailOut"];
 
+export type Buckets = Schemas["BucketsOut"];
+
 // A member row: its object's columns, whatever the object (the document says "object").
 export interface Member {
   object_id: string;

@@ -123,6 +123,8 @@ export interface Limits {
   max_groups: number;
   max_conditions_per_group: number;
   max_depth: number;
+  max_sequence_steps?: number;
+  max_split_buckets?: number;
 }
 
 /** Groups below the root, as the plan counts them. */

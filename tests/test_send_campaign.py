@@ -126,3 +126,85 @@ async def test_a_segment_nobody_can_be_reached_in_is_refused_clearly(stack):
         stack, "POST", f"/v1/segments/{segment_id}/recipients", json={"channel": "pigeon"}
     )
     assert unknown.status_code == 422 and unknown.json()["code"] == "unknown_channel"
+
+
+async def test_each_bucket_of_a_split_reads_like_a_segment(stack):
+    """Its count, its members, its reachability and its recipient list agree, and a rule
+    'not in its holdout' builds to everyone else."""
+    made = await api(
+        stack,
+        "POST",
+        "/v1/segments",
+        json={
+            "name": "Campaign with a holdout",
+            "rules": rules({"type": "property", "field": "age", "operator": "gte", "value": 25}),
+            "split": {
+                "buckets": [
+                    {"name": "A", "percent": 45},
+                    {"name": "B", "percent": 45},
+                    {"name": "holdout", "percent": 10},
+                ]
+            },
+        },
+    )
+    assert made.status_code == 201, made.text
+    segment_id = made.json()["id"]
+
+    async def done(sid: str) -> bool:
+        return bool(
+            (await api(stack, "GET", f"/v1/segments/{sid}")).json()["build_status"] == "done"
+        )
+
+    await wait_for(lambda: done(segment_id), timeout_s=DEADLINE_S)
+    counts = (await api(stack, "GET", f"/v1/segments/{segment_id}/buckets")).json()
+    whole = (await api(stack, "GET", f"/v1/segments/{segment_id}")).json()["member_count"]
+    assert counts["total"] == whole
+    holdout = next(b for b in counts["buckets"] if b["name"] == "holdout")
+    assert 0 < holdout["members"] < whole
+
+    ids: set[str] = set()
+    page = 1
+    while True:
+        body = (
+            await api(
+                stack,
+                "GET",
+                f"/v1/segments/{segment_id}/members",
+                params={"bucket": "holdout", "page": page, "per_page": 100},
+            )
+        ).json()
+        assert body["total"] == holdout["members"]
+        ids |= {m["object_id"] for m in body["items"]}
+        if len(body["items"]) < 100:
+            break
+        page += 1
+    assert len(ids) == holdout["members"]
+
+    reach = (
+        await api(
+            stack, "GET", f"/v1/segments/{segment_id}/reachability", params={"bucket": "holdout"}
+        )
+    ).json()
+    assert reach["total_matched"] == holdout["members"]
+    listed = await api(
+        stack,
+        "POST",
+        f"/v1/segments/{segment_id}/recipients",
+        json={"channel": "email", "bucket": "holdout"},
+    )
+    assert listed.status_code == 201, listed.text
+    assert listed.json()["recipients"] == reach["email"]["reachable"]
+    message = await announced(stack, listed.json()["id"])
+    assert message["data"]["bucket"] == "holdout"
+
+    others = await create(
+        stack,
+        "Everyone outside the holdout",
+        rules(
+            {"type": "segment", "segment_id": segment_id, "operator": "not_in", "bucket": "holdout"}
+        ),
+    )
+    await wait_for(lambda: done(others["id"]), timeout_s=DEADLINE_S)
+    shown = (await api(stack, "GET", f"/v1/segments/{others['id']}")).json()
+    base = (await api(stack, "GET", f"/v1/segments/{segment_id}/detail")).json()["total_base"]
+    assert shown["member_count"] == base - holdout["members"]

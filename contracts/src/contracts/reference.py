@@ -98,7 +98,8 @@ _CONDITION_EXAMPLES: list[tuple[str, str, dict[str, Any]]] = [
     ),
     (
         "segment",
-        "Membership of another segment of the same object type (embedding).",
+        "Membership of another segment of the same object type (embedding); with "
+        "`bucket`, of that bucket of its split only.",
         {
             "type": "segment",
             "segment_id": "6f1c2a5e-3b8d-4c1e-9a77-2f0b5e9d1c44",

@@ -39,10 +39,21 @@ def test_table_preview_and_evaluator_agree(warehouse, data):
     assert check(rule_set, warehouse.catalog) == []
 
     expected = warehouse.evaluator().members(rule_set)
-    built = warehouse.build(rule_set, "segment_under_test")
-    assert built == expected
-
     m = statements.membership(rule_set, warehouse.target, warehouse.catalog)
+    # The edit diff, against the object's last built tree (an earlier example's): who
+    # would enter and exit if this tree replaced it.
+    table = f"segment_under_test_{obj.name}"
+    previous = warehouse.built.get(obj.name)
+    if previous is not None:
+        (diff,) = warehouse.run(statements.edit_diff(m, table))
+        assert (diff["would_enter"], diff["would_exit"]) == (
+            len(expected - previous),
+            len(previous - expected),
+        )
+    built = warehouse.build(rule_set, table)
+    assert built == expected
+    warehouse.built[obj.name] = built
+
     preview = warehouse.run(statements.preview(m))[0]
     assert preview["matched"] == len(expected)
     assert preview["total"] == len(warehouse.tables[obj.table])

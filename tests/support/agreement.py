@@ -33,6 +33,7 @@ class Warehouse:
         self.catalog = seeding.demo_catalog()
         self.target = Target(client.project, dataset_id(account))
         self.segments: dict[UUID, set[str]] = {}
+        self.built: dict[str, set[str]] = {}  # the last tree built per object, by test
 
     def run(self, query: CompiledQuery, **runtime: Any) -> list[dict[str, Any]]:
         params = query.bind(at=BUILD_TIME, today=BUILD_DATE, **runtime)

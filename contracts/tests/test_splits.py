@@ -81,10 +81,22 @@ def test_the_seed_is_the_segments_own_and_kept_across_edits():
 
 
 @pytest.mark.parametrize(
+    ("buckets", "problem"),
+    [
+        ([{"name": "A", "percent": 50}, {"name": "B", "percent": 40}], "buckets"),
+        ([{"name": "A", "percent": 50}, {"name": "a", "percent": 50}], "buckets[1].name"),
+    ],
+)
+def test_a_split_that_cannot_be_names_its_problem_and_has_no_layout(buckets, problem):
+    wanted = SplitIn.model_validate({"buckets": buckets})
+    assert [path for path, _, _ in wanted.problems()] == [problem]
+    with pytest.raises(ValueError, match=r"not 100|must differ"):
+        layout(wanted)
+
+
+@pytest.mark.parametrize(
     ("buckets", "message"),
     [
-        ([{"name": "A", "percent": 50}, {"name": "B", "percent": 40}], "sum to 100"),
-        ([{"name": "A", "percent": 50}, {"name": "a", "percent": 50}], "must differ"),
         ([{"name": "A", "percent": 100}], "at least 2"),
         ([{"name": "A", "percent": 50.005}, {"name": "B", "percent": 49.995}], "decimal"),
         ([{"name": "<script>", "percent": 50}, {"name": "B", "percent": 50}], "pattern"),

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import secrets
 from decimal import Decimal
-from typing import Annotated, Self
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 SLOTS = 10_000  # 0.01 % per slot
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,39}$"
@@ -53,14 +53,21 @@ class SplitIn(_Frozen):
         ],
     )
 
-    @model_validator(mode="after")
-    def _adds_up(self) -> Self:
-        names = [b.name.lower() for b in self.buckets]
-        if len(set(names)) != len(names):
-            raise ValueError("bucket names must differ (case aside)")
-        if sum(b.percent for b in self.buckets) != 100:
-            raise ValueError("bucket percentages must sum to 100")
-        return self
+    def problems(self) -> list[tuple[str, str, str]]:
+        """(path under the split, code, message) of what makes it no split: a name used
+        twice (case aside), or percentages that do not sum to 100."""
+        found: list[tuple[str, str, str]] = []
+        seen: set[str] = set()
+        for i, b in enumerate(self.buckets):
+            if b.name.lower() in seen:
+                found.append(
+                    (f"buckets[{i}].name", "bucket_name_taken", "bucket names must differ")
+                )
+            seen.add(b.name.lower())
+        total = sum(b.percent for b in self.buckets)
+        if total != 100:
+            found.append(("buckets", "percentages_not_100", f"percentages sum to {total}, not 100"))
+        return found
 
 
 class Bucket(_Frozen):
@@ -117,6 +124,8 @@ def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 def layout(wanted: SplitIn, previous: Split | None = None) -> Split:
     """The slots of each wanted bucket, moving as few as the change requires."""
+    if wanted.problems():
+        raise ValueError("; ".join(message for _, _, message in wanted.problems()))
     before = {b.name: b.ranges for b in previous.buckets} if previous else {}
     kept: dict[str, list[tuple[int, int]]] = {}
     pool: list[tuple[int, int]] = []

@@ -54,8 +54,8 @@ async def test_a_split_is_stored_with_its_slots_and_shown_without_them(client, t
 @pytest.mark.parametrize(
     ("buckets", "path"),
     [
-        ([{"name": "A", "percent": 50}, {"name": "B", "percent": 40}], "split"),
-        ([{"name": "A", "percent": 50}, {"name": "a", "percent": 50}], "split"),
+        ([{"name": "A", "percent": 50}, {"name": "B", "percent": 40}], "split.buckets"),
+        ([{"name": "A", "percent": 50}, {"name": "a", "percent": 50}], "split.buckets[1].name"),
         ([{"name": "A", "percent": 100}], "split.buckets"),
         ([{"name": f"b{i}", "percent": 100 / 3} for i in range(3)], "split.buckets[0].percent"),
     ],

@@ -16,20 +16,19 @@ from segment_api.segments.schemas import SplitOut
 from segment_runtime.db import Connection
 
 
-async def _within_plan(conn: Connection, account_id: UUID, wanted: SplitIn) -> None:
+async def _checked(conn: Connection, account_id: UUID, wanted: SplitIn) -> None:
+    """Every problem of the split at once, each naming its field."""
     plan = PLANS.get(await accounts_repository.account_plan(conn, account_id), PLANS[DEFAULT_PLAN])
+    problems = [(f"split.{path}", code, message) for path, code, message in wanted.problems()]
     if len(wanted.buckets) > plan.max_split_buckets:
+        limit = f"this plan allows {plan.max_split_buckets} buckets"
+        problems.append(("split.buckets", "limit_exceeded", limit))
+    if problems:
         raise ProblemError(
             422,
             "invalid_split",
-            "Too many buckets",
-            errors=[
-                FieldError(
-                    path="split.buckets",
-                    code="limit_exceeded",
-                    message=f"this plan allows {plan.max_split_buckets} buckets",
-                )
-            ],
+            "The split is invalid",
+            errors=[FieldError(path=p, code=c, message=m) for p, c, m in problems],
         )
 
 
@@ -47,7 +46,7 @@ async def store(
             return False
         await repository.set_split(conn, segment_id, None)
         return True
-    await _within_plan(conn, account_id, wanted)
+    await _checked(conn, account_id, wanted)
     if previous is not None and [(b.name, b.percent) for b in previous.buckets] == [
         (b.name, b.percent) for b in wanted.buckets
     ]:

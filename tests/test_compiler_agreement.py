@@ -61,6 +61,18 @@ def test_table_preview_and_evaluator_agree(warehouse, data):
     got = {path: preview[f"n{i}"] for i, path in enumerate(statements.preview(m).node_paths)}
     assert got == node_counts
 
+    # Explain: for a few members and non-members, the root's verdict is table membership
+    # and each node's is the object's membership of that node's own count.
+    ids = sorted(r[obj.id_column] for r in warehouse.tables[obj.table])
+    inside = sorted(built)[:3]
+    outside = [i for i in ids if i not in built][:3]
+    explained = statements.explain(m)
+    for object_id in inside + outside:
+        (row,) = warehouse.run(explained, member_id=str(object_id))
+        verdicts = {path: row[f"n{i}"] for i, path in enumerate(explained.node_paths)}
+        assert verdicts["rules.root"] == (object_id in built)
+        assert verdicts == warehouse.evaluator().node_verdicts(rule_set, object_id)
+
 
 def test_the_sample_shows_members_in_id_order(warehouse):
     rs = RuleSet.model_validate(

@@ -187,6 +187,14 @@ class Evaluator:
             self.group(obj, rule_set.root, row, None, "rules.root", counts)
         return dict(counts)
 
+    def node_verdicts(self, rule_set: RuleSet, object_id: Any) -> dict[str, bool]:
+        """Each node's verdict for one object, by JSON path."""
+        obj = self.catalog.objects[rule_set.object]
+        (row,) = [r for r in self.tables[obj.table] if r[obj.id_column] == object_id]
+        counts: dict[str, int] = defaultdict(int)
+        self.group(obj, rule_set.root, row, None, "rules.root", counts)
+        return {path: bool(n) for path, n in counts.items()}
+
     def group(
         self,
         obj: ObjectType,

@@ -42,6 +42,8 @@ class Context:
     ctes: list[tuple[str, exp.Select]] = field(default_factory=list)
     joins: list[tuple[exp.Expr, exp.Expr]] = field(default_factory=list)  # (source, on)
     nodes: list[tuple[str, exp.Expr]] = field(default_factory=list)  # (JSON path, predicate)
+    # (JSON path, the value that decided a condition): what an explanation shows.
+    values: list[tuple[str, exp.Expr]] = field(default_factory=list)
     uses_build_date: bool = False
 
     def add(self, value: Any) -> exp.Expr:
@@ -314,7 +316,7 @@ def window_filter(window: Any, col: exp.Expr, ctx: Context) -> exp.Expr | None:
     return None
 
 
-_ZERO_WHEN_EMPTY = {Aggregate.COUNT, Aggregate.SUM, Aggregate.DISTINCT_COUNT}
+ZERO_WHEN_EMPTY = {Aggregate.COUNT, Aggregate.SUM, Aggregate.DISTINCT_COUNT}
 
 
 def _aggregate_expr(node: TypedAggregate, ctx: Context) -> exp.Expr:
@@ -372,7 +374,7 @@ def aggregate_condition(node: TypedAggregate, ctx: Context) -> exp.Expr:
         )
     )
     value: exp.Expr = exp.column("v", table=name, quoted=True)
-    if node.aggregate in _ZERO_WHEN_EMPTY:
+    if node.aggregate in ZERO_WHEN_EMPTY:
         value = exp.Coalesce(this=value, expressions=[exp.Literal.number(0)])
     return _two_valued(
         _ordered(node.operator, node.value, value, ctx, _aggregate_type(node)), node.operator

@@ -77,6 +77,8 @@ class CompiledQuery:
     runtime_params: frozenset[str] = field(default_factory=frozenset)
     # JSON path of each rule node, in the order of the `n<i>` columns a node count returns.
     node_paths: tuple[str, ...] = ()
+    # JSON path of each condition, in the order of the `v<j>` columns an explanation returns.
+    value_paths: tuple[str, ...] = ()
 
     def bind(
         self, *, at: datetime | None = None, today: date | None = None, **values: Any

@@ -5,6 +5,7 @@ gateway's; the job monitor counts a finished table itself."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -267,6 +268,27 @@ def preview(m: Membership) -> CompiledQuery:
         for i, (_, expr) in enumerate(m.ctx.nodes)
     ]
     return m.compiled(m.base(*columns))
+
+
+MEMBER_PARAM = "member_id"
+
+
+def explain(m: Membership) -> CompiledQuery:
+    """One object's verdict at every rule node (`n<i>` for `node_paths[i]`, the very
+    predicates the build and the node counts use) and, at each condition, the value
+    that decided it (`v<j>` for `value_paths[j]`). No row: the object does not exist."""
+    columns: list[exp.Expr] = [exp.alias_(m.id(), MEMBER_ID_COLUMN, quoted=True)]
+    columns += [
+        exp.alias_(expr.copy(), f"n{i}", quoted=True) for i, (_, expr) in enumerate(m.ctx.nodes)
+    ]
+    columns += [
+        exp.alias_(expr.copy(), f"v{j}", quoted=True) for j, (_, expr) in enumerate(m.ctx.values)
+    ]
+    one = exp.EQ(
+        this=exp.Cast(this=m.id(), to=exp.DataType.build("STRING")), expression=param(MEMBER_PARAM)
+    )
+    compiled = m.compiled(m.base(*columns).where(one, copy=False).limit(1), MEMBER_PARAM)
+    return dataclasses.replace(compiled, value_paths=tuple(p for p, _ in m.ctx.values))
 
 
 def sample(m: Membership) -> CompiledQuery:

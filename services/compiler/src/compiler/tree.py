@@ -7,6 +7,7 @@ from sqlglot import exp
 
 from compiler.behaviour import BEHAVIOURS
 from compiler.predicates import (
+    ZERO_WHEN_EMPTY,
     Context,
     ObjectInfo,
     aggregate_condition,
@@ -19,6 +20,7 @@ from compiler.sql import column
 from compiler.typed import TypedAggregate, TypedGroup, TypedMembership, TypedNode
 from compiler.typed_nodes import TypedProperty
 from contracts.rules import Combinator
+from contracts.warehouse import MEMBER_ID_COLUMN
 
 
 def node(n: TypedNode, ctx: Context, obj: ObjectInfo) -> exp.Expr:
@@ -26,14 +28,28 @@ def node(n: TypedNode, ctx: Context, obj: ObjectInfo) -> exp.Expr:
         built = group(n, ctx, obj)
     elif isinstance(n, TypedProperty):
         built = property_condition(n, ctx, obj=obj)
+        ctx.values.append((n.path, column(n.field.column)))
     elif isinstance(n, TypedAggregate):
         built = aggregate_condition(n, ctx)
+        ctx.values.append((n.path, _joined(ctx, "v", zero=n.aggregate in ZERO_WHEN_EMPTY)))
     elif isinstance(n, TypedMembership):
         built = membership_condition(n, ctx, obj.id_column)
+        held = exp.Is(this=_joined(ctx, MEMBER_ID_COLUMN), expression=exp.Null())
+        ctx.values.append((n.path, exp.Not(this=held)))
     else:
         built = BEHAVIOURS[type(n)](n, ctx)
+        ctx.values.append((n.path, false_if_null(_joined(ctx, "v"))))
     ctx.nodes.append((n.path, built))
     return built
+
+
+def _joined(ctx: Context, name: str, *, zero: bool = False) -> exp.Expr:
+    """A column of the source a condition just joined (its CTE, or an embedded
+    segment's members): the value that decided it."""
+    source = ctx.joins[-1][0]
+    alias = source.alias_or_name
+    value: exp.Expr = exp.column(name, table=alias, quoted=True)
+    return exp.Coalesce(this=value, expressions=[exp.Literal.number(0)]) if zero else value
 
 
 def group(g: TypedGroup, ctx: Context, obj: ObjectInfo) -> exp.Expr:

@@ -4,6 +4,69 @@
  */
 
 export interface paths {
+    "/v1/segments/{segment_id}/explain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Explain Member
+         * @description Every rule node's verdict for the member and the value that decided each
+         *     condition; whether the member is in the built table and, if the live rules say
+         *     otherwise, why. 404 names an unknown `member_id`.
+         */
+        get: operations["explain_member"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/segments/explain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Explain Unsaved
+         * @description The same for unsaved rules (the builder's), in any accepted shape.
+         */
+        post: operations["explain_unsaved"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/segments/overlap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Segments Overlap
+         * @description Every region of the segments' Venn diagram and each pair's Jaccard index, from
+         *     their built tables (`segment_ids` twice to four times, one object type).
+         */
+        get: operations["segments_overlap"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/segments": {
         parameters: {
             query?: never;
@@ -1584,6 +1647,111 @@ export interface components {
              */
             behaviours?: string[];
         };
+        /**
+         * ExplainOut
+         * @description Why one member is (or is not) in a segment, node by node, from the very predicates
+         *     the build runs.
+         * @example {
+         *       "agrees": false,
+         *       "in_table": true,
+         *       "matches_now": false,
+         *       "member_id": "cust_0000042",
+         *       "nodes": [
+         *         {
+         *           "matched": false,
+         *           "path": "rules.root"
+         *         },
+         *         {
+         *           "matched": true,
+         *           "path": "rules.root.rules[0]",
+         *           "value": 41
+         *         },
+         *         {
+         *           "matched": false,
+         *           "path": "rules.root.rules[1]",
+         *           "value": "Bandung"
+         *         }
+         *       ],
+         *       "reason": "the data changed since the last build (2026-12-07 04:00 UTC)",
+         *       "segment_id": "6f1c2a5e-3b8d-4c1e-9a77-2f0b5e9d1c44"
+         *     }
+         */
+        ExplainOut: {
+            /**
+             * Segment Id
+             * @description None for unsaved rules.
+             */
+            segment_id: string | null;
+            /** Member Id */
+            member_id: string;
+            /**
+             * Matches Now
+             * @description The rules' verdict on today's data.
+             */
+            matches_now: boolean;
+            /**
+             * In Table
+             * @description In the built member table (None: not built).
+             */
+            in_table: boolean | null;
+            /**
+             * Agrees
+             * @description Whether the two say the same.
+             */
+            agrees: boolean | null;
+            /**
+             * Reason
+             * @description Why they differ, when they do.
+             */
+            reason?: string | null;
+            /** Nodes */
+            nodes: components["schemas"]["NodeVerdict"][];
+        };
+        /**
+         * ExplainRequest
+         * @description Unsaved rules (any accepted shape) and the member to explain.
+         * @example {
+         *       "member_id": "cust_0000042",
+         *       "rules": {
+         *         "object": "customer",
+         *         "root": {
+         *           "rules": [
+         *             {
+         *               "field": "age",
+         *               "operator": "gt",
+         *               "type": "property",
+         *               "value": 30
+         *             }
+         *           ],
+         *           "type": "group"
+         *         }
+         *       }
+         *     }
+         */
+        ExplainRequest: {
+            rules?: components["schemas"]["RuleSet-Input"] | null;
+            /** @description The CRM frontend's shape; errors name its rows. */
+            rule_set?: components["schemas"]["CriteriaRuleSet"] | null;
+            /**
+             * Rulegroups
+             * @description The older shape; converted to `rules`.
+             */
+            ruleGroups?: {
+                [key: string]: unknown;
+            }[] | null;
+            /**
+             * Conjunction
+             * @description How ruleGroups combine.
+             * @default and
+             * @enum {string}
+             */
+            conjunction: "and" | "or";
+            /**
+             * Member Id
+             * @description The object's id.
+             */
+            member_id: string;
+        };
         /** FieldError */
         FieldError: {
             /**
@@ -1877,6 +2045,24 @@ export interface components {
              */
             matched: number;
         };
+        /** NodeVerdict */
+        NodeVerdict: {
+            /**
+             * Path
+             * @description The rule node's JSON path, as in errors and node counts.
+             */
+            path: string;
+            /**
+             * Matched
+             * @description Whether the member passes this node on its own.
+             */
+            matched: boolean;
+            /**
+             * Value
+             * @description What decided a condition: the field's value, the count or metric over the window, whether the embedded segment holds the member, a behaviour's verdict. None for groups.
+             */
+            value?: unknown;
+        };
         /**
          * ObjectOut
          * @example {
@@ -1942,6 +2128,93 @@ export interface components {
          * @enum {string}
          */
         Operator: "equals" | "not_equals" | "contains" | "not_contains" | "starts_with" | "ends_with" | "in_list" | "not_in_list" | "is_empty" | "is_not_empty" | "gt" | "gte" | "lt" | "lte" | "between" | "before" | "after" | "on" | "in_last_days" | "more_than_days_ago" | "is_true" | "is_false" | "contains_any" | "contains_all" | "contains_none" | "did_not_perform";
+        /**
+         * OverlapOut
+         * @description How two to four segments of one object type overlap, from their built tables.
+         * @example {
+         *       "object": "customer",
+         *       "pairs": [
+         *         {
+         *           "a": "6f1c2a5e-3b8d-4c1e-9a77-2f0b5e9d1c44",
+         *           "b": "0b8e3a5c-7d21-4f6a-9c3e-5a1b2c3d4e5f",
+         *           "both": 200,
+         *           "jaccard": 0.25
+         *         }
+         *       ],
+         *       "regions": [
+         *         {
+         *           "members": 500,
+         *           "segments": [
+         *             "6f1c2a5e-3b8d-4c1e-9a77-2f0b5e9d1c44"
+         *           ]
+         *         },
+         *         {
+         *           "members": 100,
+         *           "segments": [
+         *             "0b8e3a5c-7d21-4f6a-9c3e-5a1b2c3d4e5f"
+         *           ]
+         *         },
+         *         {
+         *           "members": 200,
+         *           "segments": [
+         *             "6f1c2a5e-3b8d-4c1e-9a77-2f0b5e9d1c44",
+         *             "0b8e3a5c-7d21-4f6a-9c3e-5a1b2c3d4e5f"
+         *           ]
+         *         }
+         *       ],
+         *       "segments": [
+         *         {
+         *           "members": 700,
+         *           "name": "Adults",
+         *           "segment_id": "6f1c2a5e-3b8d-4c1e-9a77-2f0b5e9d1c44"
+         *         },
+         *         {
+         *           "members": 300,
+         *           "name": "Jakarta",
+         *           "segment_id": "0b8e3a5c-7d21-4f6a-9c3e-5a1b2c3d4e5f"
+         *         }
+         *       ],
+         *       "union": 800
+         *     }
+         */
+        OverlapOut: {
+            /** Object */
+            object: string;
+            /** Segments */
+            segments: components["schemas"]["SegmentSize"][];
+            /**
+             * Regions
+             * @description Every non-empty region, its segments in order.
+             */
+            regions: components["schemas"]["Region"][];
+            /** Union */
+            union: number;
+            /** Pairs */
+            pairs: components["schemas"]["PairOverlap"][];
+        };
+        /** PairOverlap */
+        PairOverlap: {
+            /**
+             * A
+             * Format: uuid
+             */
+            a: string;
+            /**
+             * B
+             * Format: uuid
+             */
+            b: string;
+            /**
+             * Both
+             * @description Members of both.
+             */
+            both: number;
+            /**
+             * Jaccard
+             * @description Members of both over members of either; 0 when both are empty.
+             */
+            jaccard: number;
+        };
         /**
          * PaletteOut
          * @example {
@@ -2645,6 +2918,16 @@ export interface components {
                 [key: string]: number;
             };
         };
+        /** Region */
+        Region: {
+            /**
+             * Segments
+             * @description In exactly these segments, and no other asked.
+             */
+            segments: string[];
+            /** Members */
+            members: number;
+        };
         /**
          * RegularlyCondition
          * @description Did it in at least `at_least` of the last `of_last` whole periods.
@@ -3215,6 +3498,18 @@ export interface components {
             /** @description New buckets; null removes the split. */
             split?: components["schemas"]["SplitIn"] | null;
         };
+        /** SegmentSize */
+        SegmentSize: {
+            /**
+             * Segment Id
+             * Format: uuid
+             */
+            segment_id: string;
+            /** Name */
+            name: string;
+            /** Members */
+            members: number;
+        };
         /**
          * SequenceCondition
          * @description Performed the steps in order (any occurrences that complete the order count).
@@ -3523,6 +3818,286 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    explain_member: {
+        parameters: {
+            query: {
+                member_id: string;
+            };
+            header?: never;
+            path: {
+                segment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExplainOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    explain_unsaved: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExplainRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExplainOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    segments_overlap: {
+        parameters: {
+            query: {
+                segment_ids: string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OverlapOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_segments: {
         parameters: {
             query?: {

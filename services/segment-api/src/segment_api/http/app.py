@@ -18,12 +18,16 @@ from segment_api.builds import changes_routes as changes
 from segment_api.builds import routes as builds
 from segment_api.builds.changes import MembershipChanges
 from segment_api.builds.history import BuildHistory
+from segment_api.explain import routes as explain
+from segment_api.explain.use_cases import Explanations
 from segment_api.http import console, database_blips, docs, openapi, probes, problems, realtime
 from segment_api.http import session_routes as session
 from segment_api.http.database_blips import RetryReadsOnce
 from segment_api.http.ratelimit import RateLimiter
 from segment_api.http.request_context import CorrelationMiddleware
 from segment_api.insights.use_cases import Insights
+from segment_api.overlap import routes as overlap
+from segment_api.overlap.use_cases import Overlaps
 from segment_api.palette import customer_routes as customers
 from segment_api.palette import routes as objects
 from segment_api.palette.use_cases import Palette
@@ -67,6 +71,8 @@ def wire(
     app.state.segment_reads = SegmentReads(pool, warehouse, cache, clock)
     reads = WarehouseReads(pool, warehouse, budget_s=settings.preview_budget_s, clock=clock)
     app.state.insights = Insights(pool, reads, cache)
+    app.state.explanations = Explanations(pool, reads)
+    app.state.overlaps = Overlaps(pool, reads)
     app.state.palette = Palette(pool, warehouse, cache, budget_s=settings.preview_budget_s)
     app.state.reports = Reports(pool, warehouse)
     app.state.builds = BuildHistory(pool)
@@ -140,6 +146,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     problems.install(app)
     database_blips.install(app)
+    app.include_router(explain.router)
+    app.include_router(overlap.router)
     app.include_router(segments.router)
     app.include_router(realtime.router)
     app.include_router(objects.router)

@@ -11,10 +11,12 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from segment_api.accounts.use_cases import Accounts
 from segment_api.builds.changes import MembershipChanges
 from segment_api.builds.history import BuildHistory
+from segment_api.explain.use_cases import Explanations
 from segment_api.http.problems import ProblemError
 from segment_api.http.ratelimit import RateLimiter
 from segment_api.http.session import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, csrf_ok
 from segment_api.insights.use_cases import Insights
+from segment_api.overlap.use_cases import Overlaps
 from segment_api.palette.use_cases import Palette
 from segment_api.recipients.use_cases import Recipients
 from segment_api.reports.use_cases import Reports
@@ -91,6 +93,8 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 ReportsDep = Annotated[Reports, Depends(_state("reports", Reports))]
 PaletteDep = Annotated[Palette, Depends(_state("palette", Palette))]
 InsightsDep = Annotated[Insights, Depends(_state("insights", Insights))]
+ExplanationsDep = Annotated[Explanations, Depends(_state("explanations", Explanations))]
+OverlapsDep = Annotated[Overlaps, Depends(_state("overlaps", Overlaps))]
 Segments = Annotated[SegmentService, Depends(_state("segments", SegmentService))]
 SegmentReadsDep = Annotated[SegmentReads, Depends(_state("segment_reads", SegmentReads))]
 BuildsDep = Annotated[BuildHistory, Depends(_state("builds", BuildHistory))]

@@ -233,6 +233,47 @@ def recipient_page(target: Target, list_table: str) -> CompiledQuery:
     return compiled(select, PAGE_LIMIT_PARAM, PAGE_OFFSET_PARAM)
 
 
+def overlap_regions(target: Target, tables: list[str]) -> CompiledQuery:
+    """Members by the set of tables holding them (`mask`: bit i for tables[i]), `n` each."""
+    member = exp.column(MEMBER_ID_COLUMN, quoted=True)
+    tagged: exp.Query | None = None
+    for i, name in enumerate(tables):
+        one = (
+            exp.select(member.copy(), exp.alias_(exp.Literal.number(1 << i), "bit", quoted=True))
+            .distinct()
+            .from_(target.table(name))
+        )
+        tagged = one if tagged is None else exp.union(tagged, one, distinct=False)
+    assert tagged is not None
+    per_member = (
+        exp.select(
+            member.copy(),
+            exp.alias_(exp.Sum(this=exp.column("bit", quoted=True)), "mask", quoted=True),
+        )
+        .from_(exp.Subquery(this=tagged, alias=exp.TableAlias(this=exp.to_identifier("u"))))
+        .group_by(member.copy())
+    )
+    mask = exp.column("mask", table="p", quoted=True)
+    select = (
+        exp.select(mask, exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True))
+        .from_(exp.Subquery(this=per_member, alias=exp.TableAlias(this=exp.to_identifier("p"))))
+        .group_by(mask.copy())
+    )
+    return compiled(select)
+
+
+def holds(target: Target, table_name: str) -> CompiledQuery:
+    """Whether the built member table holds one object (`held`)."""
+    member = exp.Cast(
+        this=exp.column(MEMBER_ID_COLUMN, quoted=True), to=exp.DataType.build("STRING")
+    )
+    found = exp.func("COUNTIF", exp.EQ(this=member, expression=param("member_id")))
+    select = exp.select(
+        exp.alias_(exp.GT(this=found, expression=exp.Literal.number(0)), "held", quoted=True)
+    ).from_(target.table(table_name))
+    return compiled(select, "member_id")
+
+
 def row_count(target: Target, table_name: str) -> CompiledQuery:
     select = exp.select(exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True)).from_(
         target.table(table_name)

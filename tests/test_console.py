@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import pytest
 from playwright.async_api import Page, Request, expect
 
@@ -642,3 +643,42 @@ async def test_a_split_made_in_the_console_shows_the_apis_buckets(stack):
         assert got == {b["name"]: b["members"] for b in truth["buckets"]}
         assert sum(got.values()) == truth["total"] == matched
         await page.screenshot(path=artifact("console-split.png"), full_page=True)
+
+
+async def test_the_builder_warns_before_saving_a_segment_whose_refreshes_would_be_skipped(stack):
+    conn = await asyncpg.connect(stack.cfg.database_url)
+    await conn.execute(
+        "UPDATE accounts SET cost_threshold_bytes = 1000 WHERE id = $1", stack.account_id
+    )
+    try:
+        async with open_console(stack, stack.token(user_id="console-user")) as page:
+            await page.click("[data-testid=create-segment]")
+            await page.fill("[data-testid=segment-name]", "Costly")
+            await page.click("[data-testid=next]")
+            await set_field(page, "rules.root.rules[0]", "age", "gt")
+            await type_value(page, "rules.root.rules[0]", "33")
+            warning = page.locator("[data-testid=cost-warning]")
+            await warning.wait_for(timeout=30_000)
+            assert "would be skipped" in await warning.inner_text()
+            shown = await page.locator("[data-testid=preview-cost]").get_attribute("data-bytes")
+            rules = {
+                "object": "customer",
+                "root": {
+                    "type": "group",
+                    "combinator": "and",
+                    "negate": False,
+                    "window": None,
+                    "rules": [{"type": "property", "field": "age", "operator": "gt", "value": 33}],
+                },
+            }
+            truth = (
+                await api(stack, "POST", "/v1/segments/validate", json={"rules": rules})
+            ).json()["cost"]
+            assert int(shown or 0) == truth["bytes_per_refresh"] > 1000
+            await page.screenshot(path=artifact("console-cost-warning.png"), full_page=True)
+    finally:
+        await conn.execute(
+            "UPDATE accounts SET cost_threshold_bytes = 10000000000 WHERE id = $1",
+            stack.account_id,
+        )
+        await conn.close()

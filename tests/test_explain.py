@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import pytest
 
 from e2e import DEADLINE_S, api, create, wait_for
@@ -152,3 +153,43 @@ async def test_the_overlap_of_three_segments_adds_up(stack):
     )
     assert mixed.status_code == 422
     assert [e["path"] for e in mixed.json()["errors"]] == ["segment_ids[1]"]
+
+
+async def test_cost_before_save_follows_the_tables_a_rule_reads(stack):
+    """The local warehouse's dry run says the bytes of the tables read, so a rule that
+    reads events costs more than one that reads the customers alone; a month is a
+    refresh's bytes times the schedule's runs; over the threshold, it would be skipped."""
+    alone = rules({"type": "property", "field": "age", "operator": "gt", "value": 30})
+    with_events = rules(
+        {"type": "property", "field": "age", "operator": "gt", "value": 30},
+        {"type": "event", "event": "web_conversion", "operator": "gte", "value": 1},
+    )
+    costs = []
+    for tree in (alone, with_events):
+        answer = await api(stack, "POST", "/v1/segments/validate", json={"rules": tree})
+        assert answer.status_code == 200, answer.text
+        costs.append(answer.json()["cost"])
+    assert 0 < costs[0]["bytes_per_build"] < costs[1]["bytes_per_build"]
+    assert costs[1]["refreshes_per_month"] == 30  # the default schedule: daily at 08:00
+    assert costs[1]["bytes_per_month"] == 30 * costs[1]["bytes_per_refresh"]
+    assert costs[1]["would_be_skipped"] is False
+
+    preview = (await api(stack, "POST", "/v1/segments/preview", json={"rules": with_events})).json()
+    assert preview["cost"]["bytes_per_build"] == costs[1]["bytes_per_build"]
+
+    conn = await asyncpg.connect(stack.cfg.database_url)
+    try:
+        await conn.execute(
+            "UPDATE accounts SET cost_threshold_bytes = $2 WHERE id = $1",
+            stack.account_id,
+            costs[0]["bytes_per_build"],
+        )
+        over = await api(stack, "POST", "/v1/segments/validate", json={"rules": with_events})
+        assert over.json()["cost"]["would_be_skipped"] is True
+        assert over.json()["cost"]["threshold_bytes"] == costs[0]["bytes_per_build"]
+    finally:
+        await conn.execute(
+            "UPDATE accounts SET cost_threshold_bytes = 10000000000 WHERE id = $1",
+            stack.account_id,
+        )
+        await conn.close()

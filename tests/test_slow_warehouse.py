@@ -30,6 +30,7 @@ class Upstream:
         self.hold = asyncio.Event()
         self.hold.set()
         self.refuse: set[str] = set()
+        self.tables: dict[str, tuple[int, int]] = {}  # name: (rows, columns)
 
     def app(self) -> Starlette:
         async def insert(request: Request) -> JSONResponse:
@@ -59,8 +60,17 @@ class Upstream:
                 }
             )
 
+        async def table(request: Request) -> JSONResponse:
+            name = request.path_params["table"]
+            if name not in self.tables:
+                return JSONResponse({"error": {"message": "Not found"}}, status_code=404)
+            rows, columns = self.tables[name]
+            fields = [{"name": f"c{i}", "type": "STRING"} for i in range(columns)]
+            return JSONResponse({"numRows": str(rows), "schema": {"fields": fields}})
+
         return Starlette(
             routes=[
+                Route(f"{BASE}/datasets/{{dataset}}/tables/{{table}}", table, methods=["GET"]),
                 Route(f"{BASE}/jobs", insert, methods=["POST"]),
                 Route(f"{BASE}/queries", query, methods=["POST"]),
                 Route(f"{BASE}/jobs/{{job}}", get_job, methods=["GET"]),
@@ -191,3 +201,26 @@ async def test_a_job_canceled_before_its_turn_never_runs(
     assert upstream.arrived == ["a"]
     results = await proxy.get(f"{BASE}/queries/b", params={"timeoutMs": 100})
     assert results.json()["error"]["errors"][0]["reason"] == "stopped"
+
+
+async def test_a_dry_run_says_the_bytes_of_the_tables_it_reads(proxy, upstream):
+    """The emulator says 0 bytes for a dry run; the local stack says what the tables
+    read hold, so a rule that reads more tables costs more (cost before save)."""
+    upstream.tables = {"customers": (1000, 10), "customer_events": (20_000, 6)}
+
+    async def dry(sql: str) -> int:
+        body = {"configuration": {"dryRun": True, "query": {"query": sql}}}
+        answer = await proxy.post(f"{BASE}/jobs", json=body)
+        assert answer.status_code == 200
+        stats = answer.json()["statistics"]
+        assert stats["query"]["totalBytesProcessed"] == stats["totalBytesProcessed"]
+        return int(stats["totalBytesProcessed"])
+
+    alone = await dry("SELECT 1 FROM `p`.`d`.`customers` AS t")
+    joined = await dry(
+        "SELECT 1 FROM `p`.`d`.`customers` AS t LEFT JOIN"
+        " (SELECT 1 FROM `p`.`d`.`customer_events` AS r) AS a ON TRUE"
+    )
+    assert alone == 1000 * 10 * 8
+    assert joined == alone + 20_000 * 6 * 8
+    assert await dry("SELECT 1 FROM `p`.`d`.`gone`") == 0  # an unknown table reads nothing

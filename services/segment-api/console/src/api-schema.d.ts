@@ -1278,6 +1278,39 @@ export interface components {
          * @enum {string}
          */
         Combinator: "and" | "or";
+        /** CostOut */
+        CostOut: {
+            /**
+             * Bytes Per Build
+             * @description What a build would process (dry run).
+             */
+            bytes_per_build: number | null;
+            /**
+             * Bytes Per Refresh
+             * @description What each refresh would process: the same query as a build.
+             */
+            bytes_per_refresh: number | null;
+            /**
+             * Refreshes Per Month
+             * @description Runs of the account's schedule in 30 days.
+             */
+            refreshes_per_month: number;
+            /**
+             * Bytes Per Month
+             * @description A refresh's bytes times the runs.
+             */
+            bytes_per_month: number | null;
+            /**
+             * Threshold Bytes
+             * @description The account's cost threshold per refresh.
+             */
+            threshold_bytes: number;
+            /**
+             * Would Be Skipped
+             * @description A refresh over the threshold is skipped: warn before saving.
+             */
+            would_be_skipped: boolean;
+        };
         /**
          * CriteriaCategory
          * @enum {string}
@@ -2471,6 +2504,8 @@ export interface components {
             /** Nodes */
             nodes: components["schemas"]["NodeCount"][];
             edit_diff?: components["schemas"]["EditDiff"] | null;
+            /** @description Bytes a build and a refresh would process, a month's, the threshold. */
+            cost?: components["schemas"]["CostOut"] | null;
         };
         /**
          * PreviewRequest
@@ -3791,6 +3826,8 @@ export interface components {
             errors?: components["schemas"]["FieldError"][];
             /** @description The canonical form (legacy input converted). */
             rules?: components["schemas"]["RuleSet-Output"] | null;
+            /** @description Bytes a build and a refresh would process, a month's, the threshold. */
+            cost?: components["schemas"]["CostOut"] | null;
             /**
              * Sql
              * @description The build statement, for operators.

@@ -28,3 +28,16 @@ export const STATUS_LABEL: Record<string, string> = {
   canceled: "canceled",
   skipped: "skipped",
 };
+
+/** 1.2 GB, 340 MB, 12 kB: bytes as a person reads them (decimal units, as BigQuery bills). */
+export function bytes(n: number | null | undefined): string {
+  if (n === null || n === undefined) return "—";
+  const units = ["B", "kB", "MB", "GB", "TB", "PB"];
+  let value = n;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
 from segment_runtime.db import Connection
@@ -29,3 +30,22 @@ async def account_plan(conn: Connection, account_id: UUID) -> str:
 async def account_time_zone(conn: Connection, account_id: UUID) -> str:
     zone = await conn.fetchval("SELECT time_zone FROM accounts WHERE id = $1", account_id)
     return str(zone) if zone else "UTC"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The account's refresh schedule, its zone and its cost threshold per refresh."""
+
+    cron: str
+    time_zone: str
+    threshold_bytes: int
+
+
+async def refresh_schedule(conn: Connection, account_id: UUID) -> Schedule:
+    row = await conn.fetchrow(
+        "SELECT refresh_cron, time_zone, cost_threshold_bytes FROM accounts WHERE id = $1",
+        account_id,
+    )
+    if row is None:
+        return Schedule("0 8 * * *", "UTC", 0)
+    return Schedule(row["refresh_cron"], row["time_zone"], int(row["cost_threshold_bytes"]))

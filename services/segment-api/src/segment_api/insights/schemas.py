@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.messages import BuildStatus
 from segment_api.segments.schemas import RulesInput
+from segment_api.shared.cost import CostOut
 from segment_api.shared.schemas import MAX_PAGE, Reachability
 
 
@@ -59,6 +60,9 @@ class PreviewOut(BaseModel):
     sample: list[dict[str, Any]]
     nodes: list[NodeCount]
     edit_diff: EditDiff | None = None
+    cost: CostOut | None = Field(
+        None, description="Bytes a build and a refresh would process, a month's, the threshold."
+    )
 
 
 class DetailOut(BaseModel):

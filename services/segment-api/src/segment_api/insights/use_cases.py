@@ -11,6 +11,7 @@ from compiler import statements
 from compiler.statements import SAMPLE_LIMIT_PARAM
 from contracts.catalog import base_catalog
 from contracts.warehouse import segment_table
+from segment_api.accounts import repository as accounts_repository
 from segment_api.builds import repository as builds_repository
 from segment_api.insights.schemas import (
     Bucket,
@@ -26,7 +27,7 @@ from segment_api.insights.schemas import (
     PreviewRequest,
 )
 from segment_api.segments import rule_input
-from segment_api.shared import buckets, member_queries, policy
+from segment_api.shared import buckets, cost, member_queries, policy
 from segment_api.shared.cache import Cache
 from segment_api.shared.policy import require_scope
 from segment_api.shared.rows import SegmentRow
@@ -67,10 +68,16 @@ class Insights:
     ) -> PreviewOut:
         async with self._pool.acquire() as conn:
             checked = await rule_input.checked(conn, principal, body, segment_id=body.segment_id)
+            schedule = await accounts_repository.refresh_schedule(conn, principal.account_id)
         m = statements.membership(checked.typed, self._reads.target(principal.account_id))
         counts = statements.preview(m)
         today = await self._reads.today(principal.account_id)
         (row,) = await self._reads.run(counts, today)
+        members = statements.members_query(m)
+        now = self._reads.clock.now()
+        spend = await cost.estimate(
+            self._reads.warehouse, members, members.bind(at=now, today=today), schedule, now
+        )
         sample = (
             await self._reads.run(
                 statements.sample(m), today, **{SAMPLE_LIMIT_PARAM: body.sample_size}
@@ -110,6 +117,7 @@ class Insights:
                 NodeCount(path=p, matched=row[f"n{i}"]) for i, p in enumerate(counts.node_paths)
             ],
             edit_diff=diff,
+            cost=spend,
         )
 
     async def detail(self, principal: Principal, row: SegmentRow) -> DetailOut:

@@ -25,7 +25,7 @@ from segment_api.segments.schemas import (
     ValidationOut,
 )
 from segment_api.segments.use_cases import present, present_rows
-from segment_api.shared import policy
+from segment_api.shared import cost, policy
 from segment_api.shared.cache import Cache
 from segment_api.shared.policy import require_scope
 from segment_api.shared.ports import Warehouse
@@ -153,7 +153,8 @@ class SegmentReads:
             except ProblemError as exc:
                 return ValidationOut(valid=False, errors=exc.problem.errors)
             # Relative windows count back from today in the account's zone, as in a build.
-            zone = await accounts_repository.account_time_zone(conn, principal.account_id)
+            schedule = await accounts_repository.refresh_schedule(conn, principal.account_id)
+            zone = schedule.time_zone
         target = Target(self._warehouse.project(), dataset_id(principal.account_id))
         # What a build reads and writes into the log: its dry run says the bytes a build
         # scans (the MERGE itself needs the segment's log, which a new segment has not).
@@ -161,6 +162,7 @@ class SegmentReads:
         params = compiled.bind(at=self._clock.now(), today=self._clock.today(zone))
         rules = checked.rules
         result = await self._warehouse.dry_run(compiled.sql, params)
+        spend = await cost.estimate(self._warehouse, compiled, params, schedule, self._clock.now())
         return ValidationOut(
             valid=result.ok,
             rules=rules,
@@ -169,4 +171,5 @@ class SegmentReads:
             dry_run=DryRunOut(
                 ok=result.ok, error=result.error, bytes_processed=result.bytes_processed
             ),
+            cost=spend,
         )

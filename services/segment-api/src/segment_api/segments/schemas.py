@@ -13,6 +13,7 @@ from contracts.messages import BuildCause, BuildState, BuildStatus
 from contracts.rules import RULES_EXAMPLE, RuleSet
 from contracts.splits import SplitIn
 from segment_api.http.problems import FieldError
+from segment_api.shared.cost import CostOut
 from segment_api.shared.schemas import MAX_PAGE, ONE_SHAPE, Description, Name, SortKey, Text
 
 
@@ -158,6 +159,9 @@ class ValidationOut(BaseModel):
     valid: bool
     errors: list[FieldError] = Field(default_factory=list)
     rules: RuleSet | None = Field(None, description="The canonical form (legacy input converted).")
+    cost: CostOut | None = Field(
+        None, description="Bytes a build and a refresh would process, a month's, the threshold."
+    )
     sql: str | None = Field(None, description="The build statement, for operators.")
     parameters: dict[str, Any] = Field(default_factory=dict)
     dry_run: DryRunOut | None = None

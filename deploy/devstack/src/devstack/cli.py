@@ -32,6 +32,15 @@ app = typer.Typer(
 console = Console()
 
 
+def _segments_commands() -> None:
+    from devstack.segments_cli import app as segments  # noqa: PLC0415
+
+    app.add_typer(segments, name="segments")
+
+
+_segments_commands()
+
+
 def _bigquery(cfg: StackConfig, endpoint: str | None = None) -> BigQuerySettings:
     from segment_runtime.settings import BigQuerySettings  # noqa: PLC0415
 

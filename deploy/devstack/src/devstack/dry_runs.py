@@ -6,11 +6,13 @@ one that reads the customer table alone."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 import sqlglot
 from sqlglot import exp
+from starlette.responses import JSONResponse, Response
 
 
 def tables_read(sql: str) -> set[tuple[str, str, str]]:
@@ -45,3 +47,12 @@ def with_bytes(resource: dict[str, Any], processed: int) -> dict[str, Any]:
     stats["totalBytesProcessed"] = query["totalBytesProcessed"] = str(processed)
     stats["query"] = query
     return {**resource, "statistics": stats}
+
+
+async def answered(client: httpx.AsyncClient, answer: Response) -> Response:
+    """The emulator's answer to a dry run, with the bytes of the tables it reads."""
+    if answer.status_code != 200:
+        return answer
+    resource: dict[str, Any] = json.loads(bytes(answer.body))
+    sql = str(((resource.get("configuration") or {}).get("query") or {}).get("query") or "")
+    return JSONResponse(with_bytes(resource, await estimate(client, sql)))

@@ -210,8 +210,8 @@ class SlowWarehouse:
         body = await request.body()
         payload = _json(body)
         configuration = payload.get("configuration", {})
-        if configuration.get("dryRun"):
-            return await self._dry_run(request, body, configuration)
+        if configuration.get("dryRun"):  # the emulator checks it; the bytes are ours
+            return await dry_runs.answered(self._client, await self._forward(request, body))
         labels = configuration.get("labels", {}) or {}
         segment = labels.get("segment_id")
         if not segment:
@@ -341,17 +341,6 @@ class SlowWarehouse:
         """jobs.query: a person's query (previews and counts)."""
         body = await request.body()
         return await self._forward_query(request, body, {"query": _json(body)})
-
-    async def _dry_run(
-        self, request: Request, body: bytes, configuration: dict[str, Any]
-    ) -> Response:
-        """The emulator checks the statement; the bytes are the tables it reads."""
-        answer = await self._forward(request, body)
-        if answer.status_code != 200:
-            return answer
-        sql = str((configuration.get("query") or {}).get("query") or "")
-        processed = await dry_runs.estimate(self._client, sql)
-        return JSONResponse(dry_runs.with_bytes(_json(bytes(answer.body)), processed))
 
     async def passthrough(self, request: Request) -> Response:
         return await self._forward(request, await request.body())

@@ -4,6 +4,67 @@
  */
 
 export interface paths {
+    "/v1/segments/code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Segments As Code
+         * @description The account's active segments as YAML files, one a segment, embeds by name.
+         */
+        get: operations["export_segments_as_code"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/segments/code/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Plan Segments As Code
+         * @description What applying these files would create, change and archive, with who would enter
+         *     and exit; its `fingerprint` is what `apply` must be given.
+         */
+        post: operations["plan_segments_as_code"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/segments/code/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply Segments As Code
+         * @description Apply the files as planned; 409 `stale_plan` when the account moved since.
+         */
+        post: operations["apply_segments_as_code"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/segments/{segment_id}/explain": {
         parameters: {
             query?: never;
@@ -939,6 +1000,56 @@ export interface components {
             apply_chart: boolean;
         };
         /**
+         * ApplyOut
+         * @example {
+         *       "applied": false,
+         *       "changes": [],
+         *       "fingerprint": "3f2a…",
+         *       "unchanged": [
+         *         "VIPs"
+         *       ]
+         *     }
+         */
+        ApplyOut: {
+            /** Changes */
+            changes: components["schemas"]["Change"][];
+            /** Unchanged */
+            unchanged: string[];
+            /**
+             * Fingerprint
+             * @description The account's segments as planned against.
+             */
+            fingerprint: string;
+            /**
+             * Applied
+             * @description False when there was nothing to change.
+             */
+            applied: boolean;
+        };
+        /**
+         * ApplyRequest
+         * @example {
+         *       "files": {
+         *         "adults-in-jakarta.yaml": "name: Adults in Jakarta\nobject: customer\nrules:\n  type: group\n  rules:\n  - type: property\n    field: age\n    operator: gt\n    value: 30\n"
+         *       },
+         *       "fingerprint": "3f2a…"
+         *     }
+         */
+        ApplyRequest: {
+            /**
+             * Files
+             * @description File name → its YAML.
+             */
+            files: {
+                [key: string]: string;
+            };
+            /**
+             * Fingerprint
+             * @description The plan's: refused if the account moved since.
+             */
+            fingerprint: string;
+        };
+        /**
          * ApplySegments
          * @example {
          *       "segment_ids": [
@@ -1225,6 +1336,31 @@ export interface components {
          * @enum {string}
          */
         BuildStatus: "pending" | "in_progress" | "done" | "failed" | "canceled" | "skipped";
+        /** Change */
+        Change: {
+            /**
+             * Action
+             * @description create, update or archive.
+             */
+            action: string;
+            /** Name */
+            name: string;
+            /**
+             * File
+             * @description The file that asks for it (none to archive).
+             */
+            file?: string | null;
+            /**
+             * Would Enter
+             * @description Members who would enter, by its rules now.
+             */
+            would_enter?: number | null;
+            /**
+             * Would Exit
+             * @description Members who would leave.
+             */
+            would_exit?: number | null;
+        };
         /**
          * ChangesPage
          * @example {
@@ -1850,6 +1986,23 @@ export interface components {
             unique_count: number;
         };
         /**
+         * FilesOut
+         * @example {
+         *       "files": {
+         *         "adults-in-jakarta.yaml": "name: Adults in Jakarta\nobject: customer\nrules:\n  type: group\n  rules:\n  - type: property\n    field: age\n    operator: gt\n    value: 30\n"
+         *       }
+         *     }
+         */
+        FilesOut: {
+            /**
+             * Files
+             * @description File name → its YAML, one a segment.
+             */
+            files: {
+                [key: string]: string;
+            };
+        };
+        /**
          * Group
          * @description Children combined with AND/OR; `negate` turns the group into an exclusion.
          */
@@ -2428,6 +2581,52 @@ export interface components {
              * @default 5
              */
             max_split_buckets: number;
+        };
+        /**
+         * PlanOut
+         * @example {
+         *       "changes": [
+         *         {
+         *           "action": "create",
+         *           "file": "adults-in-jakarta.yaml",
+         *           "name": "Adults in Jakarta",
+         *           "would_enter": 412,
+         *           "would_exit": 0
+         *         }
+         *       ],
+         *       "fingerprint": "3f2a…",
+         *       "unchanged": [
+         *         "VIPs"
+         *       ]
+         *     }
+         */
+        PlanOut: {
+            /** Changes */
+            changes: components["schemas"]["Change"][];
+            /** Unchanged */
+            unchanged: string[];
+            /**
+             * Fingerprint
+             * @description The account's segments as planned against.
+             */
+            fingerprint: string;
+        };
+        /**
+         * PlanRequest
+         * @example {
+         *       "files": {
+         *         "adults-in-jakarta.yaml": "name: Adults in Jakarta\nobject: customer\nrules:\n  type: group\n  rules:\n  - type: property\n    field: age\n    operator: gt\n    value: 30\n"
+         *       }
+         *     }
+         */
+        PlanRequest: {
+            /**
+             * Files
+             * @description File name → its YAML.
+             */
+            files: {
+                [key: string]: string;
+            };
         };
         /**
          * PreviewOut
@@ -3855,6 +4054,264 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    export_segments_as_code: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FilesOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    plan_segments_as_code: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    apply_segments_as_code: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplyRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplyOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     explain_member: {
         parameters: {
             query: {

@@ -14,6 +14,8 @@ from redis.asyncio import Redis
 from contracts.clock import SYSTEM_CLOCK, Clock
 from segment_api.accounts import routes as accounts
 from segment_api.accounts.use_cases import Accounts
+from segment_api.as_code import routes as as_code
+from segment_api.as_code.use_cases import SegmentsAsCode
 from segment_api.builds import changes_routes as changes
 from segment_api.builds import routes as builds
 from segment_api.builds.changes import MembershipChanges
@@ -73,6 +75,7 @@ def wire(
     app.state.insights = Insights(pool, reads, cache)
     app.state.explanations = Explanations(pool, reads)
     app.state.overlaps = Overlaps(pool, reads)
+    app.state.as_code = SegmentsAsCode(pool, reads, app.state.segments)
     app.state.palette = Palette(pool, warehouse, cache, budget_s=settings.preview_budget_s)
     app.state.reports = Reports(pool, warehouse)
     app.state.builds = BuildHistory(pool)
@@ -146,6 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     problems.install(app)
     database_blips.install(app)
+    app.include_router(as_code.router)
     app.include_router(explain.router)
     app.include_router(overlap.router)
     app.include_router(segments.router)

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from segment_api.accounts.use_cases import Accounts
+from segment_api.as_code.use_cases import SegmentsAsCode
 from segment_api.builds.changes import MembershipChanges
 from segment_api.builds.history import BuildHistory
 from segment_api.explain.use_cases import Explanations
@@ -95,6 +96,7 @@ PaletteDep = Annotated[Palette, Depends(_state("palette", Palette))]
 InsightsDep = Annotated[Insights, Depends(_state("insights", Insights))]
 ExplanationsDep = Annotated[Explanations, Depends(_state("explanations", Explanations))]
 OverlapsDep = Annotated[Overlaps, Depends(_state("overlaps", Overlaps))]
+AsCodeDep = Annotated[SegmentsAsCode, Depends(_state("as_code", SegmentsAsCode))]
 Segments = Annotated[SegmentService, Depends(_state("segments", SegmentService))]
 SegmentReadsDep = Annotated[SegmentReads, Depends(_state("segment_reads", SegmentReads))]
 BuildsDep = Annotated[BuildHistory, Depends(_state("builds", BuildHistory))]

@@ -75,9 +75,8 @@ class Insights:
         (row,) = await self._reads.run(counts, today)
         members = statements.members_query(m)
         now = self._reads.clock.now()
-        spend = await cost.estimate(
-            self._reads.warehouse, members, members.bind(at=now, today=today), schedule, now
-        )
+        dry = await self._reads.warehouse.dry_run(members.sql, members.bind(at=now, today=today))
+        spend = cost.of(dry, schedule, now)
         sample = (
             await self._reads.run(
                 statements.sample(m), today, **{SAMPLE_LIMIT_PARAM: body.sample_size}

@@ -162,7 +162,7 @@ class SegmentReads:
         params = compiled.bind(at=self._clock.now(), today=self._clock.today(zone))
         rules = checked.rules
         result = await self._warehouse.dry_run(compiled.sql, params)
-        spend = await cost.estimate(self._warehouse, compiled, params, schedule, self._clock.now())
+        spend = cost.of(result, schedule, self._clock.now())
         return ValidationOut(
             valid=result.ok,
             rules=rules,

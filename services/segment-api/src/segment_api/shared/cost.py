@@ -12,9 +12,8 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 from pydantic import BaseModel, Field
 
-from compiler.sql import CompiledQuery
 from segment_api.accounts.repository import Schedule
-from segment_api.shared.ports import Warehouse
+from segment_api.shared.ports import DryRunResult
 
 MONTH = timedelta(days=30)
 MAX_RUNS = 50_000  # a schedule every minute runs 43,200 times in 30 days
@@ -43,14 +42,8 @@ def refreshes_in_a_month(cron: str, time_zone: str, now: datetime) -> int:
     return count
 
 
-async def estimate(
-    warehouse: Warehouse,
-    query: CompiledQuery,
-    params: dict[str, object],
-    schedule: Schedule,
-    now: datetime,
-) -> CostOut:
-    dry = await warehouse.dry_run(query.sql, dict(params))
+def of(dry: DryRunResult, schedule: Schedule, now: datetime) -> CostOut:
+    """The cost of the statement a dry run measured, at the account's schedule."""
     per_run = dry.bytes_processed if dry.ok else None
     runs = refreshes_in_a_month(schedule.cron, schedule.time_zone, now)
     return CostOut(

@@ -217,6 +217,22 @@ def occurrence(n: TypedOccurrence, ctx: Context) -> exp.Expr:
     return _verdict(ctx, n.rows, _cte(ctx, f"q{len(ctx.ctes)}", one))
 
 
+def _per_object(
+    ctx: Context, rows: EventRows, verdict: exp.Expr, where: list[exp.Expr]
+) -> exp.Expr:
+    """A verdict aggregated over each object's rows that pass `where`, joined."""
+    key = column(rows.relation.target_column, _R)
+    select = (
+        exp.select(
+            exp.alias_(key, "k", quoted=True), exp.alias_(verdict, "v", quoted=True), copy=False
+        )
+        .from_(table(ctx.project, ctx.dataset, rows.target.table, _R), copy=False)
+        .where(exp.and_(*where), copy=False)
+        .group_by(key.copy(), copy=False)
+    )
+    return _verdict(ctx, rows, _cte(ctx, f"q{len(ctx.ctes)}", select))
+
+
 def _count_when(condition: exp.Expr) -> exp.Expr:
     return exp.Count(this=exp.Case(ifs=[exp.If(this=condition, true=exp.Literal.number(1))]))
 
@@ -241,17 +257,7 @@ def stopped(n: TypedStopped, ctx: Context) -> exp.Expr:
         low=_days_before(ctx, ctx.build_date(), n.recent_days + n.base_days),
         high=ctx.build_date(),
     )
-    select = (
-        exp.select(
-            exp.alias_(column(n.rows.relation.target_column, _R), "k", quoted=True),
-            exp.alias_(verdict, "v", quoted=True),
-            copy=False,
-        )
-        .from_(table(ctx.project, ctx.dataset, n.rows.target.table, _R), copy=False)
-        .where(exp.and_(*_where(n.rows, ctx), span), copy=False)
-        .group_by(column(n.rows.relation.target_column, _R), copy=False)
-    )
-    return _verdict(ctx, n.rows, _cte(ctx, f"q{len(ctx.ctes)}", select))
+    return _per_object(ctx, n.rows, verdict, [*_where(n.rows, ctx), span])
 
 
 def restarted(n: TypedRestarted, ctx: Context) -> exp.Expr:
@@ -331,17 +337,7 @@ def regularly(n: TypedRegularly, ctx: Context) -> exp.Expr:
         this=exp.Count(this=exp.Distinct(expressions=[_period(n.period, d.copy())])),
         expression=ctx.add(n.at_least),
     )
-    select = (
-        exp.select(
-            exp.alias_(column(n.rows.relation.target_column, _R), "k", quoted=True),
-            exp.alias_(verdict, "v", quoted=True),
-            copy=False,
-        )
-        .from_(table(ctx.project, ctx.dataset, n.rows.target.table, _R), copy=False)
-        .where(exp.and_(*where), copy=False)
-        .group_by(column(n.rows.relation.target_column, _R), copy=False)
-    )
-    return _verdict(ctx, n.rows, _cte(ctx, f"q{len(ctx.ctes)}", select))
+    return _per_object(ctx, n.rows, verdict, where)
 
 
 BEHAVIOURS: dict[type, Callable[[TypedBehaviour, Context], exp.Expr]] = {

@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from compiler.errors import RuleError, RuleSetInvalidError
-from compiler.typed_events import BEHAVIOURS
+from compiler.typed_events import BEHAVIOURS, source_filters
 from compiler.typed_nodes import TypedBehaviour, TypedProperty, Window
 from contracts.catalog import (
     OPERATORS_BY_TYPE,
@@ -393,15 +393,7 @@ def _event(
     if found is None or value is _INVALID:
         return None
     relation, target = found
-    fixed: list[PropertyCondition] = []
-    if source.kind_filter:
-        fixed.append(
-            PropertyCondition(field="kind", operator=Operator.EQUALS, value=source.kind_filter)
-        )
-    if cond.name is not None:
-        fixed.append(
-            PropertyCondition(field=source.name_field, operator=Operator.EQUALS, value=cond.name)
-        )
+    fixed = source_filters(source, cond.name)
     typed_fixed = tuple(t for f in fixed if (t := c.prop(target, f, f"{path}.name")))
     filters = typed_fixed + c.filters(target, cond.filters, path)
     return TypedAggregate(

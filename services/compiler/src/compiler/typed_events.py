@@ -19,7 +19,7 @@ from compiler.typed_nodes import (
     TypedStopped,
     Window,
 )
-from contracts.catalog import Catalog, ObjectType, Relation
+from contracts.catalog import Catalog, EventSource, ObjectType, Relation
 from contracts.language import MAX_PERIODS
 from contracts.limits import PlanLimits
 from contracts.rules import (
@@ -55,6 +55,20 @@ def _props(
     return tuple(t for i, cond in enumerate(conds) if (t := c.prop(target, cond, f"{path}[{i}]")))
 
 
+def source_filters(source: EventSource, name: str | None) -> list[PropertyCondition]:
+    """The conditions that make a relation's rows one source's events, of one name."""
+    fixed: list[PropertyCondition] = []
+    if source.kind_filter:
+        fixed.append(
+            PropertyCondition(field="kind", operator=Operator.EQUALS, value=source.kind_filter)
+        )
+    if name is not None:
+        fixed.append(
+            PropertyCondition(field=source.name_field, operator=Operator.EQUALS, value=name)
+        )
+    return fixed
+
+
 def event_rows(c: Checks, sel: Any, path: str) -> EventRows | None:
     """The rows of `sel.event` (one of the object's sources) that `sel.name` and
     `sel.filters` select; None after reporting why they cannot be read."""
@@ -73,16 +87,8 @@ def event_rows(c: Checks, sel: Any, path: str) -> EventRows | None:
     if target.time_field is None:
         c.fail(f"{path}.event", "window_not_applicable", f"{target.name} rows have no date")
         return None
-    fixed: list[PropertyCondition] = []
-    if source.kind_filter:
-        fixed.append(
-            PropertyCondition(field="kind", operator=Operator.EQUALS, value=source.kind_filter)
-        )
-    if sel.name is not None:
-        fixed.append(
-            PropertyCondition(field=source.name_field, operator=Operator.EQUALS, value=sel.name)
-        )
     before = len(c.errors)
+    fixed = source_filters(source, sel.name)
     filters = tuple(t for f in fixed if (t := c.prop(target, f, f"{path}.name")))
     filters += _props(c, target, sel.filters, f"{path}.filters")
     if len(c.errors) > before:

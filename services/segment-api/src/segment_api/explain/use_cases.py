@@ -16,7 +16,7 @@ from compiler.typed import TypedRuleSet
 from contracts.rules import RuleSet
 from contracts.warehouse import segment_table
 from segment_api.explain.schemas import ExplainOut, ExplainRequest, NodeVerdict
-from segment_api.http.problems import FieldError, ProblemError
+from segment_api.http.problems import ProblemError, field_problem
 from segment_api.segments import rule_input
 from segment_api.segments.schemas import RulesInput
 from segment_api.shared import member_queries
@@ -29,13 +29,7 @@ from segment_runtime.db import Pool
 
 def _unknown(member_id: str) -> ProblemError:
     message = f"no object with id {member_id[:80]!r}"
-    return ProblemError(
-        404,
-        "not_found",
-        "Unknown member",
-        message,
-        errors=[FieldError(path="member_id", code="unknown_member", message=message)],
-    )
+    return field_problem(404, "not_found", "Unknown member", message, "member_id")
 
 
 class Explanations:

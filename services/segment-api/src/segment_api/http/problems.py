@@ -61,6 +61,13 @@ class ProblemError(Exception):
         self.headers = headers
 
 
+def field_problem(status: int, code: str, title: str, message: str, path: str) -> ProblemError:
+    """A refusal that names the one field it is about."""
+    return ProblemError(
+        status, code, title, message, errors=[FieldError(path=path, code=code, message=message)]
+    )
+
+
 def not_found(what: str = "segment") -> ProblemError:
     return ProblemError(404, "not_found", f"{what.capitalize()} not found")
 

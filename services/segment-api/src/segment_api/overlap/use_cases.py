@@ -9,7 +9,7 @@ from itertools import combinations
 from uuid import UUID
 
 from contracts.warehouse import segment_table
-from segment_api.http.problems import FieldError, ProblemError
+from segment_api.http.problems import ProblemError, field_problem
 from segment_api.overlap.schemas import OverlapOut, PairOverlap, Region, SegmentSize
 from segment_api.shared import member_queries, policy
 from segment_api.shared.rows import SegmentRow
@@ -19,13 +19,7 @@ from segment_runtime.db import Pool
 
 
 def _refused(i: int, code: str, message: str) -> ProblemError:
-    return ProblemError(
-        422,
-        code,
-        "No overlap",
-        message,
-        errors=[FieldError(path=f"segment_ids[{i}]", code=code, message=message)],
-    )
+    return field_problem(422, code, "No overlap", message, f"segment_ids[{i}]")
 
 
 class Overlaps:

@@ -18,7 +18,7 @@ from contracts.catalog import base_catalog
 from contracts.envelope import Cause
 from contracts.messages import RecipientListCreated, RecipientListCreatedData
 from contracts.warehouse import segment_table
-from segment_api.http.problems import FieldError, ProblemError, not_found
+from segment_api.http.problems import ProblemError, field_problem, not_found
 from segment_api.recipients import repository as repo
 from segment_api.recipients.schemas import (
     ReachabilityOut,
@@ -43,13 +43,7 @@ def list_table(list_id: UUID) -> str:
 
 
 def _refused(code: str, message: str, path: str = "channel") -> ProblemError:
-    return ProblemError(
-        422,
-        code,
-        "No recipient list",
-        message,
-        errors=[FieldError(path=path, code=code, message=message)],
-    )
+    return field_problem(422, code, "No recipient list", message, path)
 
 
 class Recipients:

@@ -5,19 +5,13 @@ with no split, is a 422 naming the request's field."""
 from __future__ import annotations
 
 from contracts.splits import Split
-from segment_api.http.problems import FieldError, ProblemError
+from segment_api.http.problems import ProblemError, field_problem
 from segment_api.shared.member_queries import InBucket
 from segment_api.shared.rows import SegmentRow
 
 
 def _refused(code: str, message: str, path: str) -> ProblemError:
-    return ProblemError(
-        422,
-        code,
-        "No such bucket",
-        message,
-        errors=[FieldError(path=path, code=code, message=message)],
-    )
+    return field_problem(422, code, "No such bucket", message, path)
 
 
 def split_of(row: SegmentRow, path: str = "bucket") -> Split:

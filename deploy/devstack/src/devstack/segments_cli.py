@@ -85,6 +85,29 @@ def plan(
 
 
 @app.command()
+def test(directory: Annotated[Path, typer.Argument(help="Segment files and their tests.")]) -> None:
+    """Run each segment with a <name>.test.yaml beside it against that file's fixture rows
+    on a local emulator of its own; fail on any member it selects or misses wrongly."""
+    from devstack.segment_tests import Runner  # noqa: PLC0415 - the emulator is heavy
+    from devstack.warehouse import scratch_emulator  # noqa: PLC0415
+
+    with scratch_emulator() as client:
+        outcomes = Runner(client, directory).run()
+    for o in outcomes:
+        console.print(f"  {'pass' if o.passed else 'FAIL'}  {o.file}")
+        for line in o.errors:
+            console.print(f"        {line}")
+        if o.missing:
+            console.print(f"        expected but not selected: {', '.join(o.missing)}")
+        if o.unexpected:
+            console.print(f"        selected but not expected: {', '.join(o.unexpected)}")
+    if not outcomes:
+        console.print("no <name>.test.yaml files found")
+    if not all(o.passed for o in outcomes):
+        raise typer.Exit(1)
+
+
+@app.command()
 def apply(
     directory: Annotated[Path, typer.Argument(help="The files to apply.")],
     api: Api = None,

@@ -682,3 +682,66 @@ async def test_the_builder_warns_before_saving_a_segment_whose_refreshes_would_b
             stack.account_id,
         )
         await conn.close()
+
+
+async def test_a_member_is_explained_from_the_members_table_and_the_builder(stack):
+    segment = (
+        await api(
+            stack,
+            "POST",
+            "/v1/segments",
+            json={
+                "name": f"Explained {asyncio.get_running_loop().time():.0f}",
+                "rules": {
+                    "object": "customer",
+                    "root": {
+                        "type": "group",
+                        "rules": [
+                            {"type": "property", "field": "age", "operator": "gte", "value": 30},
+                            {"type": "property", "field": "city", "operator": "is_not_empty"},
+                        ],
+                    },
+                },
+            },
+        )
+    ).json()
+
+    async def built() -> bool:
+        got = await api(stack, "GET", f"/v1/segments/{segment['id']}")
+        return bool(got.json()["build_status"] == "done")
+
+    await wait_for(built)
+    async with open_console(stack, stack.token(user_id="console-user")) as page:
+        await page.goto(f"{stack.api}/console/segments/{segment['id']}")
+        first = page.locator("[data-testid=member-row]").first
+        await first.wait_for(timeout=30_000)
+        await first.locator("[data-testid=explain-member]").click()
+        verdict = page.locator("[data-testid=explain-verdict]")
+        await verdict.wait_for(timeout=30_000)
+        assert await verdict.get_attribute("data-matches") == "true"
+        assert await verdict.get_attribute("data-in-table") == "true"
+        member = (await page.locator("[data-testid=explain-id]").input_value()).strip()
+        truth = (
+            await api(
+                stack, "GET", f"/v1/segments/{segment['id']}/explain", params={"member_id": member}
+            )
+        ).json()
+        nodes = page.locator("[data-testid=explain-node]")
+        shown = {
+            await n.get_attribute("data-path"): await n.get_attribute("data-matched") == "true"
+            for n in await nodes.all()
+        }
+        assert shown == {n["path"]: n["matched"] for n in truth["nodes"]}
+        await page.screenshot(path=artifact("console-explain.png"), full_page=True)
+
+        # The builder explains unsaved rules from its search box.
+        await page.goto(f"{stack.api}/console/segments/new")
+        await page.fill("[data-testid=segment-name]", "Explain unsaved")
+        await page.click("[data-testid=next]")
+        await set_field(page, "rules.root.rules[0]", "age", "lt")
+        await type_value(page, "rules.root.rules[0]", "30")
+        await page.fill("[data-testid=explain-id]", member)
+        await page.click("[data-testid=explain-go]")
+        unsaved = page.locator("[data-testid=explain-verdict]")
+        await unsaved.wait_for(timeout=30_000)
+        assert await unsaved.get_attribute("data-matches") == "false"  # 30 or over

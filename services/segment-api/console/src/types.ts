@@ -36,6 +36,8 @@ export type Detail = Schemas["DetailOut"];
 
 export type Buckets = Schemas["BucketsOut"];
 
+export type Explanation = Schemas["ExplainOut"];
+
 // A member row: its object's columns, whatever the object (the document says "object").
 export interface Member {
   object_id: string;

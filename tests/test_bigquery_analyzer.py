@@ -15,6 +15,7 @@ from uuid import uuid4
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlglot import exp
 
 from bigquery_analyzer import Analyzer, RejectedError, zetasql_server
 from compiler import statements
@@ -24,6 +25,7 @@ from compiler.sql import (
     RULES_VERSION_PARAM,
     CompiledQuery,
     Target,
+    compiled,
 )
 from compiler_golden import AGGREGATE_CASES, BEHAVIOUR_CASES, CASES
 from contracts.catalog import OPERATORS_BY_TYPE, FieldType
@@ -53,6 +55,7 @@ VALUES = {
     member_queries.AFTER_ID_PARAM: "cust_0000007",
     member_queries.AS_OF_PARAM: BUILD_TIME,
     RULES_VERSION_PARAM: 3,
+    statements.MEMBER_PARAM: "cust_0000007",
 }
 
 
@@ -108,6 +111,12 @@ def statement_set(rules: RuleSet) -> Iterator[tuple[str, CompiledQuery]]:
     yield "sample", statements.sample(m)
     yield "edit diff", statements.edit_diff(m, table)
     yield "edit diff sample", statements.edit_diff_sample(m, table)
+    yield "explain a member", statements.explain(m)
+    unsaved = exp.Subquery(this=m.members(), alias=exp.TableAlias(this=exp.to_identifier("r")))
+    yield (
+        "overlap of unsaved rules",
+        m.compiled(member_queries.overlap_regions([unsaved, TARGET.table(table)])),
+    )
     yield from per_object(obj.name, table)
 
 
@@ -143,6 +152,12 @@ def per_object(object_name: str, table: str) -> Iterator[tuple[str, CompiledQuer
         yield f"recipients {channel.name}", member_queries.recipients(obj, TARGET, table, channel)
     holdout = member_queries.InBucket(SPLIT, SPLIT.buckets[2])
     yield "bucket counts", member_queries.bucket_counts(TARGET, table, SPLIT)
+    yield "holds a member", member_queries.holds(TARGET, table)
+    others = [TARGET.table(segment_table(e)) for e in EMBEDDED]
+    yield (
+        "overlap of tables",
+        compiled(member_queries.overlap_regions([TARGET.table(table), *others])),
+    )
     yield "members of a bucket", member_queries.member_page(obj, TARGET, table, bucket=holdout)
     yield "reach of a bucket", member_queries.reach(obj, TARGET, table, holdout)
     for channel in obj.channels:

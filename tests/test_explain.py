@@ -133,6 +133,20 @@ async def test_the_overlap_of_three_segments_adds_up(stack):
     pair = next(p for p in body["pairs"] if (p["a"], p["b"]) == (ids[0], ids[1]))
     assert pair["jaccard"] == pytest.approx(sizes[ids[1]] / sizes[ids[0]])
 
+    # Unsaved rules beside a built segment: "these rules" come first, as None.
+    over_40 = rules({"type": "property", "field": "age", "operator": "gt", "value": 40})
+    unsaved = await api(
+        stack, "POST", "/v1/segments/overlap", json={"rules": over_40, "segment_ids": [ids[0]]}
+    )
+    assert unsaved.status_code == 200, unsaved.text
+    mine = unsaved.json()
+    assert [s["segment_id"] for s in mine["segments"]] == [None, ids[0]]
+    assert mine["segments"][0]["members"] == sizes[ids[1]]  # the same rules as "over 40"
+    assert {tuple(r["segments"]): r["members"] for r in mine["regions"]} == {
+        (None, ids[0]): sizes[ids[1]],
+        (ids[0],): sizes[ids[0]] - sizes[ids[1]],
+    }
+
     too_many = await api(
         stack, "GET", "/v1/segments/overlap", params={"segment_ids": [*ids, ids[0], ids[1]]}
     )

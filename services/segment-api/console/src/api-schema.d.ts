@@ -121,7 +121,12 @@ export interface paths {
          */
         get: operations["segments_overlap"];
         put?: never;
-        post?: never;
+        /**
+         * Rules Overlap
+         * @description The same for the builder's unsaved rules (as "these rules", first) beside one to
+         *     three built segments.
+         */
+        post: operations["rules_overlap"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2378,18 +2383,56 @@ export interface components {
             /** Pairs */
             pairs: components["schemas"]["PairOverlap"][];
         };
+        /**
+         * OverlapRequest
+         * @description Unsaved rules (any accepted shape) beside one to three built segments.
+         * @example {
+         *       "rules": {
+         *         "object": "customer",
+         *         "root": {
+         *           "rules": [
+         *             {
+         *               "field": "age",
+         *               "operator": "gt",
+         *               "type": "property",
+         *               "value": 30
+         *             }
+         *           ],
+         *           "type": "group"
+         *         }
+         *       },
+         *       "segment_ids": [
+         *         "6f1c2a5e-3b8d-4c1e-9a77-2f0b5e9d1c44"
+         *       ]
+         *     }
+         */
+        OverlapRequest: {
+            rules?: components["schemas"]["RuleSet-Input"] | null;
+            /** @description The CRM frontend's shape; errors name its rows. */
+            rule_set?: components["schemas"]["CriteriaRuleSet"] | null;
+            /**
+             * Rulegroups
+             * @description The older shape; converted to `rules`.
+             */
+            ruleGroups?: {
+                [key: string]: unknown;
+            }[] | null;
+            /**
+             * Conjunction
+             * @description How ruleGroups combine.
+             * @default and
+             * @enum {string}
+             */
+            conjunction: "and" | "or";
+            /** Segment Ids */
+            segment_ids: string[];
+        };
         /** PairOverlap */
         PairOverlap: {
-            /**
-             * A
-             * Format: uuid
-             */
-            a: string;
-            /**
-             * B
-             * Format: uuid
-             */
-            b: string;
+            /** A */
+            a: string | null;
+            /** B */
+            b: string | null;
             /**
              * Both
              * @description Members of both.
@@ -3156,9 +3199,9 @@ export interface components {
         Region: {
             /**
              * Segments
-             * @description In exactly these segments, and no other asked.
+             * @description In exactly these segments, and no other asked (None: the unsaved rules).
              */
-            segments: string[];
+            segments: (string | null)[];
             /** Members */
             members: number;
         };
@@ -3736,9 +3779,9 @@ export interface components {
         SegmentSize: {
             /**
              * Segment Id
-             * Format: uuid
+             * @description None: the unsaved rules.
              */
-            segment_id: string;
+            segment_id: string | null;
             /** Name */
             name: string;
             /** Members */
@@ -4510,6 +4553,100 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OverlapOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rules_overlap: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OverlapRequest"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from segment_api.http.deps import CurrentPrincipal, OverlapsDep
 from segment_api.http.problems import problem_responses
-from segment_api.overlap.schemas import OverlapOut
+from segment_api.overlap.schemas import OverlapOut, OverlapRequest
 
 router = APIRouter(
     prefix="/v1/segments",
@@ -27,3 +27,12 @@ async def segments_overlap(
     """Every region of the segments' Venn diagram and each pair's Jaccard index, from
     their built tables (`segment_ids` twice to four times, one object type)."""
     return await overlaps.of(principal, segment_ids)
+
+
+@router.post("/overlap")
+async def rules_overlap(
+    body: OverlapRequest, principal: CurrentPrincipal, overlaps: OverlapsDep
+) -> OverlapOut:
+    """The same for the builder's unsaved rules (as "these rules", first) beside one to
+    three built segments."""
+    return await overlaps.with_rules(principal, body)

@@ -6,24 +6,55 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from segment_api.segments.schemas import RulesInput
+
 _A = "6f1c2a5e-3b8d-4c1e-9a77-2f0b5e9d1c44"
 _B = "0b8e3a5c-7d21-4f6a-9c3e-5a1b2c3d4e5f"
 
 
+class OverlapRequest(RulesInput):
+    """Unsaved rules (any accepted shape) beside one to three built segments."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "rules": {
+                        "object": "customer",
+                        "root": {
+                            "type": "group",
+                            "rules": [
+                                {"type": "property", "field": "age", "operator": "gt", "value": 30}
+                            ],
+                        },
+                    },
+                    "segment_ids": [_A],
+                }
+            ]
+        },
+    )
+
+    segment_ids: list[UUID] = Field(min_length=1, max_length=3)
+
+
 class Region(BaseModel):
-    segments: list[UUID] = Field(description="In exactly these segments, and no other asked.")
+    segments: list[UUID | None] = Field(
+        description="In exactly these segments, and no other asked (None: the unsaved rules)."
+    )
     members: int
 
 
 class SegmentSize(BaseModel):
-    segment_id: UUID
+    segment_id: UUID | None = Field(description="None: the unsaved rules.")
     name: str
     members: int
 
 
 class PairOverlap(BaseModel):
-    a: UUID
-    b: UUID
+    a: UUID | None
+    b: UUID | None
     both: int = Field(description="Members of both.")
     jaccard: float = Field(
         description="Members of both over members of either; 0 when both are empty."

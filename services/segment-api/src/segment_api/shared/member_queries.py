@@ -12,6 +12,7 @@ from sqlglot import exp
 
 from compiler.splits import bucket_of, in_bucket
 from compiler.sql import DIALECT, ROW_ALIAS, CompiledQuery, Target, column, compiled, param
+from compiler.statements import MEMBER_PARAM
 from contracts.catalog import Band, Channel, Distribution, FieldDef, ObjectType
 from contracts.splits import Bucket, Split
 from contracts.warehouse import MEMBER_ID_COLUMN
@@ -233,15 +234,17 @@ def recipient_page(target: Target, list_table: str) -> CompiledQuery:
     return compiled(select, PAGE_LIMIT_PARAM, PAGE_OFFSET_PARAM)
 
 
-def overlap_regions(target: Target, tables: list[str]) -> CompiledQuery:
-    """Members by the set of tables holding them (`mask`: bit i for tables[i]), `n` each."""
+def overlap_regions(sources: list[exp.Expr]) -> exp.Select:
+    """Members by the set of sources holding them (`mask`: bit i for sources[i]), `n`
+    each. A source is a member table, or a query whose rows are `object_id`s (unsaved
+    rules: the caller compiles the tree with their parameters)."""
     member = exp.column(MEMBER_ID_COLUMN, quoted=True)
     tagged: exp.Query | None = None
-    for i, name in enumerate(tables):
+    for i, source in enumerate(sources):
         one = (
             exp.select(member.copy(), exp.alias_(exp.Literal.number(1 << i), "bit", quoted=True))
             .distinct()
-            .from_(target.table(name))
+            .from_(source)
         )
         tagged = one if tagged is None else exp.union(tagged, one, distinct=False)
     assert tagged is not None
@@ -254,12 +257,11 @@ def overlap_regions(target: Target, tables: list[str]) -> CompiledQuery:
         .group_by(member.copy())
     )
     mask = exp.column("mask", table="p", quoted=True)
-    select = (
+    return (
         exp.select(mask, exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True))
         .from_(exp.Subquery(this=per_member, alias=exp.TableAlias(this=exp.to_identifier("p"))))
         .group_by(mask.copy())
     )
-    return compiled(select)
 
 
 def holds(target: Target, table_name: str) -> CompiledQuery:
@@ -267,11 +269,11 @@ def holds(target: Target, table_name: str) -> CompiledQuery:
     member = exp.Cast(
         this=exp.column(MEMBER_ID_COLUMN, quoted=True), to=exp.DataType.build("STRING")
     )
-    found = exp.func("COUNTIF", exp.EQ(this=member, expression=param("member_id")))
+    found = exp.func("COUNTIF", exp.EQ(this=member, expression=param(MEMBER_PARAM)))
     select = exp.select(
         exp.alias_(exp.GT(this=found, expression=exp.Literal.number(0)), "held", quoted=True)
     ).from_(target.table(table_name))
-    return compiled(select, "member_id")
+    return compiled(select, MEMBER_PARAM)
 
 
 def row_count(target: Target, table_name: str) -> CompiledQuery:

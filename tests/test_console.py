@@ -745,3 +745,68 @@ async def test_a_member_is_explained_from_the_members_table_and_the_builder(stac
         unsaved = page.locator("[data-testid=explain-verdict]")
         await unsaved.wait_for(timeout=30_000)
         assert await unsaved.get_attribute("data-matches") == "false"  # 30 or over
+
+
+async def test_the_overlap_of_two_segments_is_drawn_with_the_apis_numbers(stack):
+    made = []
+    for name, floor in (("Overlap A", 25), ("Overlap B", 45)):
+        made.append(
+            (
+                await api(
+                    stack,
+                    "POST",
+                    "/v1/segments",
+                    json={
+                        "name": f"{name} {asyncio.get_running_loop().time():.0f}",
+                        "rules": {
+                            "object": "customer",
+                            "root": {
+                                "type": "group",
+                                "rules": [
+                                    {
+                                        "type": "property",
+                                        "field": "age",
+                                        "operator": "gt",
+                                        "value": floor,
+                                    },
+                                ],
+                            },
+                        },
+                    },
+                )
+            ).json()
+        )
+    for segment in made:
+
+        async def built(s: dict[str, Any] = segment) -> bool:
+            got = await api(stack, "GET", f"/v1/segments/{s['id']}")
+            return bool(got.json()["build_status"] == "done")
+
+        await wait_for(built)
+    a, b = made
+    async with open_console(stack, stack.token(user_id="console-user")) as page:
+        await page.goto(f"{stack.api}/console/segments/{a['id']}")
+        chooser = page.locator("[data-testid=overlap-choose]")
+        await chooser.locator(f'option[value="{b["id"]}"]').wait_for(
+            state="attached", timeout=30_000
+        )
+        await chooser.select_option([b["id"]])
+        await page.click("[data-testid=overlap-go]")
+        regions = page.locator("[data-testid=venn-region]")
+        await regions.first.wait_for(timeout=30_000)
+        drawn = {
+            int(await r.get_attribute("data-mask") or 0): int(
+                await r.get_attribute("data-members") or -1
+            )
+            for r in await regions.all()
+        }
+        truth = (
+            await api(
+                stack, "GET", "/v1/segments/overlap", params={"segment_ids": [a["id"], b["id"]]}
+            )
+        ).json()
+        bit = {a["id"]: 1, b["id"]: 2}
+        expected = {sum(bit[s] for s in r["segments"]): r["members"] for r in truth["regions"]}
+        assert drawn == expected
+        assert 3 in drawn and 2 not in drawn  # over 45 lies inside over 25
+        await page.screenshot(path=artifact("console-overlap.png"), full_page=True)

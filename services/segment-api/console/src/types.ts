@@ -38,6 +38,8 @@ export type Buckets = Schemas["BucketsOut"];
 
 export type Explanation = Schemas["ExplainOut"];
 
+export type Overlap = Schemas["OverlapOut"];
+
 // A member row: its object's columns, whatever the object (the document says "object").
 export interface Member {
   object_id: string;

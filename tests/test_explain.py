@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 
 from e2e import DEADLINE_S, api, create, wait_for
+from segment_runtime.auth import ALL_ACCESS, Access, Scope
 
 pytestmark = pytest.mark.stack
 
@@ -146,6 +148,19 @@ async def test_the_overlap_of_three_segments_adds_up(stack):
         (None, ids[0]): sizes[ids[1]],
         (ids[0],): sizes[ids[0]] - sizes[ids[1]],
     }
+
+    # A segment the caller may not see is absent: an owned-view user who made none of them.
+    owned = stack.token(
+        user_id="someone-else",
+        permissions={**ALL_ACCESS, Scope.VIEW: Access.OWNED},
+    )
+    async with httpx.AsyncClient(base_url=stack.api, timeout=30) as http:
+        hidden = await http.get(
+            "/v1/segments/overlap",
+            params={"segment_ids": ids[:2]},
+            headers={"Authorization": f"Bearer {owned}"},
+        )
+    assert hidden.status_code == 404
 
     too_many = await api(
         stack, "GET", "/v1/segments/overlap", params={"segment_ids": [*ids, ids[0], ids[1]]}

@@ -30,11 +30,16 @@ class RuleSpace:
         tables: Mapping[str, list[dict[str, Any]]],
         build_date: date,
         segments: Mapping[str, Sequence[UUID]],
+        *,
+        behaviours: bool = True,
     ) -> None:
+        """`behaviours`: draw the order-and-habit conditions too (the RFC's criteria form,
+        which cannot say them, is tested without)."""
         self.catalog = catalog
         self.tables = tables
         self.build_date = build_date
         self.segments = segments
+        self.behaviours = behaviours
 
     def samples(self, obj: ObjectType, fd: FieldDef) -> list[Any]:
         seen = [
@@ -281,7 +286,7 @@ class RuleSpace:
             kinds.append(self.metric(obj))
         if obj.events:
             kinds.append(self.event(obj))
-        if any(
+        if self.behaviours and any(
             self.catalog.objects[obj.relation(s.relation).target].time_field for s in obj.events
         ):
             kinds.append(self.behaviour(obj))

@@ -131,6 +131,17 @@ async def test_export_apply_export_round_trips_and_plans_nothing_after(stack, tm
         messages = [e["message"] for e in bad.json()["errors"]]
         assert any(m.startswith("broken.yaml:2: not YAML") for m in messages), messages
         assert any(m.startswith("wrong.yaml:8:") for m in messages), messages
+        # Applying files of which one is bad changes nothing, not even the good ones.
+        before = (await ok(await target.get("/v1/segments/code")))["files"]
+        mixed = {**before, "new.yaml": "name: New one\nobject: customer\nrules: {type: group}\n"}
+        mixed["code-vips.yaml"] = before["code-vips.yaml"].replace("60", "70")
+        plan_now = await ok(await target.post("/v1/segments/code/plan", json={"files": before}))
+        refused_bad = await target.post(
+            "/v1/segments/code/apply",
+            json={"files": mixed, "fingerprint": plan_now["fingerprint"]},
+        )
+        assert refused_bad.status_code == 422
+        assert (await ok(await target.get("/v1/segments/code")))["files"] == before
 
         # The command line, against the same gateway.
         token = target.headers["Authorization"].removeprefix("Bearer ")

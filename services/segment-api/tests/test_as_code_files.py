@@ -52,3 +52,11 @@ def test_a_bad_file_names_its_line_and_path():
 def test_file_names_are_slugs():
     assert slug("Adults in Jakarta (2026)") == "adults-in-jakarta-2026"
     assert slug("!!!") == "segment"
+
+
+def test_an_embedded_segment_with_no_name_to_give_keeps_its_id():
+    text = render("Adults", None, RULES, {}, None)  # VIPs is not the caller's to name
+    assert f"segment_id: {VIPS}" in text
+    parsed = parse("adults.yaml", text)
+    assert isinstance(parsed, Parsed) and parsed.embeds == []
+    assert rules_with_ids(parsed, {}) == RULES

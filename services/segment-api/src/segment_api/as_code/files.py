@@ -127,8 +127,8 @@ def rules_with_ids(parsed: Parsed, ids: dict[str, UUID]) -> RuleSet:
 
     def resolve(node: Any) -> Any:
         if isinstance(node, dict):
-            if node.get("type") == "segment":
-                name = found[UUID(node["segment_id"]).int - 1]
+            if node.get("type") == "segment" and UUID(node["segment_id"]).int <= len(found):
+                name = found[UUID(node["segment_id"]).int - 1]  # a placeholder for a name
                 return {**node, "segment_id": str(ids[name.lower()])}
             return {k: resolve(v) for k, v in node.items()}
         if isinstance(node, list):
@@ -150,9 +150,10 @@ def render(
 
     def by_name(node: Any) -> Any:
         if isinstance(node, dict):
-            if node.get("type") == "segment":
+            known = names.get(UUID(node["segment_id"])) if node.get("type") == "segment" else None
+            if known is not None:  # by name; one the caller cannot see keeps its id
                 rest = {k: v for k, v in node.items() if k not in ("segment_id", "type")}
-                return {"type": "segment", "segment": names[UUID(node["segment_id"])], **rest}
+                return {"type": "segment", "segment": known, **rest}
             return {k: by_name(v) for k, v in node.items()}
         if isinstance(node, list):
             return [by_name(v) for v in node]

@@ -101,7 +101,8 @@ async def test_a_member_and_a_non_member_are_explained_node_by_node(stack):
             True,
             False,
         )
-        assert "under way" in pending["reason"]
+        # Said whether the scheduler has taken the new rules up yet or not.
+        assert "the table still holds the last build's members" in pending["reason"]
     finally:
         stack.reset_faults()
 

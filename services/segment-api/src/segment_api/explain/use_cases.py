@@ -113,6 +113,11 @@ def _why(row: SegmentRow, now: bool, in_table: bool | None) -> str | None:
         return "the segment has not been built yet"
     if in_table == now:
         return None
+    if row.build_rules_version is not None and row.build_rules_version < row.rules_version:
+        return (
+            "the rules changed and their build has not run yet:"
+            " the table still holds the last build's members"
+        )
     if row.build_state in _IN_FLIGHT:
         return "a build is under way: the table still holds the last build's members"
     if row.build_state in ("failed", "skipped", "canceled") and row.build_rules_version == (

@@ -1745,20 +1745,15 @@ export interface components {
          */
         EventCondition: {
             /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
-            type: "event";
-            /**
              * Event
              * @description Event source of the object.
-             * @example web_conversion
+             * @example ecommerce
              */
             event: string;
             /**
              * Name
              * @description One event name, or any.
-             * @example signup
+             * @example purchase
              */
             name?: string | null;
             /**
@@ -1766,6 +1761,11 @@ export interface components {
              * @description Conditions on the events' fields.
              */
             filters?: components["schemas"]["PropertyCondition"][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "event";
             /**
              * @default gte
              * @example gte
@@ -1889,16 +1889,24 @@ export interface components {
          *       "rules": {
          *         "object": "customer",
          *         "root": {
+         *           "combinator": "and",
          *           "rules": [
          *             {
          *               "field": "age",
          *               "operator": "gt",
          *               "type": "property",
          *               "value": 30
+         *             },
+         *             {
+         *               "field": "city",
+         *               "operator": "equals",
+         *               "type": "property",
+         *               "value": "Jakarta"
          *             }
          *           ],
          *           "type": "group"
-         *         }
+         *         },
+         *         "version": 1
          *       }
          *     }
          */
@@ -1925,7 +1933,7 @@ export interface components {
              * @description The object's id.
              */
             member_id: string;
-        };
+        } & (unknown | unknown | unknown);
         /** FieldError */
         FieldError: {
             /**
@@ -2390,16 +2398,24 @@ export interface components {
          *       "rules": {
          *         "object": "customer",
          *         "root": {
+         *           "combinator": "and",
          *           "rules": [
          *             {
          *               "field": "age",
          *               "operator": "gt",
          *               "type": "property",
          *               "value": 30
+         *             },
+         *             {
+         *               "field": "city",
+         *               "operator": "equals",
+         *               "type": "property",
+         *               "value": "Jakarta"
          *             }
          *           ],
          *           "type": "group"
-         *         }
+         *         },
+         *         "version": 1
          *       },
          *       "segment_ids": [
          *         "6f1c2a5e-3b8d-4c1e-9a77-2f0b5e9d1c44"
@@ -2426,7 +2442,7 @@ export interface components {
             conjunction: "and" | "or";
             /** Segment Ids */
             segment_ids: string[];
-        };
+        } & (unknown | unknown | unknown);
         /** PairOverlap */
         PairOverlap: {
             /** A */

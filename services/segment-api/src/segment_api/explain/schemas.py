@@ -7,7 +7,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from contracts.rules import RULES_EXAMPLE
 from segment_api.segments.schemas import RulesInput
+from segment_api.shared.schemas import ONE_SHAPE
 
 _NODES_EXAMPLE: list[JsonValue] = [
     {"path": "rules.root", "matched": False, "value": None},
@@ -63,20 +65,8 @@ class ExplainRequest(RulesInput):
         extra="forbid",
         populate_by_name=True,
         json_schema_extra={
-            "examples": [
-                {
-                    "rules": {
-                        "object": "customer",
-                        "root": {
-                            "type": "group",
-                            "rules": [
-                                {"type": "property", "field": "age", "operator": "gt", "value": 30}
-                            ],
-                        },
-                    },
-                    "member_id": "cust_0000042",
-                }
-            ]
+            **ONE_SHAPE,
+            "examples": [{"rules": RULES_EXAMPLE, "member_id": "cust_0000042"}],
         },
     )
 

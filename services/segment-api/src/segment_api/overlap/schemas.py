@@ -6,7 +6,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.rules import RULES_EXAMPLE
 from segment_api.segments.schemas import RulesInput
+from segment_api.shared.schemas import ONE_SHAPE
 
 _A = "6f1c2a5e-3b8d-4c1e-9a77-2f0b5e9d1c44"
 _B = "0b8e3a5c-7d21-4f6a-9c3e-5a1b2c3d4e5f"
@@ -19,20 +21,8 @@ class OverlapRequest(RulesInput):
         extra="forbid",
         populate_by_name=True,
         json_schema_extra={
-            "examples": [
-                {
-                    "rules": {
-                        "object": "customer",
-                        "root": {
-                            "type": "group",
-                            "rules": [
-                                {"type": "property", "field": "age", "operator": "gt", "value": 30}
-                            ],
-                        },
-                    },
-                    "segment_ids": [_A],
-                }
-            ]
+            **ONE_SHAPE,
+            "examples": [{"rules": RULES_EXAMPLE, "segment_ids": [_A]}],
         },
     )
 

@@ -139,22 +139,27 @@ class MetricCondition(_Node):
     window: Window | None = None
 
 
-class EventCondition(_Node):
-    """Performed events of a source N times (or not at all) in a window."""
+class _Events(_Node):
+    """Which event rows count: a source of the object, one name or any, and filters."""
 
-    type: Literal["event"] = "event"
     event: str = Field(
         min_length=1,
         max_length=200,
         description="Event source of the object.",
-        examples=["web_conversion"],
+        examples=["ecommerce"],
     )
     name: str | None = Field(
-        None, max_length=200, description="One event name, or any.", examples=["signup"]
+        None, max_length=200, description="One event name, or any.", examples=["purchase"]
     )
     filters: list[PropertyCondition] = Field(
         default_factory=list, max_length=20, description="Conditions on the events' fields."
     )
+
+
+class EventCondition(_Events):
+    """Performed events of a source N times (or not at all) in a window."""
+
+    type: Literal["event"] = "event"
     operator: Operator = Field(Operator.GTE, examples=["gte"])
     value: RuleValue = Field(
         None, description="A count, [low, high], or null for did_not_perform.", examples=[2]
@@ -186,23 +191,6 @@ class SegmentCondition(_Node):
         examples=["holdout"],
         # Left out when absent: rules stored before buckets read back unchanged.
         exclude_if=lambda v: v is None,
-    )
-
-
-class _Events(_Node):
-    """Which event rows count: a source of the object, one name or any, and filters."""
-
-    event: str = Field(
-        min_length=1,
-        max_length=200,
-        description="Event source of the object.",
-        examples=["ecommerce"],
-    )
-    name: str | None = Field(
-        None, max_length=200, description="One event name, or any.", examples=["purchase"]
-    )
-    filters: list[PropertyCondition] = Field(
-        default_factory=list, max_length=20, description="Conditions on the events' fields."
     )
 
 

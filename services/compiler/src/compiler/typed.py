@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from compiler.errors import RuleError, RuleSetInvalidError
-from compiler.typed_events import BEHAVIOURS, source_filters
+from compiler.typed_events import BEHAVIOURS, source_filters, source_of
 from compiler.typed_nodes import TypedBehaviour, TypedProperty, Window
 from contracts.catalog import (
     OPERATORS_BY_TYPE,
@@ -380,13 +380,8 @@ def _metric(
 def _event(
     c: _Checker, cond: EventCondition, path: str, window: Window | None, *, own: bool
 ) -> TypedAggregate | None:
-    source = c.obj.event(cond.event)
+    source = source_of(c, cond.event, path)
     if source is None:
-        c.fail(
-            f"{path}.event",
-            "unknown_event",
-            f"'{cond.event[:80]}' is not an event source of {c.obj.name}",
-        )
         return None
     found = c.relation(source.relation, f"{path}.event")
     value = c.compare(cond.operator, cond.value, path, events=True)

@@ -55,6 +55,18 @@ def _props(
     return tuple(t for i, cond in enumerate(conds) if (t := c.prop(target, cond, f"{path}[{i}]")))
 
 
+def source_of(c: Checks, event: str, path: str) -> EventSource | None:
+    """The object's event source of that name, or None after saying there is none."""
+    source = c.obj.event(event)
+    if source is None:
+        c.fail(
+            f"{path}.event",
+            "unknown_event",
+            f"'{event[:80]}' is not an event source of {c.obj.name}",
+        )
+    return source
+
+
 def source_filters(source: EventSource, name: str | None) -> list[PropertyCondition]:
     """The conditions that make a relation's rows one source's events, of one name."""
     fixed: list[PropertyCondition] = []
@@ -72,13 +84,8 @@ def source_filters(source: EventSource, name: str | None) -> list[PropertyCondit
 def event_rows(c: Checks, sel: Any, path: str) -> EventRows | None:
     """The rows of `sel.event` (one of the object's sources) that `sel.name` and
     `sel.filters` select; None after reporting why they cannot be read."""
-    source = c.obj.event(sel.event)
+    source = source_of(c, sel.event, path)
     if source is None:
-        c.fail(
-            f"{path}.event",
-            "unknown_event",
-            f"'{sel.event[:80]}' is not an event source of {c.obj.name}",
-        )
         return None
     found = c.relation(source.relation, f"{path}.event")
     if found is None:

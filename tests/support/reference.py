@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
-from reference_behaviour import Behaviours
+from reference_behaviour import Behaviours, event_checks
 
 from contracts.catalog import Aggregate, Catalog, FieldDef, FieldType, ObjectType
 from contracts.catalog.model import PRESENCE_ONLY, TEXT_TYPES
@@ -249,12 +249,7 @@ class Evaluator:
             )
         if isinstance(c, EventCondition):
             source = obj.event(c.event)
-            fixed = []
-            if source.kind_filter:
-                fixed.append(("kind", Operator.EQUALS, source.kind_filter))
-            if c.name is not None:
-                fixed.append((source.name_field, Operator.EQUALS, c.name))
-            fixed += [(f.field, f.operator, f.value) for f in c.filters]
+            fixed = event_checks(source, c.name, c.filters)
             return self.aggregate(
                 obj,
                 source.relation,

@@ -34,6 +34,16 @@ from contracts.rules import (
 Row = dict[str, Any]
 
 
+def event_checks(source: Any, name: str | None, filters: list[Any]) -> list[tuple[str, Any, Any]]:
+    """(field, operator, value) a row of the source must pass: its kind, the name, filters."""
+    checks: list[tuple[str, Any, Any]] = []
+    if source.kind_filter:
+        checks.append(("kind", Operator.EQUALS, source.kind_filter))
+    if name is not None:
+        checks.append((source.name_field, Operator.EQUALS, name))
+    return checks + [(f.field, f.operator, f.value) for f in filters]
+
+
 def _date(v: Any) -> date:
     return v if isinstance(v, date) else date.fromisoformat(v)
 
@@ -53,12 +63,7 @@ class Behaviours:
         target = self.ev.catalog.objects[relation.target]
         key = row.get(relation.object_column)
         found = self.ev._related(target, relation.target_column).get(key, []) if key else []
-        checks = []
-        if source.kind_filter:
-            checks.append(("kind", Operator.EQUALS, source.kind_filter))
-        if sel.name is not None:
-            checks.append((source.name_field, Operator.EQUALS, sel.name))
-        checks += [(f.field, f.operator, f.value) for f in sel.filters]
+        checks = event_checks(source, sel.name, sel.filters)
         time_col = target.field(target.time_field).column
         out = []
         for r in found:

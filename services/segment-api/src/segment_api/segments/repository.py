@@ -40,10 +40,11 @@ async def insert_segment(
     object_type: str,
     rules: dict[str, Any] | None,
     created_by: str,
+    split: dict[str, Any] | None = None,
 ) -> SegmentRow:
     await conn.execute(
         "INSERT INTO segments (id, account_id, name, description, object_type, rules,"
-        " created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        " created_by, split) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         segment_id,
         account_id,
         name,
@@ -51,6 +52,7 @@ async def insert_segment(
         object_type,
         rules,
         created_by,
+        split,
     )
     return await _read(conn, segment_id)
 
@@ -202,21 +204,19 @@ async def update_segment(
     description: str | None,
     rules: dict[str, Any] | None,
     rules_changed: bool,
+    split: dict[str, Any] | None,
 ) -> SegmentRow:
     await conn.execute(
         "UPDATE segments SET name = $2, description = $3, rules = $4, updated_at = now(),"
-        " rules_version = rules_version + $5::int WHERE id = $1",
+        " rules_version = rules_version + $5::int, split = $6 WHERE id = $1",
         segment_id,
         name,
         description,
         rules,
         1 if rules_changed else 0,
+        split,
     )
     return await _read(conn, segment_id)
-
-
-async def set_split(conn: Connection, segment_id: UUID, split: dict[str, Any] | None) -> None:
-    await conn.execute("UPDATE segments SET split = $2 WHERE id = $1", segment_id, split)
 
 
 async def splits_of(

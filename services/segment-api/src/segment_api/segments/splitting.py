@@ -11,7 +11,6 @@ from contracts.limits import DEFAULT_PLAN, PLANS
 from contracts.splits import Split, SplitIn, layout
 from segment_api.accounts import repository as accounts_repository
 from segment_api.http.problems import FieldError, ProblemError
-from segment_api.segments import repository
 from segment_api.segments.schemas import SplitOut
 from segment_runtime.db import Connection
 
@@ -32,27 +31,20 @@ async def _checked(conn: Connection, account_id: UUID, wanted: SplitIn) -> None:
         )
 
 
-async def store(
-    conn: Connection,
-    account_id: UUID,
-    segment_id: UUID,
-    wanted: SplitIn | None,
-    stored: dict[str, Any] | None,
-) -> bool:
-    """Lay out and store the wanted split (None removes it); True if it changed."""
-    previous = Split.model_validate(stored) if stored else None
+async def laid_out(
+    conn: Connection, account_id: UUID, wanted: SplitIn | None, stored: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """The split to store for `wanted` (None: no split): the stored one itself when the
+    buckets and shares are the same, else a new layout that moves as few slots as it can."""
     if wanted is None:
-        if previous is None:
-            return False
-        await repository.set_split(conn, segment_id, None)
-        return True
+        return None
     await _checked(conn, account_id, wanted)
+    previous = Split.model_validate(stored) if stored else None
     if previous is not None and [(b.name, b.percent) for b in previous.buckets] == [
         (b.name, b.percent) for b in wanted.buckets
     ]:
-        return False
-    await repository.set_split(conn, segment_id, layout(wanted, previous).model_dump(mode="json"))
-    return True
+        return stored
+    return layout(wanted, previous).model_dump(mode="json")
 
 
 def shown(stored: dict[str, Any] | None) -> SplitOut | None:

@@ -102,6 +102,7 @@ class SegmentService:
             await provision(conn, principal)
             await limits.within_plan(conn, principal.account_id)
             rules = (await rule_input.checked(conn, principal, body, segment_id=segment_id)).rules
+            split = await splitting.laid_out(conn, principal.account_id, body.split, None)
             try:
                 row = await repository.insert_segment(
                     conn,
@@ -112,12 +113,11 @@ class SegmentService:
                     object_type=rules.object,
                     rules=rules.model_dump(mode="json"),
                     created_by=principal.user_id,
+                    split=split,
                 )
             except asyncpg.UniqueViolationError as exc:
                 raise policy.name_taken(body.name) from exc
             await rule_input.record_embeddings(conn, segment_id, rules)
-            if await splitting.store(conn, principal.account_id, segment_id, body.split, None):
-                row = await repository.get_segment(conn, principal.account_id, segment_id) or row
             await announcements.segment_changed(conn, principal, row, ChangeKind.CREATED)
         return await self._one(principal, row)
 
@@ -154,13 +154,12 @@ class SegmentService:
                     )
                 await rule_input.record_embeddings(conn, segment_id, rules)
             changed = rules is not None and rules.model_dump(mode="json") != row.rules
+            split = row.split
             if "split" in body.model_fields_set:
+                split = await splitting.laid_out(conn, principal.account_id, body.split, split)
                 # A new layout moves members between buckets: segments that embed a
                 # bucket rebuild after this one, as after new rules.
-                split_changed = await splitting.store(
-                    conn, principal.account_id, segment_id, body.split, row.split
-                )
-                changed = changed or split_changed
+                changed = changed or split != row.split
             try:
                 row = await repository.update_segment(
                     conn,
@@ -171,6 +170,7 @@ class SegmentService:
                     else row.description,
                     rules=rules.model_dump(mode="json") if rules else row.rules,
                     rules_changed=changed,
+                    split=split,
                 )
             except asyncpg.UniqueViolationError as exc:
                 raise policy.name_taken(body.name or "") from exc

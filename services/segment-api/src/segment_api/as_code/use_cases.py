@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import date
 from uuid import UUID
 
 from compiler import statements
+from compiler.errors import RuleSetInvalidError
+from compiler.sql import Target
+from contracts.catalog import Catalog
 from contracts.rules import RuleSet
 from contracts.warehouse import segment_table
 from segment_api.as_code import files
@@ -27,6 +31,15 @@ from segment_runtime.catalogs import account_catalog
 from segment_runtime.db import Pool
 
 PAGE = 1000
+
+
+@dataclass(frozen=True)
+class _Counting:
+    """What counting each change's members needs, read once a plan."""
+
+    target: Target
+    catalog: Catalog
+    today: date
 
 
 @dataclass(frozen=True)
@@ -122,15 +135,22 @@ class SegmentsAsCode:
         ids = {k: r.id for k, r in current.items()} | {
             k: UUID(int=i + 1) for i, k in enumerate(parsed) if k not in current
         }
+        async with self._pool.acquire() as conn:
+            catalog = await account_catalog(conn, principal.account_id)
+        counting = _Counting(
+            self._reads.target(principal.account_id),
+            catalog,
+            await self._reads.today(principal.account_id),
+        )
         changes: list[Change] = []
         unchanged: list[str] = []
         for key, p in parsed.items():
             rules = files.rules_with_ids(p, ids)
             row = current.get(key)
             if row is None:
-                changes.append(await self._counted("create", p, rules, None, principal))
+                changes.append(await self._counted("create", p, rules, None, counting))
             elif self._differs(row, p, rules):
-                changes.append(await self._counted("update", p, rules, row, principal))
+                changes.append(await self._counted("update", p, rules, row, counting))
             else:
                 unchanged.append(p.segment.name)
         for key, row in sorted(current.items()):
@@ -166,18 +186,15 @@ class SegmentsAsCode:
         p: files.Parsed,
         rules: RuleSet,
         row: SegmentRow | None,
-        principal: Principal,
+        counting: _Counting,
     ) -> Change:
         """The change with who would enter and exit, as the edit diff counts them (a new
         segment: everyone it would select enters)."""
-        target = self._reads.target(principal.account_id)
-        async with self._pool.acquire() as conn:
-            catalog = await account_catalog(conn, principal.account_id)
         try:
-            m = statements.membership(rules, target, catalog)
-        except Exception:
+            m = statements.membership(rules, counting.target, counting.catalog)
+        except RuleSetInvalidError:  # the create or update will say why, with paths
             return Change(action=action, name=p.segment.name, file=p.file)
-        today = await self._reads.today(principal.account_id)
+        today = counting.today
         try:
             if row is not None and row.built_at is not None:
                 table = segment_table(row.id)

@@ -7,6 +7,7 @@ before saving."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
@@ -34,7 +35,14 @@ class CostOut(BaseModel):
 
 def refreshes_in_a_month(cron: str, time_zone: str, now: datetime) -> int:
     """How many times the schedule fires in the 30 days from `now`, in the account's zone."""
-    start = now.astimezone(ZoneInfo(time_zone))
+    # Cron fires on whole minutes, so the count is the minute's: every preview and
+    # validation of that minute shares one walk (an hourly schedule is 720 steps).
+    return _runs(cron, time_zone, now.replace(second=0, microsecond=0))
+
+
+@lru_cache(maxsize=256)
+def _runs(cron: str, time_zone: str, minute: datetime) -> int:
+    start = minute.astimezone(ZoneInfo(time_zone))
     runs = croniter(cron, start)
     count = 0
     while count < MAX_RUNS and runs.get_next(datetime) <= start + MONTH:
